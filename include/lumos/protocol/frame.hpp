@@ -1,0 +1,68 @@
+// The framed stdio protocol between lumos and a function instance (native, container or wasm host).
+//
+// Every message is a little-endian u32 byte count followed by that many bytes.
+//   request  (lumos -> instance): the payload is the function's input bytes, unchanged.
+//   response (instance -> lumos): u8 kind, u8 n, n x (u8 name_len, name, u64 value), body.
+// An instance writes one kReady frame when it is ready to serve, then one kOk or kError frame
+// per request, and exits when its stdin reaches end of file. Metric names without a prefix
+// are phases in nanoseconds ("compute", "deserialize", ...); names starting with '@' are
+// attributes (see kAttr* below). functions/sdk/lumos_sdk.c writes the same encoding in C.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lumos/common/result.hpp"
+
+namespace lumos::protocol {
+
+enum class FrameKind : std::uint8_t { kOk = 0, kError = 1, kReady = 2 };
+
+/// What executed the function's code; sent as the "@exec_mode" attribute.
+enum class ExecMode : std::uint8_t { kNative = 0, kInterpreter = 1, kAot = 2, kUnknown = 255 };
+
+/// "native", "interpreter", "aot" or "unknown", as written in results.
+std::string_view exec_mode_name(ExecMode mode);
+
+/// CLOCK_MONOTONIC ns when the instance's main() began (ready frame).
+inline constexpr std::string_view kAttrMainAt = "@main_at_ns";
+/// ExecMode value of the code that produced this frame.
+inline constexpr std::string_view kAttrExecMode = "@exec_mode";
+/// Wasm instructions the interpreter counted during this request (wasm host, AoT check).
+inline constexpr std::string_view kAttrInstructions = "@instructions";
+
+/// Largest message either side accepts (guards against garbage length prefixes).
+inline constexpr std::uint32_t kMaxMessageBytes = 256u << 20;
+
+struct Frame {
+  FrameKind kind = FrameKind::kOk;
+  std::vector<std::pair<std::string, std::uint64_t>> metrics;  ///< in wire order
+  std::string body;  ///< output bytes (kOk), error message (kError), free text (kReady)
+
+  /// The value of a metric, if present.
+  std::optional<std::uint64_t> metric(std::string_view name) const;
+};
+
+/// Prefixes a payload with its u32 length.
+std::string encode_message(std::string_view payload);
+
+/// Encodes a response frame as a complete message (length prefix included).
+std::string encode_frame(const Frame& frame);
+
+/// Decodes a response frame from a message payload (length prefix removed).
+Result<Frame> decode_frame(std::string_view payload);
+
+/// Writes all bytes to fd, retrying on EINTR and short writes. Fails with kIo (EPIPE included).
+Result<void> write_all(int fd, std::string_view bytes);
+
+/// Reads one message (length prefix + payload) from fd. With a deadline, waits no longer
+/// than that and fails with kTimeout. End of file before a full message fails with kCrashed.
+Result<std::string> read_message(
+    int fd, std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
+
+}  // namespace lumos::protocol
