@@ -1,1 +1,293 @@
-// placeholder
+// `lumos` subcommands: parse options, call the modules in order, print, map errors to exit codes.
+#include "lumos/cli/driver.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "lumos/build/builder.hpp"
+#include "lumos/engine/experiment.hpp"
+#include "lumos/engine/runner.hpp"
+#include "lumos/report/summary.hpp"
+#include "lumos/runtime/runtime.hpp"
+#include "lumos/telemetry/jsonl.hpp"
+#include "lumos/telemetry/manifest.hpp"
+
+namespace lumos::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitSomeFailed = 3;
+
+fs::path self_exe() {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path("lumos") : p;
+}
+
+fs::path default_artifacts_dir() { return self_exe().parent_path() / "artifacts"; }
+
+int report_error(const Error& e) {
+  std::fprintf(stderr, "lumos: %s\n", e.to_string().c_str());
+  return e.code == ErrorCode::kUsage ? kExitUsage : kExitFailure;
+}
+
+std::string human_bytes(std::uint64_t b) {
+  if (b >= (1u << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1u << 20));
+  if (b >= 1024) return fmt::format("{:.1f} KiB", static_cast<double>(b) / 1024);
+  return fmt::format("{} B", b);
+}
+
+std::string human_ns(std::chrono::nanoseconds d) {
+  double ns = static_cast<double>(d.count());
+  if (ns >= 1e9) return fmt::format("{:.2f} s", ns / 1e9);
+  if (ns >= 1e6) return fmt::format("{:.2f} ms", ns / 1e6);
+  if (ns >= 1e3) return fmt::format("{:.1f} us", ns / 1e3);
+  return fmt::format("{:.0f} ns", ns);
+}
+
+void print_build(const build::BuildResult& result) {
+  for (const auto& item : result.items) {
+    std::string status = !item.error.empty() ? "FAILED"
+                         : item.prebuilt     ? "prebuilt"
+                         : item.rebuilt      ? fmt::format("built in {:.1f} s", item.took.count() / 1000.0)
+                                             : "up to date";
+    std::printf("  %-18s %-9s %10s  %-16s %s\n", result.artifacts.function.c_str(), item.kind.c_str(),
+                item.error.empty() ? human_bytes(item.bytes).c_str() : "-", status.c_str(),
+                item.error.empty() ? item.path.c_str() : "");
+    if (!item.error.empty()) std::fprintf(stderr, "    %s\n", item.error.c_str());
+  }
+}
+
+Result<std::vector<build::FunctionSpec>> resolve_functions(const std::vector<std::string>& names,
+                                                           const std::vector<fs::path>& dirs) {
+  std::vector<build::FunctionSpec> specs;
+  for (const auto& name : names) {
+    auto spec = build::find_function(name, dirs);
+    if (!spec) return tl::unexpected(spec.error());
+    specs.push_back(std::move(*spec));
+  }
+  return specs;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string timestamp() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  return buf;
+}
+
+telemetry::ToolVersionCommands version_commands(const runtime::ToolPaths& tools,
+                                                const build::Toolchain& tc) {
+  return {
+      {"wasmedge", {tc.wasmedge.string(), "--version"}},
+      {"runc", {tools.runc, "--version"}},
+      {"cc", {tc.cc, "--version"}},
+      {"clang", {tc.wasm_cc, "--version"}},
+  };
+}
+
+// ---- lumos build -------------------------------------------------------------------------
+
+int cmd_build(const std::vector<std::string>& names_in, const std::vector<std::string>& extra_dirs,
+              const fs::path& out) {
+  std::vector<fs::path> dirs(extra_dirs.begin(), extra_dirs.end());
+  dirs.push_back(fs::path(LUMOS_SOURCE_DIR) / "functions");
+  std::vector<std::string> names = names_in;
+  if (names.empty()) {
+    for (const auto& d : dirs) {
+      for (auto& n : build::list_functions(d)) names.push_back(n);
+    }
+  }
+  auto specs = resolve_functions(names, dirs);
+  if (!specs) return report_error(specs.error());
+  auto tc = build::default_toolchain();
+  std::printf("Building %zu function(s) into %s (-O%s, AoT --optimize %s)\n", specs->size(),
+              out.c_str(), tc.opt_level.c_str(), tc.opt_level.c_str());
+  bool ok = true;
+  for (const auto& spec : *specs) {
+    auto result = build::build_function(spec, out, tc);
+    print_build(result);
+    ok = ok && result.ok();
+  }
+  return ok ? 0 : kExitFailure;
+}
+
+// ---- lumos summary -----------------------------------------------------------------------
+
+int cmd_summary(const fs::path& dir, bool csv) {
+  auto invocations = telemetry::read_invocations(dir / "invocations.jsonl");
+  if (!invocations) return report_error(invocations.error());
+  auto rows = report::summarize(*invocations);
+  std::fputs((csv ? report::format_summary_csv(rows) : report::format_summary_table(rows)).c_str(), stdout);
+  return 0;
+}
+
+// ---- lumos run ---------------------------------------------------------------------------
+
+struct RunFlags {
+  fs::path experiment;
+  fs::path out;
+  int reps = 0;
+  bool quiet = false;
+};
+
+int cmd_run(const RunFlags& flags) {
+  auto experiment = engine::load_experiment(flags.experiment);
+  if (!experiment) return report_error(experiment.error());
+  if (flags.reps > 0) experiment->repetitions = flags.reps;
+
+  fs::path out = flags.out.empty() ? fs::path("results") / (experiment->name + "-" + timestamp()) : flags.out;
+  if (fs::exists(out / "invocations.jsonl")) {
+    return report_error({ErrorCode::kUsage, out.string() + " already holds results; choose another --out "
+                                                           "or remove that folder"});
+  }
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) return report_error({ErrorCode::kIo, "cannot create " + out.string() + ": " + ec.message()});
+
+  // Resolve and build every function (incremental).
+  std::vector<std::string> names;
+  for (const auto& f : experiment->functions) names.push_back(f.name);
+  auto specs = resolve_functions(names, experiment->function_dirs);
+  if (!specs) return report_error(specs.error());
+  auto tc = build::default_toolchain();
+  fs::path artifacts_dir = default_artifacts_dir();
+  std::printf("Building %zu function(s) into %s\n", specs->size(), artifacts_dir.c_str());
+  engine::RunPlan plan;
+  plan.runtimes = experiment->runtimes;
+  plan.modes = experiment->modes;
+  plan.repetitions = experiment->repetitions;
+  plan.warmup = experiment->warmup;
+  plan.timeout = experiment->timeout;
+  plan.start_timeout = experiment->start_timeout;
+  for (std::size_t i = 0; i < specs->size(); ++i) {
+    const auto& spec = (*specs)[i];
+    auto built = build::build_function(spec, artifacts_dir, tc);
+    print_build(built);
+    engine::FunctionUnderTest fut;
+    fut.name = spec.name;
+    fut.artifacts = built.artifacts;
+    const auto& wanted = experiment->functions[i].inputs;
+    for (const auto& in : spec.inputs) {
+      if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), in.name) == wanted.end()) continue;
+      engine::InputCase c;
+      c.name = in.name;
+      c.request = read_file(in.file);
+      if (in.expected) c.expected = read_file(*in.expected);
+      fut.inputs.push_back(std::move(c));
+    }
+    for (const auto& w : wanted) {
+      bool found = std::any_of(spec.inputs.begin(), spec.inputs.end(), [&](const auto& in) { return in.name == w; });
+      if (!found) {
+        return report_error({ErrorCode::kConfig, flags.experiment.string() + ": function " + spec.name +
+                                                     " has no input '" + w + "' (see " +
+                                                     (spec.dir / "function.yaml").string() + ")"});
+      }
+    }
+    plan.functions.push_back(std::move(fut));
+  }
+
+  auto tools = runtime::default_tool_paths(self_exe(), "/run/lumos");
+  nlohmann::json manifest;
+  manifest["lumos_version"] = LUMOS_VERSION;
+  manifest["experiment_file"] = experiment->file.string();
+  manifest["experiment"] = experiment->raw;
+  manifest["started_at"] = timestamp();
+  manifest["status"] = "running";
+  manifest["environment"] = telemetry::environment_fingerprint(version_commands(tools, tc), LUMOS_SOURCE_DIR);
+  manifest["toolchain"] = {{"opt_level", tc.opt_level}, {"wasm_target", "wasm32-wasi"},
+                           {"aot", "wasmedge compile --optimize " + tc.opt_level}};
+  if (auto w = telemetry::write_json_file(out / "manifest.json", manifest); !w) return report_error(w.error());
+
+  auto writer = telemetry::JsonlWriter::open(out / "invocations.jsonl");
+  if (!writer) return report_error(writer.error());
+  std::size_t cells = 0;
+  for (const auto& f : plan.functions) cells += f.inputs.size() * plan.runtimes.size() * plan.modes.size();
+  std::printf("Running %s: %zu cells x %d repetitions -> %s/invocations.jsonl\n", experiment->name.c_str(),
+              cells, plan.repetitions, out.c_str());
+  auto factory = [&tools](const std::string& name) { return runtime::make_runtime(name, tools); };
+  auto t0 = std::chrono::steady_clock::now();
+  auto totals = engine::run_plan(plan, factory, *writer, [&](const engine::CellReport& c) {
+    if (flags.quiet) return;
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double eta = elapsed / static_cast<double>(c.index) * static_cast<double>(c.count - c.index);
+    std::printf("[%3zu/%zu] %-10s %-7s %-16s %-4s  %3d ok %3d failed  median %-10s  (%.0fs, ETA %.0fs)\n",
+                c.index, c.count, c.function.c_str(), c.input.c_str(), c.runtime.c_str(), c.mode.c_str(),
+                c.ok, c.failed, c.ok ? human_ns(c.median_e2e).c_str() : "-", elapsed, eta);
+    if (!c.first_error.empty()) std::printf("          first error: %s\n", c.first_error.substr(0, 300).c_str());
+    std::fflush(stdout);
+  });
+  if (!totals) return report_error(totals.error());
+  manifest["status"] = "finished";
+  manifest["finished_at"] = timestamp();
+  manifest["invocations"] = totals->invocations;
+  manifest["failed_invocations"] = totals->failed;
+  if (auto w = telemetry::write_json_file(out / "manifest.json", manifest); !w) return report_error(w.error());
+
+  std::printf("\n");
+  cmd_summary(out, false);
+  std::printf("\n%zu invocations, %zu failed. Results: %s/invocations.jsonl, manifest: %s/manifest.json\n",
+              totals->invocations, totals->failed, out.c_str(), out.c_str());
+  return totals->failed == 0 ? 0 : kExitSomeFailed;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  CLI::App app{"lumos: benchmark one function across native, container and WebAssembly sandboxes"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("lumos ") + LUMOS_VERSION);
+
+  auto* build_cmd = app.add_subcommand("build", "Compile functions to native, wasm and AoT wasm artifacts");
+  std::vector<std::string> build_names, build_dirs;
+  fs::path build_out = default_artifacts_dir();
+  build_cmd->add_option("functions", build_names, "Function names (default: all in functions/)");
+  build_cmd->add_option("--functions-dir", build_dirs, "Extra folder holding function folders");
+  build_cmd->add_option("--out", build_out, "Artifacts folder")->capture_default_str();
+
+  auto* run_cmd = app.add_subcommand("run", "Run an experiment file and record every invocation");
+  RunFlags run_flags;
+  run_cmd->add_option("experiment", run_flags.experiment, "Experiment YAML file")->required();
+  run_cmd->add_option("--out,-o", run_flags.out, "Results folder (default results/<name>-<time>)");
+  run_cmd->add_option("--reps", run_flags.reps, "Override the experiment's repetitions")->check(CLI::PositiveNumber);
+  run_cmd->add_flag("--quiet,-q", run_flags.quiet, "No per-cell progress lines");
+  run_cmd->footer("Exit codes: 0 all invocations ok, 3 some failed (see results), 1 error, 2 usage.");
+
+  auto* summary_cmd = app.add_subcommand("summary", "Statistics per function x runtime x mode of a results folder");
+  fs::path summary_dir;
+  bool summary_csv = false;
+  summary_cmd->add_option("dir", summary_dir, "Results folder (holds invocations.jsonl)")->required();
+  summary_cmd->add_flag("--csv", summary_csv, "CSV instead of a table");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kExitUsage;
+  }
+  if (*build_cmd) return cmd_build(build_names, build_dirs, build_out);
+  if (*run_cmd) return cmd_run(run_flags);
+  if (*summary_cmd) return cmd_summary(summary_dir, summary_csv);
+  return kExitUsage;
+}
+
+}  // namespace lumos::cli

@@ -16,6 +16,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kCrashed: return "crashed";
     case ErrorCode::kFunctionError: return "function_error";
     case ErrorCode::kOutputMismatch: return "output_mismatch";
+    case ErrorCode::kWrongExecMode: return "wrong_exec_mode";
     case ErrorCode::kInternal: return "internal";
   }
   return "internal";

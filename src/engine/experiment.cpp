@@ -1,1 +1,138 @@
-// placeholder
+// Experiment file parsing and validation.
+#include "lumos/engine/experiment.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "lumos/runtime/runtime.hpp"
+
+namespace lumos::engine {
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json j = nlohmann::json::object();
+      for (const auto& kv : node) j[kv.first.as<std::string>()] = to_json(kv.second);
+      return j;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& v : node) j.push_back(to_json(v));
+      return j;
+    }
+    case YAML::NodeType::Scalar: return node.as<std::string>();
+    default: return nullptr;
+  }
+}
+
+std::vector<std::string> string_list(const YAML::Node& node) {
+  std::vector<std::string> out;
+  if (node.IsScalar()) {
+    out.push_back(node.as<std::string>());
+  } else {
+    for (const auto& v : node) out.push_back(v.as<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Experiment> parse_experiment(const std::string& text, const fs::path& base_dir,
+                                    const std::string& origin) {
+  auto error = [&](const std::string& what) {
+    return fail(ErrorCode::kConfig, origin + ": " + what);
+  };
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return error(std::string("not valid YAML: ") + e.what());
+  }
+  if (!root.IsMap()) return error("expected a mapping with at least 'functions'");
+  static const std::set<std::string> known = {"name",     "description", "functions", "runtimes",
+                                              "modes",    "repetitions", "warmup",    "timeout_ms",
+                                              "start_timeout_ms", "function_dirs"};
+  Experiment ex;
+  try {
+    for (const auto& kv : root) {
+      auto key = kv.first.as<std::string>();
+      if (!known.count(key)) {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        return error("unknown key '" + key + "' (known keys: " + list + ")");
+      }
+    }
+    ex.raw = to_json(root);
+    ex.name = root["name"] ? root["name"].as<std::string>() : "experiment";
+    if (root["description"]) ex.description = root["description"].as<std::string>();
+    if (!root["functions"] || !root["functions"].IsSequence() || root["functions"].size() == 0) {
+      return error("'functions' must list at least one function (a name, or {name, inputs})");
+    }
+    for (const auto& f : root["functions"]) {
+      FunctionSelection sel;
+      if (f.IsScalar()) {
+        sel.name = f.as<std::string>();
+      } else if (f.IsMap() && f["name"]) {
+        sel.name = f["name"].as<std::string>();
+        if (f["inputs"]) sel.inputs = string_list(f["inputs"]);
+      } else {
+        return error("each entry of 'functions' is a name or a mapping with 'name'");
+      }
+      ex.functions.push_back(std::move(sel));
+    }
+    ex.runtimes = root["runtimes"] ? string_list(root["runtimes"]) : runtime::runtime_names();
+    for (const auto& r : ex.runtimes) {
+      const auto& names = runtime::runtime_names();
+      if (r != "fake" && std::find(names.begin(), names.end(), r) == names.end()) {
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        return error("unknown runtime '" + r + "' in 'runtimes' (known: " + list + ")");
+      }
+    }
+    ex.modes = root["modes"] ? string_list(root["modes"]) : std::vector<std::string>{"cold", "warm"};
+    for (const auto& m : ex.modes) {
+      if (m != "cold" && m != "warm") return error("mode '" + m + "' must be cold or warm");
+    }
+    if (root["repetitions"]) ex.repetitions = root["repetitions"].as<int>();
+    if (ex.repetitions < 1) return error("'repetitions' must be at least 1");
+    if (root["warmup"]) ex.warmup = root["warmup"].as<int>();
+    if (ex.warmup < 0) return error("'warmup' must be 0 or more");
+    if (root["timeout_ms"]) ex.timeout = std::chrono::milliseconds(root["timeout_ms"].as<int>());
+    if (root["start_timeout_ms"]) {
+      ex.start_timeout = std::chrono::milliseconds(root["start_timeout_ms"].as<int>());
+    }
+    if (ex.timeout.count() <= 0 || ex.start_timeout.count() <= 0) {
+      return error("'timeout_ms' and 'start_timeout_ms' must be positive");
+    }
+    if (root["function_dirs"]) {
+      for (const auto& d : string_list(root["function_dirs"])) {
+        fs::path p = fs::path(d).is_absolute() ? fs::path(d) : base_dir / d;
+        ex.function_dirs.push_back(p.lexically_normal());
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return error(std::string("wrong type: ") + e.what());
+  }
+  ex.function_dirs.push_back(fs::path(LUMOS_SOURCE_DIR) / "functions");
+  return ex;
+}
+
+Result<Experiment> load_experiment(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) {
+    return fail(ErrorCode::kConfig, file.string() + ": cannot read the experiment file (does it exist?)");
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto ex = parse_experiment(text.str(), fs::absolute(file).parent_path(), file.string());
+  if (ex) ex->file = fs::absolute(file);
+  return ex;
+}
+
+}  // namespace lumos::engine

@@ -1,1 +1,255 @@
-// placeholder
+// The experiment loop: cold cells start an instance per invocation, warm cells reuse one.
+#include "lumos/engine/runner.hpp"
+
+#include <algorithm>
+#include <ctime>
+
+namespace lumos::engine {
+namespace {
+
+using std::chrono::nanoseconds;
+using Clock = std::chrono::steady_clock;
+
+std::string utc_now() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
+  return out;
+}
+
+std::string_view trim_right(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+std::string preview(std::string_view s) {
+  std::string out(s.substr(0, 60));
+  for (auto& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
+  return s.size() > 60 ? out + "..." : out;
+}
+
+/// The exec mode a runtime promises; a response from anything else is not what was asked.
+protocol::ExecMode expected_mode(std::string_view runtime) {
+  if (runtime == "wasmedge-interp") return protocol::ExecMode::kInterpreter;
+  if (runtime == "wasmedge-aot") return protocol::ExecMode::kAot;
+  return protocol::ExecMode::kNative;
+}
+
+struct Cell {
+  const FunctionUnderTest* function;
+  const InputCase* input;
+  std::string runtime;
+  std::string mode;
+};
+
+class CellRunner {
+ public:
+  CellRunner(const RunPlan& plan, const Cell& cell, runtime::Runtime* rt,
+             telemetry::InvocationSink& sink)
+      : plan_(plan), cell_(cell), rt_(rt), sink_(sink) {}
+
+  Result<void> run(const std::optional<Error>& setup_error, CellReport& report) {
+    for (int rep = 0; rep < plan_.repetitions; ++rep) {
+      telemetry::Invocation inv = blank(rep);
+      if (setup_error) {
+        inv.error = setup_error->to_string();
+      } else if (cell_.mode == "cold") {
+        cold(inv);
+      } else {
+        warm(inv);
+      }
+      if (inv.ok) {
+        ++report.ok;
+        e2e_.push_back(inv.e2e);
+      } else {
+        ++report.failed;
+        if (report.first_error.empty()) report.first_error = inv.error;
+      }
+      if (auto w = sink_.write(inv); !w) return w;
+    }
+    if (instance_) instance_->stop();
+    if (!e2e_.empty()) {
+      std::sort(e2e_.begin(), e2e_.end());
+      report.median_e2e = e2e_[e2e_.size() / 2];
+    }
+    return {};
+  }
+
+ private:
+  telemetry::Invocation blank(int rep) const {
+    telemetry::Invocation inv;
+    inv.function = cell_.function->name;
+    inv.runtime = cell_.runtime;
+    inv.mode = cell_.mode;
+    inv.input = cell_.input->name;
+    inv.rep = rep;
+    inv.exec_mode = "unknown";
+    inv.bytes_in = cell_.input->request.size();
+    return inv;
+  }
+
+  // Fills an invocation from a response: phases, exec mode, output and exec-mode checks.
+  void record_response(telemetry::Invocation& inv, const Result<runtime::Response>& response) {
+    if (!response) {
+      inv.error = response.error().to_string();
+      return;
+    }
+    inv.exec_mode = std::string(protocol::exec_mode_name(response->exec_mode));
+    for (const auto& [name, d] : response->phases) inv.phases[name] += d;
+    inv.bytes_out = response->body.size();
+    if (!response->ok) {
+      inv.error = Error{ErrorCode::kFunctionError, response->body}.to_string();
+      return;
+    }
+    if (response->exec_mode != expected_mode(cell_.runtime)) {
+      inv.error = Error{ErrorCode::kWrongExecMode,
+                        cell_.runtime + " was asked for but the code ran as " + inv.exec_mode}
+                      .to_string();
+      return;
+    }
+    const auto& expected = cell_.input->expected;
+    if (expected && !output_matches(response->body, *expected)) {
+      inv.error = Error{ErrorCode::kOutputMismatch,
+                        "expected '" + preview(*expected) + "', got '" + preview(response->body) + "'"}
+                      .to_string();
+      return;
+    }
+    inv.ok = true;
+  }
+
+  void cold(telemetry::Invocation& inv) {
+    inv.started_at = utc_now();
+    auto t0 = Clock::now();
+    auto instance = rt_->start_instance(cell_.function->name, plan_.start_timeout);
+    if (!instance) {
+      inv.e2e = Clock::now() - t0;
+      inv.error = instance.error().to_string();
+      return;
+    }
+    inv.phases = (*instance)->start_phases();
+    auto t1 = Clock::now();
+    auto response = (*instance)->invoke(cell_.input->request, plan_.timeout);
+    auto t2 = Clock::now();
+    inv.e2e = t2 - t0;
+    inv.phases["invoke"] = t2 - t1;
+    record_response(inv, response);
+    auto stats = (*instance)->stats();
+    inv.cpu = stats.cpu;
+    inv.peak_rss_bytes = stats.peak_rss_bytes;
+    (*instance)->stop();
+  }
+
+  // Starts (or restarts after a crash/timeout) the cell's live instance, with warm-up requests.
+  std::optional<Error> ensure_instance() {
+    if (instance_ && instance_->alive()) return std::nullopt;
+    if (instance_) instance_->stop();
+    instance_.reset();
+    auto started = rt_->start_instance(cell_.function->name, plan_.start_timeout);
+    if (!started) return started.error();
+    instance_ = std::move(*started);
+    for (int i = 0; i < plan_.warmup; ++i) {
+      auto r = instance_->invoke(cell_.input->request, plan_.timeout);
+      if (!r) return Error{r.error().code, "during warm-up: " + r.error().message};
+    }
+    return std::nullopt;
+  }
+
+  void warm(telemetry::Invocation& inv) {
+    if (auto err = ensure_instance()) {
+      inv.started_at = utc_now();
+      inv.error = err->to_string();
+      return;
+    }
+    auto before = instance_->stats();
+    inv.started_at = utc_now();
+    auto t0 = Clock::now();
+    auto response = instance_->invoke(cell_.input->request, plan_.timeout);
+    auto t1 = Clock::now();
+    inv.e2e = t1 - t0;
+    inv.phases["invoke"] = t1 - t0;
+    record_response(inv, response);
+    auto after = instance_->stats();
+    if (before.cpu && after.cpu) inv.cpu = *after.cpu - *before.cpu;
+    inv.peak_rss_bytes = after.peak_rss_bytes;
+  }
+
+  const RunPlan& plan_;
+  const Cell& cell_;
+  runtime::Runtime* rt_;
+  telemetry::InvocationSink& sink_;
+  std::unique_ptr<runtime::Instance> instance_;
+  std::vector<nanoseconds> e2e_;
+};
+
+}  // namespace
+
+bool output_matches(std::string_view actual, std::string_view expected) {
+  return trim_right(actual) == trim_right(expected);
+}
+
+Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime,
+                           telemetry::InvocationSink& sink,
+                           const std::function<void(const CellReport&)>& on_cell) {
+  std::vector<Cell> cells;
+  for (const auto& f : plan.functions) {
+    for (const auto& in : f.inputs) {
+      for (const auto& rt : plan.runtimes) {
+        for (const auto& mode : plan.modes) cells.push_back({&f, &in, rt, mode});
+      }
+    }
+  }
+  // One runtime object per name; prepare() once per function and runtime.
+  std::map<std::string, Result<std::unique_ptr<runtime::Runtime>>> runtimes;
+  std::map<std::pair<std::string, std::string>, std::optional<Error>> prepared;
+  RunTotals totals;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    const Cell& cell = cells[i];
+    auto rt_it = runtimes.find(cell.runtime);
+    if (rt_it == runtimes.end()) {
+      auto made = make_runtime(cell.runtime);
+      if (made) {
+        if (auto ok = (*made)->check(); !ok) made = tl::unexpected(ok.error());
+      }
+      rt_it = runtimes.emplace(cell.runtime, std::move(made)).first;
+    }
+    std::optional<Error> setup_error;
+    runtime::Runtime* rt = nullptr;
+    if (!rt_it->second) {
+      setup_error = rt_it->second.error();
+    } else {
+      rt = rt_it->second->get();
+      auto key = std::make_pair(cell.runtime, cell.function->name);
+      auto p = prepared.find(key);
+      if (p == prepared.end()) {
+        auto ok = rt->prepare(cell.function->artifacts);
+        p = prepared.emplace(key, ok ? std::nullopt : std::optional<Error>(ok.error())).first;
+      }
+      setup_error = p->second;
+    }
+    CellReport report;
+    report.index = i + 1;
+    report.count = cells.size();
+    report.function = cell.function->name;
+    report.input = cell.input->name;
+    report.runtime = cell.runtime;
+    report.mode = cell.mode;
+    CellRunner runner(plan, cell, rt, sink);
+    if (auto r = runner.run(setup_error, report); !r) return tl::unexpected(r.error());
+    totals.invocations += static_cast<std::size_t>(report.ok + report.failed);
+    totals.failed += static_cast<std::size_t>(report.failed);
+    if (on_cell) on_cell(report);
+  }
+  return totals;
+}
+
+}  // namespace lumos::engine

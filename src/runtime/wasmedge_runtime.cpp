@@ -1,1 +1,59 @@
-// placeholder
+// wasmedge-interp / wasmedge-aot: a lumos-wasm-host process per instance, embedding WasmEdge.
+#include <unistd.h>
+
+#include "process_instance.hpp"
+#include "runtimes.hpp"
+
+namespace lumos::runtime {
+namespace {
+
+class WasmEdgeRuntime final : public Runtime {
+ public:
+  WasmEdgeRuntime(ToolPaths tools, bool aot) : tools_(std::move(tools)), aot_(aot) {}
+
+  std::string_view name() const override { return aot_ ? "wasmedge-aot" : "wasmedge-interp"; }
+
+  Result<void> check() const override {
+    if (access(tools_.wasm_host.c_str(), X_OK) != 0) {
+      return fail(ErrorCode::kNotInstalled,
+                  "lumos-wasm-host not found at " + tools_.wasm_host.string() +
+                      ": build it (make build) or set LUMOS_WASM_HOST");
+    }
+    return {};
+  }
+
+  Result<void> prepare(const Artifacts& a) override {
+    const auto& module = aot_ ? a.wasm_aot : a.wasm;
+    if (module.empty() || access(module.c_str(), R_OK) != 0) {
+      return fail(ErrorCode::kBuild, std::string("no ") + (aot_ ? "AoT " : "") + "wasm module for " +
+                                         a.function + " (expected " + module.string() +
+                                         "): run lumos build");
+    }
+    modules_[a.function] = module;
+    return {};
+  }
+
+  Result<std::unique_ptr<Instance>> start_instance(const std::string& function,
+                                                   std::chrono::milliseconds timeout) override {
+    if (auto ok = check(); !ok) return tl::unexpected(ok.error());
+    auto it = modules_.find(function);
+    if (it == modules_.end()) return fail(ErrorCode::kInternal, function + " was not prepared");
+    ProcessInstanceOptions options;
+    options.argv = {tools_.wasm_host.string(), "--mode", aot_ ? "aot" : "interp", "reactor",
+                    it->second.string()};
+    return start_process_instance(std::move(options), timeout);
+  }
+
+ private:
+  ToolPaths tools_;
+  bool aot_;
+  std::map<std::string, std::filesystem::path> modules_;
+};
+
+}  // namespace
+
+std::unique_ptr<Runtime> make_wasmedge_runtime(const ToolPaths& tools, bool aot) {
+  return std::make_unique<WasmEdgeRuntime>(tools, aot);
+}
+
+}  // namespace lumos::runtime

@@ -1,1 +1,63 @@
-// placeholder
+// procfs and cgroup v1 readers for CPU time and peak memory.
+#include "lumos/telemetry/proc_stats.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace lumos::telemetry {
+namespace {
+
+std::optional<std::uint64_t> read_first_number(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::uint64_t v = 0;
+  if (in >> v) return v;
+  return std::nullopt;
+}
+
+const char* kCgroupRoot = "/sys/fs/cgroup";
+
+}  // namespace
+
+std::optional<std::chrono::nanoseconds> process_cpu_time(pid_t pid) {
+  std::error_code ec;
+  std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  std::uint64_t total = 0;
+  bool any = false;
+  for (const auto& entry : std::filesystem::directory_iterator(tasks, ec)) {
+    if (auto v = read_first_number(entry.path() / "schedstat")) {
+      total += *v;
+      any = true;
+    }
+  }
+  if (!any) return std::nullopt;
+  return std::chrono::nanoseconds(total);
+}
+
+std::optional<std::uint64_t> process_peak_rss(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) {
+      std::istringstream fields(line.substr(6));
+      std::uint64_t kb = 0;
+      if (fields >> kb) return kb * 1024;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::chrono::nanoseconds> cgroup_cpu_time(const std::string& cgroup) {
+  auto v = read_first_number(std::filesystem::path(kCgroupRoot) / "cpuacct" /
+                             std::filesystem::path(cgroup).relative_path() / "cpuacct.usage");
+  if (!v) return std::nullopt;
+  return std::chrono::nanoseconds(*v);
+}
+
+std::optional<std::uint64_t> cgroup_peak_memory(const std::string& cgroup) {
+  return read_first_number(std::filesystem::path(kCgroupRoot) / "memory" /
+                           std::filesystem::path(cgroup).relative_path() /
+                           "memory.max_usage_in_bytes");
+}
+
+}  // namespace lumos::telemetry

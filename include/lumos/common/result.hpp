@@ -22,6 +22,7 @@ enum class ErrorCode {
   kCrashed,        ///< the instance exited or was killed while serving a request
   kFunctionError,  ///< the function reported an error or trapped
   kOutputMismatch, ///< the output differs from the expected output
+  kWrongExecMode,  ///< the code ran in another mode than asked (e.g. AoT fell back to interpreter)
   kInternal,
 };
 

@@ -1,0 +1,35 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is a step of those.
+BUILD_DIR ?= build
+JOBS ?= 2
+LUMOS := $(BUILD_DIR)/lumos
+RESULTS ?= results/quick-demo
+
+.PHONY: setup configure build functions demo test bench clean
+
+# Installs Debian packages and the private WasmEdge root; seconds when already done.
+setup:
+	@if [ "$$(id -u)" -ne 0 ]; then sudo scripts/setup; else scripts/setup; fi
+
+configure: setup
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+functions: build
+	@$(LUMOS) build
+
+# Runs experiments/quick.yaml (a fresh results folder each time) and prints its summary.
+demo: functions
+	@rm -rf $(RESULTS)
+	@$(LUMOS) run experiments/quick.yaml --out $(RESULTS)
+
+test: functions
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j1
+
+# Overhead figures against the bare tools (runc run, wasmedge CLI), side by side.
+bench: functions
+	@bench/overhead.sh
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,41 @@
+// A function's manifest (functions/<name>/function.yaml): sources, inputs, expected outputs.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lumos/common/result.hpp"
+
+namespace lumos::build {
+
+struct FunctionInput {
+  std::string name;                             ///< e.g. "small"
+  std::filesystem::path file;                   ///< request bytes
+  std::optional<std::filesystem::path> expected;  ///< expected response bytes, if checked
+};
+
+struct FunctionSpec {
+  std::string name;
+  std::string description;
+  std::filesystem::path dir;                  ///< folder holding function.yaml
+  std::string language = "c";                 ///< "c" or "c++"
+  std::vector<std::filesystem::path> sources;  ///< absolute paths
+  std::vector<FunctionInput> inputs;          ///< absolute paths, in manifest order
+  /// Artifacts taken as they are instead of compiled (key "prebuilt": native, wasm, wasm_aot),
+  /// e.g. a module from another toolchain, or a deliberately broken one in tests.
+  std::optional<std::filesystem::path> prebuilt_native, prebuilt_wasm, prebuilt_wasm_aot;
+};
+
+/// Reads DIR/function.yaml. Errors (kConfig) name the file and the offending key.
+Result<FunctionSpec> load_function_spec(const std::filesystem::path& dir);
+
+/// Finds function `name` as DIR/name/function.yaml in the first search dir that has it.
+Result<FunctionSpec> find_function(const std::string& name,
+                                   const std::vector<std::filesystem::path>& search_dirs);
+
+/// Names of all functions (sub-folders with a function.yaml) in a search dir, sorted.
+std::vector<std::string> list_functions(const std::filesystem::path& search_dir);
+
+}  // namespace lumos::build

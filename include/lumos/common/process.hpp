@@ -1,0 +1,69 @@
+// Child processes with piped stdin/stdout and captured stderr, and running a command to completion.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lumos/common/result.hpp"
+
+namespace lumos {
+
+/// A running child process. Owns its pipe ends; the destructor kills (SIGKILL) and reaps it.
+class ChildProcess {
+ public:
+  /// Starts argv[0] (searched in PATH) with stdin/stdout as pipes and stderr captured in an
+  /// anonymous temporary file. Fails with kSpawn (kNotInstalled if the program is missing).
+  static Result<ChildProcess> spawn(const std::vector<std::string>& argv);
+
+  ChildProcess(ChildProcess&& other) noexcept;
+  ChildProcess& operator=(ChildProcess&& other) noexcept;
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess();
+
+  pid_t pid() const { return pid_; }
+  int stdin_fd() const { return in_fd_; }
+  int stdout_fd() const { return out_fd_; }
+
+  /// Closes the child's stdin (it sees end of file).
+  void close_stdin();
+  /// Waits up to `grace` for exit, then SIGKILLs. Returns the wait status once reaped.
+  int terminate(std::chrono::milliseconds grace);
+  /// Non-blocking: has the child exited? Keeps the status for describe_exit().
+  bool exited();
+  /// "exited with code 3" / "killed by signal 9 (SIGKILL)", plus the stderr tail if any.
+  std::string describe_exit();
+  /// The last `max_bytes` of what the child wrote to stderr.
+  std::string stderr_tail(std::size_t max_bytes = 400) const;
+
+ private:
+  ChildProcess() = default;
+  void reset();
+
+  pid_t pid_ = -1;
+  int in_fd_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  std::optional<int> status_;
+};
+
+/// Output of a command run to completion.
+struct CommandOutput {
+  int exit_code = -1;   ///< -1 if killed by a signal
+  std::string out;      ///< stdout and stderr, interleaved
+};
+
+/// Runs argv to completion (stdin from /dev/null), capturing stdout+stderr. Fails only if it
+/// cannot be started; a non-zero exit is reported in exit_code.
+Result<CommandOutput> run_command(const std::vector<std::string>& argv,
+                                  const std::optional<std::filesystem::path>& cwd = std::nullopt);
+
+/// CLOCK_MONOTONIC in ns, the clock instances report their timestamps in.
+std::int64_t monotonic_ns();
+
+}  // namespace lumos

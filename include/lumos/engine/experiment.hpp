@@ -1,0 +1,44 @@
+// The experiment file (YAML): which functions x inputs x runtimes x modes x repetitions.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lumos/common/result.hpp"
+
+namespace lumos::engine {
+
+struct FunctionSelection {
+  std::string name;
+  std::vector<std::string> inputs;  ///< empty: every input of the function
+};
+
+struct Experiment {
+  std::string name;
+  std::string description;
+  std::filesystem::path file;                 ///< where it was read from (empty if from text)
+  std::vector<FunctionSelection> functions;
+  std::vector<std::string> runtimes;          ///< default: all real runtimes
+  std::vector<std::string> modes;             ///< "cold", "warm"; default both
+  int repetitions = 30;                       ///< recorded invocations per cell
+  int warmup = 1;                             ///< unrecorded requests before a warm cell
+  std::chrono::milliseconds timeout{10'000};  ///< per invocation (request -> response)
+  std::chrono::milliseconds start_timeout{30'000};  ///< per instance start
+  std::vector<std::filesystem::path> function_dirs;  ///< where function folders are found
+  nlohmann::json raw;                         ///< the file as JSON, for the manifest
+};
+
+/// Parses YAML text. Relative function_dirs are resolved against base_dir; the built-in
+/// functions/ folder of the source tree is always searched last. Errors name `origin`,
+/// the key and what is expected.
+Result<Experiment> parse_experiment(const std::string& yaml_text, const std::filesystem::path& base_dir,
+                                    const std::string& origin);
+
+/// Reads and parses an experiment file.
+Result<Experiment> load_experiment(const std::filesystem::path& file);
+
+}  // namespace lumos::engine

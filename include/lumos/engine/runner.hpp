@@ -1,0 +1,66 @@
+// Runs an experiment's cells (function x input x runtime x mode) and streams invocation records.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lumos/runtime/runtime.hpp"
+#include "lumos/telemetry/jsonl.hpp"
+
+namespace lumos::engine {
+
+struct InputCase {
+  std::string name;
+  std::string request;                  ///< bytes sent to the function
+  std::optional<std::string> expected;  ///< checked against the response when present
+};
+
+/// A function ready to run: its inputs and the artifacts `lumos build` made.
+struct FunctionUnderTest {
+  std::string name;
+  std::vector<InputCase> inputs;
+  runtime::Artifacts artifacts;
+};
+
+struct RunPlan {
+  std::vector<FunctionUnderTest> functions;
+  std::vector<std::string> runtimes;
+  std::vector<std::string> modes;
+  int repetitions = 30;
+  int warmup = 1;
+  std::chrono::milliseconds timeout{10'000};
+  std::chrono::milliseconds start_timeout{30'000};
+};
+
+/// Progress of a run, reported after each cell (for the CLI's progress lines).
+struct CellReport {
+  std::size_t index = 0;  ///< 1-based
+  std::size_t count = 0;
+  std::string function, input, runtime, mode;
+  int ok = 0, failed = 0;
+  std::string first_error;
+  std::chrono::nanoseconds median_e2e{0};
+};
+
+struct RunTotals {
+  std::size_t invocations = 0;
+  std::size_t failed = 0;
+};
+
+using RuntimeFactory = std::function<Result<std::unique_ptr<runtime::Runtime>>(const std::string&)>;
+
+/// Runs every cell in order and writes each invocation to `sink` as soon as it completes.
+/// A missing runtime, a failed build, a crash, trap or timeout becomes ok=false records; the
+/// run goes on. Fails only when the sink cannot be written.
+Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime,
+                           telemetry::InvocationSink& sink,
+                           const std::function<void(const CellReport&)>& on_cell = {});
+
+/// Compares a response with the expected output, ignoring trailing whitespace on both.
+bool output_matches(std::string_view actual, std::string_view expected);
+
+}  // namespace lumos::engine

@@ -1,0 +1,91 @@
+// The one interface every sandbox implements: Runtime (prepares artifacts, starts instances)
+// and Instance (serves requests). Backends: native, runc, wasmedge-interp, wasmedge-aot, fake.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lumos/common/result.hpp"
+#include "lumos/protocol/frame.hpp"
+#include "lumos/telemetry/record.hpp"
+
+namespace lumos::runtime {
+
+/// What `lumos build` produced for one function (paths may be empty if a build step failed).
+struct Artifacts {
+  std::string function;
+  std::filesystem::path native_exe;  ///< static executable speaking the framed protocol
+  std::filesystem::path wasm;        ///< wasm32-wasi reactor module
+  std::filesystem::path wasm_aot;    ///< the same with a WasmEdge AoT section
+  std::filesystem::path work_dir;    ///< per-function scratch space (e.g. runc bundles)
+};
+
+/// One response of an instance. A function-level failure (kError frame) is ok=false here;
+/// transport failures (timeout, crash) are errors of Instance::invoke instead.
+struct Response {
+  bool ok = false;
+  std::string body;   ///< output bytes, or the function's error message
+  telemetry::PhaseTimes phases;  ///< in-function phases reported by the SDK
+  protocol::ExecMode exec_mode = protocol::ExecMode::kUnknown;
+};
+
+/// Resource use of an instance since it started (cumulative).
+struct InstanceStats {
+  std::optional<std::chrono::nanoseconds> cpu;
+  std::optional<std::uint64_t> peak_rss_bytes;
+};
+
+/// A live sandbox serving requests. Not thread-safe; one request at a time.
+class Instance {
+ public:
+  virtual ~Instance() = default;
+  /// Cold-start phases measured while starting (sandbox_start, runtime_init, load, ...).
+  virtual const telemetry::PhaseTimes& start_phases() const = 0;
+  /// Sends one request and waits for its response. kTimeout: the instance was killed;
+  /// kCrashed/kProtocol: it died or misbehaved. After any error the instance is dead.
+  virtual Result<Response> invoke(std::string_view request, std::chrono::milliseconds timeout) = 0;
+  virtual InstanceStats stats() = 0;
+  virtual bool alive() = 0;
+  /// Ends the instance (graceful: end of input, then kill after a short grace period).
+  virtual void stop() = 0;
+};
+
+/// A sandbox kind. prepare() is called once per function before its instances start.
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+  virtual std::string_view name() const = 0;
+  /// Fails with kNotInstalled (and how to fix it) if the sandbox cannot run here.
+  virtual Result<void> check() const = 0;
+  /// Makes whatever the runtime needs from the artifacts (e.g. an OCI bundle).
+  virtual Result<void> prepare(const Artifacts& artifacts) = 0;
+  /// Starts a new instance of a prepared function; returns once it is ready to serve.
+  virtual Result<std::unique_ptr<Instance>> start_instance(const std::string& function,
+                                                           std::chrono::milliseconds timeout) = 0;
+};
+
+/// Where the external tools are. Defaults come from the build; env vars override
+/// (LUMOS_RUNC, LUMOS_WASM_HOST), which is how tests simulate a missing runtime.
+struct ToolPaths {
+  std::filesystem::path wasm_host;  ///< lumos-wasm-host
+  std::string runc = "runc";
+  std::filesystem::path state_dir;  ///< scratch root for bundles and container state
+};
+
+/// Tool paths with defaults: lumos-wasm-host next to `self_exe`, runc from PATH.
+ToolPaths default_tool_paths(const std::filesystem::path& self_exe,
+                             const std::filesystem::path& state_dir);
+
+/// Names of the runtimes make_runtime() knows, in report order.
+const std::vector<std::string>& runtime_names();
+
+/// Creates a runtime by name. Unknown names fail with kConfig listing the known ones.
+Result<std::unique_ptr<Runtime>> make_runtime(std::string_view name, const ToolPaths& tools);
+
+}  // namespace lumos::runtime

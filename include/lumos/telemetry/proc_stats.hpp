@@ -1,0 +1,22 @@
+// Resource use of a process (procfs) or a container (cgroup v1), for per-invocation telemetry.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace lumos::telemetry {
+
+/// CPU time of all threads of pid, in ns (sum of /proc/PID/task/*/schedstat run times).
+std::optional<std::chrono::nanoseconds> process_cpu_time(pid_t pid);
+/// Peak resident set size of pid in bytes (VmHWM of /proc/PID/status).
+std::optional<std::uint64_t> process_peak_rss(pid_t pid);
+/// CPU time charged to a cgroup v1 path relative to the cpuacct hierarchy (cpuacct.usage).
+std::optional<std::chrono::nanoseconds> cgroup_cpu_time(const std::string& cgroup);
+/// Peak memory of a cgroup v1 path (memory.max_usage_in_bytes).
+std::optional<std::uint64_t> cgroup_peak_memory(const std::string& cgroup);
+
+}  // namespace lumos::telemetry

@@ -1,0 +1,27 @@
+// An Instance backed by a child process speaking the framed protocol (native, runc, wasm host).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lumos/common/process.hpp"
+#include "lumos/runtime/runtime.hpp"
+
+namespace lumos::runtime {
+
+struct ProcessInstanceOptions {
+  std::vector<std::string> argv;
+  /// Reads resource use; defaults to procfs of the child process.
+  std::function<InstanceStats(pid_t)> stats;
+  /// Extra cleanup after the child had to be killed (e.g. `runc delete --force`).
+  std::function<void()> after_kill;
+};
+
+/// Spawns the process and waits (up to `timeout`) for its ready frame. A kError frame
+/// instead of kReady (e.g. a malformed module) fails with kSpawn and the instance's message.
+Result<std::unique_ptr<Instance>> start_process_instance(ProcessInstanceOptions options,
+                                                         std::chrono::milliseconds timeout);
+
+}  // namespace lumos::runtime
