@@ -1,6 +1,8 @@
 // lumos-wasm-host: the WasmEdge embedding that serves reactor modules and runs WASI commands.
 #include "wasm_host.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,11 +39,13 @@ constexpr const char* kUsage =
     "       lumos-wasm-host [--mode interp|aot] [--verbose] [--dir GUEST:HOST]... [--env K=V]...\n"
     "                       [--report FILE] command MODULE.wasm [ARGS...]\n"
     "reactor  serve length-prefixed requests on stdin with response frames on stdout; the module\n"
-    "         must export lumos_alloc, lumos_invoke and memory (build it with functions/sdk)\n"
+    "         must export lumos_alloc, lumos_invoke and memory (build it with functions/sdk);\n"
+    "         the guest's stdin is empty and its stdout goes to stderr\n"
     "command  run the WASI command's _start once with this process's stdio; the exit code is\n"
     "         the guest's (2: module not loadable, 3: trap)\n"
     "--mode aot uses the AoT section made by `wasmedge compile`; frames and reports say what\n"
-    "really ran, since WasmEdge silently interprets a module whose AoT section is unusable.\n";
+    "really ran, since WasmEdge silently interprets a module whose AoT section is unusable.\n"
+    "--verbose keeps WasmEdge's error log (written to stdout; to stderr in reactor mode).\n";
 
 /// CLOCK_MONOTONIC in nanoseconds.
 std::uint64_t now_ns() {
@@ -134,8 +138,7 @@ class Engine {
     wasi_.reset(WasmEdge_ModuleInstanceCreateWASI(
         args.empty() ? nullptr : args.data(), static_cast<std::uint32_t>(args.size()),
         envs.empty() ? nullptr : envs.data(), static_cast<std::uint32_t>(envs.size()),
-        preopens.empty() ? nullptr : preopens.data(),
-        static_cast<std::uint32_t>(preopens.size())));
+        preopens.empty() ? nullptr : preopens.data(), static_cast<std::uint32_t>(preopens.size())));
     if (!wasi_) return fail(ErrorCode::kInternal, "runtime init failed: could not create WASI");
     auto r = WasmEdge_ExecutorRegisterImport(executor_.get(), store_.get(), wasi_.get());
     if (!WasmEdge_ResultOK(r)) {
@@ -156,8 +159,8 @@ class Engine {
       return fail(ErrorCode::kIo, "load failed: cannot open module (" + path +
                                       "): " + std::strerror(errno) + "; check the path");
     }
-    std::string msg = std::string("load failed: ") + WasmEdge_ResultGetMessage(r) + " (" + path +
-                      ")";
+    std::string msg =
+        std::string("load failed: ") + WasmEdge_ResultGetMessage(r) + " (" + path + ")";
     if (WasmEdge_ResultGetCode(r) == WasmEdge_ErrCode_MalformedMagic) {
       msg += ": is this a .wasm file?";
     }
@@ -178,14 +181,13 @@ class Engine {
     auto r = WasmEdge_ExecutorInstantiate(executor_.get(), &inst, store_.get(), ast_.get());
     instance_.reset(inst);
     if (!WasmEdge_ResultOK(r)) {
-      std::string msg = std::string("instantiate failed: ") + WasmEdge_ResultGetMessage(r) +
-                        " (" + path + ")";
+      std::string msg =
+          std::string("instantiate failed: ") + WasmEdge_ResultGetMessage(r) + " (" + path + ")";
       if (WasmEdge_ResultGetCode(r) == WasmEdge_ErrCode_UnknownImport) {
         msg += ": only wasi_snapshot_preview1 imports are provided";
       }
       return fail(ErrorCode::kConfig, std::move(msg));
     }
-    // The AST (and its AoT code) is kept: the instance's compiled functions live in it.
     if (auto* init = find_function("_initialize")) {
       std::uint64_t before = instructions();
       r = WasmEdge_ExecutorInvoke(executor_.get(), init, nullptr, 0, nullptr, 0);
@@ -231,7 +233,7 @@ class Engine {
   LoaderHandle loader_;
   ValidatorHandle validator_;
   ModuleHandle wasi_;
-  AstHandle ast_;
+  AstHandle ast_;  // kept for the instance's lifetime: in aot mode it owns the compiled code
   ModuleHandle instance_;
 };
 
@@ -253,10 +255,10 @@ Result<void> start_engine(Engine& engine, const HostOptions& o, Phases& phases,
   if ((phases.aot_check = engine.stats_create_ns()) && phases.runtime_init) {
     *phases.runtime_init -= *phases.aot_check;
   }
-  if (!r) return r;
-  if (auto r = timed(phases.load, [&] { return engine.load(o.module_path); }); !r) return r;
-  if (auto r = timed(phases.validate, [&] { return engine.validate(o.module_path); }); !r) return r;
-  return timed(phases.instantiate, [&] { return engine.instantiate(o.module_path); });
+  if (r) r = timed(phases.load, [&] { return engine.load(o.module_path); });
+  if (r) r = timed(phases.validate, [&] { return engine.validate(o.module_path); });
+  if (r) r = timed(phases.instantiate, [&] { return engine.instantiate(o.module_path); });
+  return r;
 }
 
 void append_phases(std::vector<std::pair<std::string, std::uint64_t>>& metrics, const Phases& p) {
@@ -267,8 +269,42 @@ void append_phases(std::vector<std::pair<std::string, std::uint64_t>>& metrics, 
   if (p.aot_check) metrics.emplace_back("aot_check", *p.aot_check);
 }
 
-/// Writes a frame to stdout; false when stdout is gone (the caller exits).
-bool send(const Frame& frame) { return protocol::write_all(1, protocol::encode_frame(frame)).has_value(); }
+/// Writes a frame to fd; false when the reader is gone (the caller exits).
+bool send(int fd, const Frame& frame) {
+  return protocol::write_all(fd, protocol::encode_frame(frame)).has_value();
+}
+
+/// The descriptors the framed protocol runs on.
+struct ProtocolFds {
+  int in = 0;
+  int out = 1;
+};
+
+/// Moves the protocol off fds 0 and 1 so that nothing else can read requests or write into the
+/// response stream: the guest's WASI stdin becomes /dev/null, its stdout (and WasmEdge's log,
+/// which spdlog writes to stdout) goes to stderr. Keeps 0/1 if the shuffle fails. A closed
+/// response pipe becomes a write error (exit 1) instead of a SIGPIPE death.
+ProtocolFds take_stdio() {
+  ProtocolFds fds;
+  ::signal(SIGPIPE, SIG_IGN);
+  int in = ::fcntl(0, F_DUPFD_CLOEXEC, 3);
+  int out = ::fcntl(1, F_DUPFD_CLOEXEC, 3);
+  int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (in < 0 || out < 0 || null < 0 || ::dup2(null, 0) < 0 || ::dup2(2, 1) < 0) {
+    std::fprintf(stderr,
+                 "lumos-wasm-host: cannot isolate stdio (%s); guest stdio shares the "
+                 "protocol\n",
+                 std::strerror(errno));
+    if (in >= 0) ::close(in);
+    if (out >= 0) ::close(out);
+    if (null >= 0) ::close(null);
+    return fds;
+  }
+  ::close(null);
+  fds.in = in;
+  fds.out = out;
+  return fds;
+}
 
 // ----------------------------------------------------------------------------- reactor mode
 
@@ -291,16 +327,17 @@ bool has_i32_signature(const WasmEdge_FunctionInstanceContext* fn, std::uint32_t
 /// Serves requests on one instantiated reactor module (the lumos guest SDK's exports).
 class Reactor {
  public:
-  explicit Reactor(Engine& engine) : engine_(engine) {}
+  Reactor(Engine& engine, ProtocolFds fds) : engine_(engine), fds_(fds) {}
 
   /// Resolves lumos_alloc, lumos_invoke and memory once; fails naming what is missing.
   Result<void> bind(const std::string& path) {
     alloc_ = engine_.find_function("lumos_alloc");
     invoke_ = engine_.find_function("lumos_invoke");
     memory_ = engine_.find_memory("memory");
-    const char* missing = !alloc_ ? "function lumos_alloc" : !invoke_ ? "function lumos_invoke"
-                                                         : !memory_ ? "memory 'memory'"
-                                                                    : nullptr;
+    const char* missing = !alloc_    ? "function lumos_alloc"
+                          : !invoke_ ? "function lumos_invoke"
+                          : !memory_ ? "memory 'memory'"
+                                     : nullptr;
     if (missing) {
       return fail(ErrorCode::kConfig,
                   std::string("instantiate failed: the module exports no ") + missing + " (" +
@@ -309,7 +346,8 @@ class Reactor {
     if (!has_i32_signature(alloc_, 1) || !has_i32_signature(invoke_, 2)) {
       return fail(ErrorCode::kConfig,
                   "instantiate failed: lumos_alloc must be (i32) -> i32 and lumos_invoke "
-                  "(i32, i32) -> i32 (" + path + "): rebuild it with functions/sdk/lumos_sdk.c");
+                  "(i32, i32) -> i32 (" +
+                      path + "): rebuild it with functions/sdk/lumos_sdk.c");
     }
     return {};
   }
@@ -317,7 +355,7 @@ class Reactor {
   /// Serves requests until end of input; returns the process exit code.
   int serve() {
     for (;;) {
-      auto request = protocol::read_message(0);
+      auto request = protocol::read_message(fds_.in);
       if (!request) {
         if (request.error().code == ErrorCode::kCrashed) return 0;  // stdin closed: done
         std::fprintf(stderr, "lumos-wasm-host: reading a request: %s\n",
@@ -340,12 +378,13 @@ class Reactor {
     if (!WasmEdge_ResultOK(r) || is_terminated(r)) return trapped(r, before);
     const auto ptr = static_cast<std::uint32_t>(WasmEdge_ValueGetI32(ret));
     if (ptr == 0) {
-      return reply_error("lumos_alloc(" + std::to_string(len) +
-                         ") returned NULL: the guest is out of memory", before);
+      return reply_error(
+          "lumos_alloc(" + std::to_string(len) + ") returned NULL: the guest is out of memory",
+          before);
     }
     if (len > 0) {
-      r = WasmEdge_MemoryInstanceSetData(memory_, reinterpret_cast<const std::uint8_t*>(request.data()),
-                                         ptr, len);
+      r = WasmEdge_MemoryInstanceSetData(
+          memory_, reinterpret_cast<const std::uint8_t*>(request.data()), ptr, len);
       if (!WasmEdge_ResultOK(r)) {
         return reply_error("lumos_alloc returned an address outside linear memory", before);
       }
@@ -362,9 +401,9 @@ class Reactor {
     const std::uint8_t* payload = nullptr;
     std::uint32_t payload_len = 0;
     if (header && msg <= UINT32_MAX - 4) {
-      payload_len = static_cast<std::uint32_t>(header[0]) | static_cast<std::uint32_t>(header[1]) << 8 |
-                    static_cast<std::uint32_t>(header[2]) << 16 |
-                    static_cast<std::uint32_t>(header[3]) << 24;
+      payload_len =
+          static_cast<std::uint32_t>(header[0]) | static_cast<std::uint32_t>(header[1]) << 8 |
+          static_cast<std::uint32_t>(header[2]) << 16 | static_cast<std::uint32_t>(header[3]) << 24;
       if (payload_len <= protocol::kMaxMessageBytes) {
         payload = WasmEdge_MemoryInstanceGetPointerConst(memory_, msg + 4, payload_len);
       }
@@ -380,7 +419,7 @@ class Reactor {
                           instructions);
     }
     stamp(*frame, instructions);
-    if (!send(*frame)) return kExitFailure;
+    if (!send(fds_.out, *frame)) return kExitFailure;
     return std::nullopt;
   }
 
@@ -406,7 +445,7 @@ class Reactor {
     frame.kind = FrameKind::kError;
     frame.body = std::move(message);
     stamp(frame, instr_delta(before, engine_.instructions()));
-    if (!send(frame)) return kExitFailure;
+    if (!send(fds_.out, frame)) return kExitFailure;
     return std::nullopt;
   }
 
@@ -416,30 +455,32 @@ class Reactor {
     frame.kind = FrameKind::kError;
     frame.body = std::move(message);
     stamp(frame, instructions);
-    send(frame);
+    send(fds_.out, frame);
     return kExitTrap;
   }
 
   int trapped(WasmEdge_Result r, std::uint64_t before) {
     const std::uint64_t instructions = instr_delta(before, engine_.instructions());
     if (is_terminated(r)) {
-      return broken_guest("trap: the guest called proc_exit(" +
-                              std::to_string(WasmEdge_ModuleInstanceWASIGetExitCode(engine_.wasi())) +
-                              ")",
-                          instructions);
+      return broken_guest(
+          "trap: the guest called proc_exit(" +
+              std::to_string(WasmEdge_ModuleInstanceWASIGetExitCode(engine_.wasi())) + ")",
+          instructions);
     }
     return broken_guest(std::string("trap: ") + WasmEdge_ResultGetMessage(r), instructions);
   }
 
   Engine& engine_;
+  ProtocolFds fds_;
   const WasmEdge_FunctionInstanceContext* alloc_ = nullptr;
   const WasmEdge_FunctionInstanceContext* invoke_ = nullptr;
   WasmEdge_MemoryInstanceContext* memory_ = nullptr;
 };
 
 int run_reactor(const HostOptions& o, std::uint64_t main_at) {
+  const ProtocolFds fds = take_stdio();
   Engine engine;
-  Reactor reactor(engine);
+  Reactor reactor(engine, fds);
   Phases phases;
   auto started = start_engine(engine, o, phases, {}, {}, {});
   if (started) started = reactor.bind(o.module_path);
@@ -458,13 +499,13 @@ int run_reactor(const HostOptions& o, std::uint64_t main_at) {
     frame.kind = FrameKind::kError;
     frame.body = started.error().message;
     if (o.verbose) std::fprintf(stderr, "lumos-wasm-host: %s\n", frame.body.c_str());
-    send(frame);
+    send(fds.out, frame);
     return kExitLoadFailed;
   }
   frame.kind = FrameKind::kReady;
   frame.body = std::string("wasmedge ") + WasmEdge_VersionGet() + " " +
                std::string(protocol::exec_mode_name(mode));
-  if (!send(frame)) return kExitFailure;
+  if (!send(fds.out, frame)) return kExitFailure;
   return reactor.serve();
 }
 
@@ -551,9 +592,9 @@ int run_command(const HostOptions& o, std::uint64_t main_at) {
   auto started = start_engine(engine, o, phases, args, envs, preopens);
   const WasmEdge_FunctionInstanceContext* start = nullptr;
   if (started && !(start = engine.find_function("_start"))) {
-    started = fail(ErrorCode::kConfig, "instantiate failed: the module exports no _start (" +
-                                           o.module_path +
-                                           "): is it a reactor? run it with 'reactor'");
+    started =
+        fail(ErrorCode::kConfig, "instantiate failed: the module exports no _start (" +
+                                     o.module_path + "): is it a reactor? run it with 'reactor'");
   }
   if (!started) {
     exit_code = kExitLoadFailed;
@@ -587,7 +628,7 @@ const char* host_usage() { return kUsage; }
 
 Result<HostOptions> parse_host_args(int argc, const char* const* argv) {
   HostOptions o;
-  bool mode_set = false, command_only_flag = false;
+  bool command_only_flag = false;
   int i = 1;
   for (; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -622,7 +663,6 @@ Result<HostOptions> parse_host_args(int argc, const char* const* argv) {
         return fail(ErrorCode::kUsage,
                     "--mode must be interp or aot, not '" + std::string(value) + "'");
       }
-      mode_set = true;
     } else if (name == "--dir") {
       // WasmEdge's preopen format is the same "GUEST:HOST" (a bare PATH maps to itself).
       std::string dir(value);
@@ -648,7 +688,6 @@ Result<HostOptions> parse_host_args(int argc, const char* const* argv) {
       return fail(ErrorCode::kUsage, "unknown option " + std::string(arg));
     }
   }
-  (void)mode_set;
   if (i >= argc) return fail(ErrorCode::kUsage, "missing the mode: reactor or command");
   std::string_view word = argv[i++];
   if (word == "reactor") {
@@ -685,7 +724,11 @@ int run_wasm_host(int argc, char** argv) {
       return 0;
     }
     // Our own messages say what failed; WasmEdge's log would interleave with guest stderr.
-    if (!options->verbose) WasmEdge_LogOff();
+    if (options->verbose) {
+      WasmEdge_LogSetErrorLevel();
+    } else {
+      WasmEdge_LogOff();
+    }
     return options->mode == HostMode::kReactor ? run_reactor(*options, main_at)
                                                : run_command(*options, main_at);
   } catch (const std::exception& e) {

@@ -195,7 +195,9 @@ std::string format_summary_csv(const std::vector<SummaryRow>& rows) {
       "function,runtime,mode,input,n,n_ok,median_ns,p95_ns,p99_ns,median_ci_low_ns,"
       "median_ci_high_ns,median_ci_level,median_ci_achieved_level,median_ci_meets_level,"
       "exec_modes";
-  for (const std::string& name : phase_names) out += ',' + csv_field("phase_" + name + "_median_ns");
+  for (const std::string& name : phase_names) {
+    out += ',' + csv_field("phase_" + name + "_median_ns");
+  }
   out += '\n';
 
   for (const SummaryRow& r : rows) {

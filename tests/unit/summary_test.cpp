@@ -229,8 +229,8 @@ TEST(SummaryTable, NoRowsGiveHeaderAndRuleOnly) {
 TEST(SummaryCsv, WritesNanosecondsQuotesListsAndLeavesUndefinedEmpty) {
   std::vector<Invocation> invs;
   for (std::int64_t ns : {100, 300, 200, 400, 500, 600}) {
-    invs.push_back(make("f", "wasmedge-aot", "cold", "a", true, ns, ns % 200 ? "aot" : "interpreter",
-                        {{"load", nanoseconds(ns / 10)}}));
+    invs.push_back(make("f", "wasmedge-aot", "cold", "a", true, ns,
+                        ns % 200 ? "aot" : "interpreter", {{"load", nanoseconds(ns / 10)}}));
   }
   invs.push_back(make("f", "runc", "cold", "a", false, 9, ""));
   const std::string expected =

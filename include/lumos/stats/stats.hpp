@@ -37,7 +37,7 @@ struct Interval {
   double high = kNaN;
   double level = kNaN;           ///< requested confidence level, e.g. 0.95
   double achieved_level = kNaN;  ///< P(low <= true median <= high) of the chosen order statistics
-  bool meets_level = false;  ///< achieved_level reaches level (within 1e-12); false: too few samples
+  bool meets_level = false;      ///< achieved_level reaches level (within 1e-12)
 };
 
 /// Distribution-free confidence interval for the population median from order statistics

@@ -92,7 +92,8 @@ for n in [5, 10, 50]:
 # Boundary: [min, max] of n = 6 covers with exactly 1 - 2/64 = 0.96875.
 ci_cases.append(ci_case("boundary_n6_exact_level", distinct(6), 0.96875))
 ci_cases.append(ci_case("boundary_n6_above_level", distinct(6), 0.97))
-ci_cases.append(ci_case("ties_n12_95", [5.0, 1.0, 5.0, 9.0, 3.0, 5.0, 9.0, 1.0, 5.0, 9.0, 2.0, 5.0], 0.95))
+TIES = [5.0, 1.0, 5.0, 9.0, 3.0, 5.0, 9.0, 1.0, 5.0, 9.0, 2.0, 5.0]
+ci_cases.append(ci_case("ties_n12_95", TIES, 0.95))
 ci_cases.append(ci_case("lognormal_n40_95", latencies_ns(40, 3_000_000), 0.95))
 
 lines = ["{",

@@ -1,0 +1,148 @@
+// Both foundation functions on all four real runtimes, cold and warm; bad inputs as data.
+// These tests need scripts/setup (runc, the WasmEdge root): missing pieces make them FAIL.
+#include <stdlib.h>
+
+#include <map>
+
+#include "test_support.hpp"
+
+using namespace lumos;
+using lumos::testing::run_experiment;
+using lumos::testing::TempDir;
+
+namespace {
+
+std::string expected_exec_mode(const std::string& runtime) {
+  if (runtime == "wasmedge-interp") return "interpreter";
+  if (runtime == "wasmedge-aot") return "aot";
+  return "native";
+}
+
+const telemetry::Invocation* find(const std::vector<telemetry::Invocation>& records, const std::string& function,
+                                  const std::string& input, const std::string& runtime) {
+  for (const auto& r : records) {
+    if (r.function == function && r.input == input && r.runtime == runtime) return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(Runtimes, HelloAndFibonacciRunColdAndWarmOnAllFourRuntimes) {
+  TempDir dir;
+  auto run = run_experiment(dir, R"(
+name: it-all-runtimes
+functions:
+  - {name: hello, inputs: [small]}
+  - {name: fibonacci, inputs: [medium]}
+runtimes: [native, runc, wasmedge-interp, wasmedge-aot]
+modes: [cold, warm]
+repetitions: 3
+)");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.records.size(), 2u * 4u * 2u * 3u) << run.output;
+  std::map<std::string, double> fib_warm_compute;
+  for (const auto& r : run.records) {
+    SCOPED_TRACE(r.function + "/" + r.runtime + "/" + r.mode);
+    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.exec_mode, expected_exec_mode(r.runtime));
+    EXPECT_GT(r.e2e.count(), 0);
+    EXPECT_EQ(r.phases.count("compute"), 1u);
+    EXPECT_EQ(r.phases.count("invoke"), 1u);
+    EXPECT_TRUE(r.cpu.has_value());
+    EXPECT_TRUE(r.peak_rss_bytes.has_value());
+    if (r.mode == "cold") {
+      EXPECT_EQ(r.phases.count("sandbox_start"), 1u);
+      std::chrono::nanoseconds parts{0};
+      for (const auto& name : {"sandbox_start", "runtime_init", "load", "validate", "instantiate",
+                               "start_other", "invoke"}) {
+        if (r.phases.count(name)) parts += r.phases.at(name);
+      }
+      // The cold-start phases partition the end-to-end time (the rest is lumos' own bookkeeping).
+      EXPECT_LE(parts, r.e2e);
+      EXPECT_GT(parts.count(), r.e2e.count() * 9 / 10);
+      if (r.runtime.rfind("wasmedge", 0) == 0) {
+        for (const auto& name : {"runtime_init", "load", "validate", "instantiate"}) {
+          EXPECT_EQ(r.phases.count(name), 1u) << name;
+        }
+      }
+    }
+    if (r.function == "fibonacci" && r.mode == "warm" && r.ok) {
+      fib_warm_compute[r.runtime] += static_cast<double>(r.phases.at("compute").count());
+    }
+  }
+  // The interpreter must be far slower than AoT on a call-heavy workload (issue: >= 10x).
+  ASSERT_GT(fib_warm_compute["wasmedge-aot"], 0);
+  EXPECT_GT(fib_warm_compute["wasmedge-interp"] / fib_warm_compute["wasmedge-aot"], 10.0);
+}
+
+TEST(Runtimes, BadInputsBecomeFailedRecordsWithClearErrors) {
+  TempDir dir;
+  auto run = run_experiment(dir, "name: bad\nfunction_dirs: [" LUMOS_TEST_DATA_DIR "/functions]\n" R"(
+functions:
+  - {name: malformed, inputs: [x]}
+  - {name: faulty, inputs: [trap, spin, fail, mismatch, echo]}
+runtimes: [native, wasmedge-interp, wasmedge-aot]
+modes: [cold, warm]
+repetitions: 1
+warmup: 0
+timeout_ms: 1500
+)");
+  EXPECT_EQ(run.exit_code, 3) << "exit code 3 = completed with failed invocations\n" << run.output;
+  ASSERT_EQ(run.records.size(), 6u * 3u * 2u) << run.output;
+  for (const auto& r : run.records) {
+    SCOPED_TRACE(r.function + "/" + r.input + "/" + r.runtime + "/" + r.mode);
+    bool native = r.runtime == "native";
+    if (r.function == "malformed") {
+      if (native) {
+        EXPECT_TRUE(r.ok) << r.error;
+      } else {
+        EXPECT_FALSE(r.ok);
+        EXPECT_EQ(r.error.rfind("spawn: ", 0), 0u) << r.error;
+        EXPECT_NE(r.error.find("garbage.wasm"), std::string::npos) << r.error;
+      }
+    } else if (r.input == "trap") {
+      EXPECT_FALSE(r.ok);
+      if (native) {
+        EXPECT_NE(r.error.find("crashed:"), std::string::npos) << r.error;
+        EXPECT_NE(r.error.find("SIGILL"), std::string::npos) << r.error;
+      } else {
+        EXPECT_EQ(r.error.rfind("function_error: trap", 0), 0u) << r.error;
+      }
+    } else if (r.input == "spin") {
+      EXPECT_FALSE(r.ok);
+      EXPECT_EQ(r.error.rfind("timeout: no response within 1500 ms", 0), 0u) << r.error;
+    } else if (r.input == "fail") {
+      EXPECT_EQ(r.error, "function_error: asked to fail");
+    } else if (r.input == "mismatch") {
+      EXPECT_EQ(r.error.rfind("output_mismatch: expected 'wrong', got 'ok'", 0), 0u) << r.error;
+    } else {
+      EXPECT_TRUE(r.ok) << "the run goes on after failures: " << r.error;
+    }
+  }
+}
+
+TEST(Runtimes, MissingRuntimesAreReportedNotSkipped) {
+  TempDir dir;
+  setenv("LUMOS_RUNC", "/nonexistent/runc", 1);
+  setenv("LUMOS_WASM_HOST", "/nonexistent/lumos-wasm-host", 1);
+  auto run = run_experiment(dir, R"(
+functions: [{name: hello, inputs: [small]}]
+runtimes: [runc, wasmedge-aot, native]
+modes: [cold]
+repetitions: 2
+)");
+  unsetenv("LUMOS_RUNC");
+  unsetenv("LUMOS_WASM_HOST");
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  ASSERT_EQ(run.records.size(), 6u);
+  auto runc = find(run.records, "hello", "small", "runc");
+  ASSERT_NE(runc, nullptr);
+  EXPECT_EQ(runc->error.rfind("not_installed: runc not found", 0), 0u) << runc->error;
+  auto aot = find(run.records, "hello", "small", "wasmedge-aot");
+  ASSERT_NE(aot, nullptr);
+  EXPECT_EQ(aot->error.rfind("not_installed: lumos-wasm-host not found", 0), 0u) << aot->error;
+  auto native = find(run.records, "hello", "small", "native");
+  ASSERT_NE(native, nullptr);
+  EXPECT_TRUE(native->ok) << native->error;
+}

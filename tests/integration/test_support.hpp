@@ -1,0 +1,50 @@
+// Helpers for integration tests: run the real lumos binary on a temporary experiment.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "lumos/common/process.hpp"
+#include "lumos/telemetry/jsonl.hpp"
+
+namespace lumos::testing {
+
+inline std::filesystem::path lumos_binary() { return std::filesystem::path(LUMOS_BINARY_DIR) / "lumos"; }
+
+/// A fresh temporary folder, removed by the destructor.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/lumos-it-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+struct RunOutcome {
+  int exit_code = -1;
+  std::string output;
+  std::vector<telemetry::Invocation> records;
+};
+
+/// Writes `yaml` to DIR/exp.yaml, runs `lumos run` on it into DIR/out, reads the results.
+inline RunOutcome run_experiment(const TempDir& dir, const std::string& yaml) {
+  auto file = dir.path / "exp.yaml";
+  std::ofstream(file) << yaml;
+  RunOutcome outcome;
+  auto r = run_command({lumos_binary().string(), "run", file.string(), "--out", (dir.path / "out").string()});
+  EXPECT_TRUE(r) << (r ? "" : r.error().to_string());
+  if (!r) return outcome;
+  outcome.exit_code = r->exit_code;
+  outcome.output = r->out;
+  auto records = telemetry::read_invocations(dir.path / "out" / "invocations.jsonl");
+  if (records) outcome.records = std::move(*records);
+  return outcome;
+}
+
+}  // namespace lumos::testing

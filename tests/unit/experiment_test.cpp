@@ -1,0 +1,79 @@
+// Experiment file parsing: defaults, explicit values, and errors that name the problem.
+#include <gtest/gtest.h>
+
+#include "lumos/engine/experiment.hpp"
+
+using namespace lumos;
+using lumos::engine::parse_experiment;
+
+TEST(Experiment, DefaultsCoverAllRuntimesBothModesAndThirtyReps) {
+  auto ex = parse_experiment("functions: [hello]\n", "/tmp", "t.yaml");
+  ASSERT_TRUE(ex) << ex.error().to_string();
+  EXPECT_EQ(ex->functions.size(), 1u);
+  EXPECT_EQ(ex->functions[0].name, "hello");
+  EXPECT_TRUE(ex->functions[0].inputs.empty());
+  EXPECT_EQ(ex->runtimes, (std::vector<std::string>{"native", "runc", "wasmedge-interp", "wasmedge-aot"}));
+  EXPECT_EQ(ex->modes, (std::vector<std::string>{"cold", "warm"}));
+  EXPECT_EQ(ex->repetitions, 30);
+  EXPECT_EQ(ex->timeout.count(), 10000);
+  ASSERT_FALSE(ex->function_dirs.empty());
+  EXPECT_EQ(ex->function_dirs.back().filename(), "functions");
+}
+
+TEST(Experiment, ExplicitValuesAreRead) {
+  auto ex = parse_experiment(R"(
+name: x
+functions:
+  - {name: fibonacci, inputs: [small, medium]}
+  - hello
+runtimes: [wasmedge-aot]
+modes: warm
+repetitions: 7
+warmup: 2
+timeout_ms: 50
+function_dirs: [more]
+)",
+                             "/base", "t.yaml");
+  ASSERT_TRUE(ex) << ex.error().to_string();
+  EXPECT_EQ(ex->name, "x");
+  EXPECT_EQ(ex->functions[0].inputs, (std::vector<std::string>{"small", "medium"}));
+  EXPECT_EQ(ex->functions[1].name, "hello");
+  EXPECT_EQ(ex->runtimes, std::vector<std::string>{"wasmedge-aot"});
+  EXPECT_EQ(ex->modes, std::vector<std::string>{"warm"});
+  EXPECT_EQ(ex->repetitions, 7);
+  EXPECT_EQ(ex->warmup, 2);
+  EXPECT_EQ(ex->timeout.count(), 50);
+  EXPECT_EQ(ex->function_dirs.front(), "/base/more");
+  EXPECT_EQ(ex->raw["repetitions"], "7");
+}
+
+struct BadCase {
+  const char* yaml;
+  const char* must_mention;
+};
+
+TEST(Experiment, ErrorsNameTheFileAndTheProblem) {
+  const BadCase cases[] = {
+      {"functions: [hello]\nrepetition: 3\n", "unknown key 'repetition'"},
+      {"runtimes: [native]\n", "'functions'"},
+      {"functions: [hello]\nruntimes: [docker]\n", "unknown runtime 'docker'"},
+      {"functions: [hello]\nmodes: [tepid]\n", "mode 'tepid'"},
+      {"functions: [hello]\nrepetitions: 0\n", "'repetitions'"},
+      {"functions: [hello]\nrepetitions: lots\n", "wrong type"},
+      {"functions: [hello\n", "not valid YAML"},
+      {"- just a list\n", "mapping"},
+  };
+  for (const auto& c : cases) {
+    auto ex = parse_experiment(c.yaml, "/tmp", "bad.yaml");
+    ASSERT_FALSE(ex) << c.yaml;
+    EXPECT_EQ(ex.error().code, ErrorCode::kConfig);
+    EXPECT_NE(ex.error().message.find("bad.yaml"), std::string::npos) << ex.error().message;
+    EXPECT_NE(ex.error().message.find(c.must_mention), std::string::npos) << ex.error().message;
+  }
+}
+
+TEST(Experiment, MissingFileSaysSo) {
+  auto ex = lumos::engine::load_experiment("/nonexistent/exp.yaml");
+  ASSERT_FALSE(ex);
+  EXPECT_NE(ex.error().message.find("/nonexistent/exp.yaml"), std::string::npos);
+}

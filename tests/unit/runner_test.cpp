@@ -1,0 +1,138 @@
+// The experiment loop on the scripted fake runtime: counts, ordering, and failures as data.
+#include <gtest/gtest.h>
+
+#include "lumos/engine/runner.hpp"
+
+using namespace lumos;
+using namespace std::chrono_literals;
+
+namespace {
+
+class MemorySink final : public telemetry::InvocationSink {
+ public:
+  Result<void> write(const telemetry::Invocation& inv) override {
+    if (fail_after_ >= 0 && static_cast<int>(records.size()) >= fail_after_) {
+      return fail(ErrorCode::kIo, "disk full");
+    }
+    records.push_back(inv);
+    return {};
+  }
+  std::vector<telemetry::Invocation> records;
+  int fail_after_ = -1;
+};
+
+engine::RuntimeFactory real_factory() {
+  return [](const std::string& name) { return runtime::make_runtime(name, runtime::ToolPaths{}); };
+}
+
+engine::FunctionUnderTest fn(const std::string& name,
+                             std::vector<std::tuple<std::string, std::string, std::string>> inputs) {
+  engine::FunctionUnderTest f;
+  f.name = name;
+  for (auto& [n, req, exp] : inputs) f.inputs.push_back({n, req, exp.empty() ? std::nullopt : std::optional(exp)});
+  return f;
+}
+
+}  // namespace
+
+TEST(Runner, EveryCellGetsItsRepetitionsInOrder) {
+  engine::RunPlan plan;
+  plan.functions = {fn("echo", {{"a", "hi", "hi"}, {"b", "there", "there"}})};
+  plan.runtimes = {"fake"};
+  plan.modes = {"cold", "warm"};
+  plan.repetitions = 3;
+  MemorySink sink;
+  std::vector<engine::CellReport> cells;
+  auto totals = engine::run_plan(plan, real_factory(), sink, [&](const auto& c) { cells.push_back(c); });
+  ASSERT_TRUE(totals);
+  EXPECT_EQ(totals->invocations, 12u);
+  EXPECT_EQ(totals->failed, 0u);
+  ASSERT_EQ(sink.records.size(), 12u);
+  EXPECT_EQ(sink.records[0].mode, "cold");
+  EXPECT_EQ(sink.records[3].mode, "warm");
+  EXPECT_EQ(sink.records[6].input, "b");
+  EXPECT_EQ(sink.records[2].rep, 2);
+  ASSERT_EQ(cells.size(), 4u);
+  EXPECT_EQ(cells[3].index, 4u);
+  EXPECT_EQ(cells[3].count, 4u);
+  for (const auto& r : sink.records) {
+    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.exec_mode, "native");
+    EXPECT_EQ(r.phases.count("compute"), 1u);
+  }
+  // Cold records carry the start phases and an invoke phase; warm records only the latter.
+  EXPECT_EQ(sink.records[0].phases.count("sandbox_start"), 1u);
+  EXPECT_EQ(sink.records[0].phases.count("invoke"), 1u);
+  EXPECT_EQ(sink.records[3].phases.count("sandbox_start"), 0u);
+  // Warm CPU time is the delta of one request (the fake charges 100 us per request).
+  ASSERT_TRUE(sink.records[3].cpu);
+  EXPECT_EQ(*sink.records[3].cpu, 100us);
+  EXPECT_EQ(sink.records[0].bytes_in, 2u);
+  EXPECT_EQ(sink.records[0].bytes_out, 2u);
+}
+
+TEST(Runner, FailuresBecomeRecordsAndTheRunGoesOn) {
+  engine::RunPlan plan;
+  plan.functions = {fn("echo", {{"crash", "crash", ""},
+                                {"timeout", "timeout", ""},
+                                {"fail", "fail", ""},
+                                {"mismatch", "x", "y"},
+                                {"fine", "ok", "ok\n"}})};
+  plan.runtimes = {"fake"};
+  plan.modes = {"cold", "warm"};
+  plan.repetitions = 2;
+  plan.warmup = 0;
+  MemorySink sink;
+  auto totals = engine::run_plan(plan, real_factory(), sink);
+  ASSERT_TRUE(totals);
+  ASSERT_EQ(sink.records.size(), 20u);
+  EXPECT_EQ(totals->failed, 16u);
+  auto error_of = [&](std::size_t i) { return sink.records[i].error; };
+  EXPECT_EQ(error_of(0).rfind("crashed:", 0), 0u) << error_of(0);
+  EXPECT_EQ(error_of(3).rfind("crashed:", 0), 0u) << "warm instance restarted and crashed again";
+  EXPECT_EQ(error_of(4).rfind("timeout:", 0), 0u) << error_of(4);
+  EXPECT_EQ(error_of(8).rfind("function_error: asked to fail", 0), 0u) << error_of(8);
+  EXPECT_EQ(error_of(12).rfind("output_mismatch: expected 'y', got 'x'", 0), 0u) << error_of(12);
+  for (std::size_t i = 16; i < 20; ++i) EXPECT_TRUE(sink.records[i].ok) << "trailing newline is not a mismatch";
+}
+
+TEST(Runner, UnknownRuntimeAndFailedStartAreRecordedPerRepetition) {
+  engine::RunPlan plan;
+  plan.functions = {fn("start-fail", {{"a", "x", ""}})};
+  plan.runtimes = {"no-such-runtime", "fake"};
+  plan.modes = {"cold", "warm"};
+  plan.repetitions = 2;
+  MemorySink sink;
+  auto totals = engine::run_plan(plan, real_factory(), sink);
+  ASSERT_TRUE(totals);
+  ASSERT_EQ(sink.records.size(), 8u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_FALSE(sink.records[i].ok);
+    EXPECT_NE(sink.records[i].error.find("unknown runtime 'no-such-runtime'"), std::string::npos);
+  }
+  for (std::size_t i = 4; i < 8; ++i) {
+    EXPECT_FALSE(sink.records[i].ok);
+    EXPECT_EQ(sink.records[i].error.rfind("spawn: fake start failure", 0), 0u) << sink.records[i].error;
+  }
+}
+
+TEST(Runner, SinkFailureStopsTheRunWithAnError) {
+  engine::RunPlan plan;
+  plan.functions = {fn("echo", {{"a", "x", "x"}})};
+  plan.runtimes = {"fake"};
+  plan.modes = {"cold"};
+  plan.repetitions = 5;
+  MemorySink sink;
+  sink.fail_after_ = 2;
+  auto totals = engine::run_plan(plan, real_factory(), sink);
+  ASSERT_FALSE(totals);
+  EXPECT_EQ(totals.error().code, ErrorCode::kIo);
+  EXPECT_EQ(sink.records.size(), 2u);
+}
+
+TEST(Runner, OutputMatchIgnoresOnlyTrailingWhitespace) {
+  EXPECT_TRUE(engine::output_matches("6765\n", "6765"));
+  EXPECT_TRUE(engine::output_matches("a b", "a b \r\n"));
+  EXPECT_FALSE(engine::output_matches(" 6765", "6765"));
+  EXPECT_FALSE(engine::output_matches("6766", "6765"));
+}
