@@ -99,10 +99,13 @@ class RuncRuntime final : public Runtime {
     std::string runc = tools_.runc;
     ProcessInstanceOptions options;
     options.argv = {runc, "--root", root, "run", "--bundle", it->second.string(), id};
-    // runc (cgroupfs driver, no cgroupsPath) puts the container in cgroup /<id>.
-    std::string cgroup = "/" + id;
-    options.stats = [cgroup](pid_t) {
-      return InstanceStats{telemetry::cgroup_cpu_time(cgroup), telemetry::cgroup_peak_memory(cgroup)};
+    // runc (cgroupfs driver, no cgroupsPath) puts the container in cgroup <ours>/<id> of
+    // each controller; ours differs per controller when lumos itself runs in a sandbox.
+    std::string cpu_cgroup = (fs::path(telemetry::own_cgroup("cpuacct")) / id).string();
+    std::string mem_cgroup = (fs::path(telemetry::own_cgroup("memory")) / id).string();
+    options.stats = [cpu_cgroup, mem_cgroup](pid_t) {
+      return InstanceStats{telemetry::cgroup_cpu_time(cpu_cgroup),
+                           telemetry::cgroup_peak_memory(mem_cgroup)};
     };
     options.after_kill = [runc, root, id] { (void)run_command({runc, "--root", root, "delete", "--force", id}); };
     return start_process_instance(std::move(options), timeout);

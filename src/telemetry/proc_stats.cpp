@@ -47,6 +47,23 @@ std::optional<std::uint64_t> process_peak_rss(pid_t pid) {
   return std::nullopt;
 }
 
+std::string own_cgroup(const std::string& controller) {
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(in, line)) {
+    // hierarchy-id:controller[,controller...]:path
+    auto first = line.find(':');
+    auto second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    std::stringstream controllers(line.substr(first + 1, second - first - 1));
+    std::string c;
+    while (std::getline(controllers, c, ',')) {
+      if (c == controller) return line.substr(second + 1);
+    }
+  }
+  return "/";
+}
+
 std::optional<std::chrono::nanoseconds> cgroup_cpu_time(const std::string& cgroup) {
   auto v = read_first_number(std::filesystem::path(kCgroupRoot) / "cpuacct" /
                              std::filesystem::path(cgroup).relative_path() / "cpuacct.usage");

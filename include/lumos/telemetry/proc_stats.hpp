@@ -14,6 +14,9 @@ namespace lumos::telemetry {
 std::optional<std::chrono::nanoseconds> process_cpu_time(pid_t pid);
 /// Peak resident set size of pid in bytes (VmHWM of /proc/PID/status).
 std::optional<std::uint64_t> process_peak_rss(pid_t pid);
+/// This process's cgroup v1 path for a controller ("memory", "cpuacct"), from /proc/self/cgroup;
+/// "/" if not found. Children such as runc containers are created relative to it.
+std::string own_cgroup(const std::string& controller);
 /// CPU time charged to a cgroup v1 path relative to the cpuacct hierarchy (cpuacct.usage).
 std::optional<std::chrono::nanoseconds> cgroup_cpu_time(const std::string& cgroup);
 /// Peak memory of a cgroup v1 path (memory.max_usage_in_bytes).
