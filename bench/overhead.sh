@@ -23,7 +23,7 @@ functions: [{name: hello, inputs: [small]}]
 runtimes: [runc, wasmedge-aot]
 modes: [cold, warm]
 repetitions: $runs
-warmup: 10
+warmup: 50
 YAML
 echo "== lumos: hello on runc and wasmedge-aot, $runs cold + $runs warm each"
 "$lumos" run "$tmp/overhead.yaml" --out "$tmp/results" --quiet >/dev/null

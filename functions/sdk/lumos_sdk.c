@@ -146,16 +146,21 @@ static void serve(const uint8_t *input, size_t input_len) {
 
 #ifdef __wasm__
 
-/* Reactor exports used by lumos-wasm-host: allocate the request in linear memory, invoke,
- * then read the response message (u32 length prefix + payload) at the returned address. */
+/* Reactor exports used by lumos-wasm-host. lumos_alloc returns the request buffer (at least
+ * `size` bytes), valid until the next lumos_alloc, so the host reuses it for every request
+ * that fits. lumos_invoke runs the handler and returns the address of the response message
+ * (u32 length prefix + payload) in linear memory. */
+static uint8_t *g_in;
+static size_t g_in_cap;
+
 __attribute__((export_name("lumos_alloc"))) uint8_t *lumos_alloc(uint32_t size) {
-  return (uint8_t *)malloc(size ? size : 1);
+  reserve(&g_in, &g_in_cap, size ? size : 1);
+  return g_in;
 }
 
 __attribute__((export_name("lumos_invoke"))) uint8_t *lumos_invoke(uint8_t *input,
                                                                     uint32_t input_len) {
   serve(input, input_len);
-  free(input);
   return g_msg;
 }
 

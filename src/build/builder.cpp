@@ -3,6 +3,8 @@
 #include "lumos/build/builder.hpp"
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "lumos/common/process.hpp"
 
@@ -23,6 +25,13 @@ bool up_to_date(const fs::path& out, const std::vector<fs::path>& inputs) {
   return true;
 }
 
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 std::string tail(const std::string& text, std::size_t max = 1500) {
   return text.size() <= max ? text : "..." + text.substr(text.size() - max);
 }
@@ -34,7 +43,12 @@ BuiltArtifact step(const std::string& kind, const fs::path& out, const std::vect
   item.kind = kind;
   item.path = out;
   std::error_code ec;
-  if (up_to_date(out, inputs)) {
+  // The command line is stored beside the output: changed flags also mean a rebuild.
+  std::string command;
+  for (const auto& a : argv_with_tmp_last_placeholder) command += a + '\n';
+  fs::path command_file = out;
+  command_file += ".cmd";
+  if (up_to_date(out, inputs) && read_text(command_file) == command) {
     item.bytes = fs::file_size(out, ec);
     return item;
   }
@@ -64,6 +78,7 @@ BuiltArtifact step(const std::string& kind, const fs::path& out, const std::vect
     return item;
   }
   item.bytes = fs::file_size(out, ec);
+  std::ofstream(command_file, std::ios::trunc) << command;
   return item;
 }
 
@@ -126,7 +141,7 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
   if (spec.prebuilt_native) {
     native = use_prebuilt("native", *spec.prebuilt_native);
   } else {
-    std::vector<std::string> argv = {cxx ? tc.cxx : tc.cc, opt, "-static"};
+    std::vector<std::string> argv = {cxx ? tc.cxx : tc.cc, opt, "-static", "-s"};
     if (cxx) argv.push_back("-std=c++20");
     native = step("native", dir / spec.name, inputs, sources_argv(argv));
   }
@@ -139,7 +154,8 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
     wasm = use_prebuilt("wasm", *spec.prebuilt_wasm);
   } else {
     std::vector<std::string> argv = {cxx ? tc.wasm_cxx : tc.wasm_cc, "--target=wasm32-wasi",
-                                     "--sysroot=/usr", opt, "-mexec-model=reactor"};
+                                     "--sysroot=/usr", opt, "-mexec-model=reactor",
+                                     "-Wl,--strip-debug"};  // wasi-libc ships DWARF
     if (cxx) argv.insert(argv.end(), {"-std=c++20", "-fno-exceptions"});
     wasm = step("wasm", dir / (spec.name + ".wasm"), inputs, sources_argv(argv));
   }

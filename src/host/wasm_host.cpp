@@ -374,9 +374,18 @@ class Reactor {
     WasmEdge_Value param[2] = {WasmEdge_ValueGenI32(static_cast<std::int32_t>(len)),
                                WasmEdge_ValueGenI32(0)};
     WasmEdge_Value ret;
-    auto r = WasmEdge_ExecutorInvoke(engine_.executor(), alloc_, param, 1, &ret, 1);
-    if (!WasmEdge_ResultOK(r) || is_terminated(r)) return trapped(r, before);
-    const auto ptr = static_cast<std::uint32_t>(WasmEdge_ValueGetI32(ret));
+    WasmEdge_Result r;
+    // lumos_alloc hands out the guest's request buffer, which stays valid until the next
+    // lumos_alloc: ask only when a request outgrows it (saves a guest call per request).
+    if (in_ptr_ == 0 || len > in_cap_) {
+      const std::uint32_t want = std::max<std::uint32_t>(len, 4096);
+      param[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(want));
+      r = WasmEdge_ExecutorInvoke(engine_.executor(), alloc_, param, 1, &ret, 1);
+      if (!WasmEdge_ResultOK(r) || is_terminated(r)) return trapped(r, before);
+      in_ptr_ = static_cast<std::uint32_t>(WasmEdge_ValueGetI32(ret));
+      in_cap_ = in_ptr_ == 0 ? 0 : want;
+    }
+    const std::uint32_t ptr = in_ptr_;
     if (ptr == 0) {
       return reply_error(
           "lumos_alloc(" + std::to_string(len) + ") returned NULL: the guest is out of memory",
@@ -473,6 +482,8 @@ class Reactor {
   Engine& engine_;
   ProtocolFds fds_;
   const WasmEdge_FunctionInstanceContext* alloc_ = nullptr;
+  std::uint32_t in_ptr_ = 0;  ///< the guest request buffer from lumos_alloc (0: none yet)
+  std::uint32_t in_cap_ = 0;  ///< its size in bytes
   const WasmEdge_FunctionInstanceContext* invoke_ = nullptr;
   WasmEdge_MemoryInstanceContext* memory_ = nullptr;
 };

@@ -146,3 +146,75 @@ repetitions: 2
   ASSERT_NE(native, nullptr);
   EXPECT_TRUE(native->ok) << native->error;
 }
+
+namespace {
+
+// Reads an unsigned LEB128 at `at` and advances it.
+std::uint32_t read_leb(const std::string& bytes, std::size_t& at) {
+  std::uint32_t value = 0;
+  for (int shift = 0;; shift += 7) {
+    auto b = static_cast<unsigned char>(bytes.at(at++));
+    value |= static_cast<std::uint32_t>(b & 0x7f) << shift;
+    if (b < 0x80) return value;
+  }
+}
+
+// Flips the first byte (the format version) of the "wasmedge" AoT custom section.
+bool corrupt_aot_section(std::string& module) {
+  std::size_t at = 8;
+  while (at < module.size()) {
+    auto id = static_cast<unsigned char>(module[at++]);
+    std::uint32_t size = read_leb(module, at);
+    std::size_t end = at + size;
+    if (id == 0) {
+      std::size_t p = at;
+      std::uint32_t name_len = read_leb(module, p);
+      if (module.compare(p, name_len, "wasmedge") == 0) {
+        module[p + name_len] = static_cast<char>(module[p + name_len] ^ 0x7f);
+        return true;
+      }
+    }
+    at = end;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST(Runtimes, AotFallbackToTheInterpreterIsDetectedNotReportedAsAot) {
+  namespace fs = std::filesystem;
+  auto built = run_command({lumos::testing::lumos_binary().string(), "build", "fibonacci"});
+  ASSERT_TRUE(built && built->exit_code == 0) << (built ? built->out : "");
+  fs::path artifacts = fs::path(LUMOS_BINARY_DIR) / "artifacts" / "fibonacci";
+  std::ifstream in(artifacts / "fibonacci.aot.wasm", std::ios::binary);
+  std::string module((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(corrupt_aot_section(module)) << "no wasmedge AoT section found";
+
+  TempDir dir;
+  fs::path fn = dir.path / "fns";
+  std::string src = std::string(LUMOS_SOURCE_DIR) + "/functions/fibonacci/";
+  for (const auto& [name, module_file] : {std::pair{"corrupt", "corrupt.aot.wasm"}, {"plain", "plain.wasm"}}) {
+    fs::create_directories(fn / name);
+    std::ofstream(fn / name / "function.yaml")
+        << "sources: [" << src << "fibonacci.c]\nprebuilt: {wasm_aot: " << module_file << "}\n"
+        << "inputs: [{name: small, file: " << src << "inputs/small.txt, expected: " << src
+        << "expected/small.txt}]\n";
+  }
+  std::ofstream(fn / "corrupt" / "corrupt.aot.wasm", std::ios::binary) << module;
+  fs::copy_file(artifacts / "fibonacci.wasm", fn / "plain" / "plain.wasm");
+
+  auto run = run_experiment(dir, "function_dirs: [" + fn.string() + "]\n" + R"(
+functions: [corrupt, plain]
+runtimes: [wasmedge-aot]
+modes: [cold, warm]
+repetitions: 2
+)");
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  ASSERT_EQ(run.records.size(), 8u) << run.output;
+  for (const auto& r : run.records) {
+    SCOPED_TRACE(r.function + "/" + r.mode);
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.exec_mode, "interpreter");
+    EXPECT_EQ(r.error, "wrong_exec_mode: wasmedge-aot was asked for but the code ran as interpreter");
+  }
+}
