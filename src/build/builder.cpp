@@ -122,15 +122,28 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
   std::vector<fs::path> inputs = spec.sources;
   inputs.push_back(sdk_src);
   inputs.push_back(tc.sdk_dir / "lumos.h");
+  inputs.push_back(tc.sdk_dir / "lumos.hpp");
   inputs.push_back(spec.dir / "function.yaml");
   bool cxx = spec.language == "c++";
   std::string opt = "-O" + tc.opt_level;
 
+  // C++ functions: the SDK is compiled as C++ too, with the same JSON library and flags for
+  // the native and the wasm build. nlohmann-json comes from a folder holding only nlohmann/
+  // (all of /usr/include would shadow libc++'s wasm headers).
+  fs::path json_include = out_root / ".include";
+  if (cxx) {
+    fs::create_directories(json_include, ec);
+    if (!fs::exists(json_include / "nlohmann")) {
+      fs::create_directory_symlink("/usr/include/nlohmann", json_include / "nlohmann", ec);
+    }
+  }
   auto sources_argv = [&](std::vector<std::string> argv) {
     argv.push_back("-I" + tc.sdk_dir.string());
-    if (cxx) argv.insert(argv.end(), {"-x", "c"});
+    if (cxx) {
+      argv.insert(argv.end(), {"-std=c++20", "-fno-exceptions", "-DJSON_NOEXCEPTION",
+                               "-I" + json_include.string(), "-x", "c++"});
+    }
     argv.push_back(sdk_src.string());
-    if (cxx) argv.insert(argv.end(), {"-x", "c++"});
     for (const auto& s : spec.sources) argv.push_back(s.string());
     argv.insert(argv.end(), {"-o", "{out}"});
     return argv;
@@ -142,7 +155,6 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
     native = use_prebuilt("native", *spec.prebuilt_native);
   } else {
     std::vector<std::string> argv = {cxx ? tc.cxx : tc.cc, opt, "-static", "-s"};
-    if (cxx) argv.push_back("-std=c++20");
     native = step("native", dir / spec.name, inputs, sources_argv(argv));
   }
   if (native.error.empty()) result.artifacts.native_exe = native.path;
@@ -156,7 +168,6 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
     std::vector<std::string> argv = {cxx ? tc.wasm_cxx : tc.wasm_cc, "--target=wasm32-wasi",
                                      "--sysroot=/usr", opt, "-mexec-model=reactor",
                                      "-Wl,--strip-debug"};  // wasi-libc ships DWARF
-    if (cxx) argv.insert(argv.end(), {"-std=c++20", "-fno-exceptions"});
     wasm = step("wasm", dir / (spec.name + ".wasm"), inputs, sources_argv(argv));
   }
   if (wasm.error.empty()) result.artifacts.wasm = wasm.path;
@@ -176,6 +187,28 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
   }
   if (aot.error.empty()) result.artifacts.wasm_aot = aot.path;
   result.items.push_back(aot);
+
+  // Generated inputs: compile the generator natively, run it in generated/ when it changed.
+  result.generated_dir = dir / kGeneratedDir;
+  if (spec.generator) {
+    fs::create_directories(result.generated_dir, ec);
+    BuiltArtifact gen = step("generator", dir / "generate-inputs", {*spec.generator},
+                             {tc.cc, "-O2", spec.generator->string(), "-lm", "-o", "{out}"});
+    fs::path stamp = result.generated_dir / ".done";
+    if (gen.error.empty() && (gen.rebuilt || !fs::exists(stamp))) {
+      fs::remove(stamp, ec);
+      auto t0 = Clock::now();
+      auto ran = run_command({gen.path.string(), result.generated_dir.string()}, result.generated_dir);
+      gen.took += std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+      gen.rebuilt = true;
+      if (!ran || ran->exit_code != 0) {
+        gen.error = "input generator failed: " + (ran ? tail(ran->out) : ran.error().message);
+      } else {
+        std::ofstream(stamp) << "ok\n";
+      }
+    }
+    result.items.push_back(gen);
+  }
   return result;
 }
 

@@ -27,7 +27,7 @@ Result<FunctionSpec> load_function_spec(const fs::path& dir) {
     return config_error(file, e.what());
   }
   if (!root.IsMap()) return config_error(file, "expected a mapping at the top level");
-  static const std::set<std::string> known = {"name", "description", "language", "sources", "inputs", "prebuilt"};
+  static const std::set<std::string> known = {"name", "description", "language", "sources", "inputs", "prebuilt", "generator"};
   FunctionSpec spec;
   spec.dir = fs::absolute(dir).lexically_normal();
   try {
@@ -57,9 +57,17 @@ Result<FunctionSpec> load_function_spec(const fs::path& dir) {
           return config_error(file, "each input needs 'name' and 'file' (and optionally 'expected')");
         }
         input.name = in["name"].as<std::string>();
-        input.file = spec.dir / in["file"].as<std::string>();
-        if (!fs::exists(input.file)) {
+        fs::path rel = in["file"].as<std::string>();
+        input.generated = !rel.empty() && *rel.begin() == kGeneratedDir;
+        input.file = input.generated ? rel.lexically_relative(kGeneratedDir) : spec.dir / rel;
+        if (!input.generated && !fs::exists(input.file)) {
           return config_error(file, "input file " + input.file.string() + " does not exist");
+        }
+        if (in["expected_sha256"]) {
+          input.expected_sha256 = in["expected_sha256"].as<std::string>();
+          if (input.expected_sha256->size() != 64) {
+            return config_error(file, "expected_sha256 of input " + input.name + " must be 64 hex digits");
+          }
         }
         if (in["expected"]) {
           input.expected = spec.dir / in["expected"].as<std::string>();
@@ -69,6 +77,12 @@ Result<FunctionSpec> load_function_spec(const fs::path& dir) {
           }
         }
         spec.inputs.push_back(std::move(input));
+      }
+    }
+    if (root["generator"]) {
+      spec.generator = spec.dir / root["generator"].as<std::string>();
+      if (!fs::exists(*spec.generator)) {
+        return config_error(file, "generator " + spec.generator->string() + " does not exist");
       }
     }
     if (const auto& pre = root["prebuilt"]) {

@@ -192,8 +192,9 @@ int cmd_run(const RunFlags& flags) {
       if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), in.name) == wanted.end()) continue;
       engine::InputCase c;
       c.name = in.name;
-      c.request = read_file(in.file);
+      c.request = read_file(in.generated ? built.generated_dir / in.file : in.file);
       if (in.expected) c.expected = read_file(*in.expected);
+      c.expected_sha256 = in.expected_sha256;
       fut.inputs.push_back(std::move(c));
     }
     for (const auto& w : wanted) {

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <ctime>
 
+#include <openssl/sha.h>
+
 namespace lumos::engine {
 namespace {
 
@@ -117,6 +119,13 @@ class CellRunner {
                       .to_string();
       return;
     }
+    const auto& digest = cell_.input->expected_sha256;
+    if (digest && sha256_hex(response->body) != *digest) {
+      inv.error = Error{ErrorCode::kOutputMismatch, "SHA-256 of the output is " +
+                                                        sha256_hex(response->body) + ", expected " + *digest}
+                      .to_string();
+      return;
+    }
     const auto& expected = cell_.input->expected;
     if (expected && !output_matches(response->body, *expected)) {
       inv.error = Error{ErrorCode::kOutputMismatch,
@@ -192,6 +201,18 @@ class CellRunner {
 };
 
 }  // namespace
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out.push_back(hex[b >> 4]);
+    out.push_back(hex[b & 15]);
+  }
+  return out;
+}
 
 bool output_matches(std::string_view actual, std::string_view expected) {
   return trim_right(actual) == trim_right(expected);

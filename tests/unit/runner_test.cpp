@@ -29,7 +29,9 @@ engine::FunctionUnderTest fn(const std::string& name,
                              std::vector<std::tuple<std::string, std::string, std::string>> inputs) {
   engine::FunctionUnderTest f;
   f.name = name;
-  for (auto& [n, req, exp] : inputs) f.inputs.push_back({n, req, exp.empty() ? std::nullopt : std::optional(exp)});
+  for (auto& [n, req, exp] : inputs) {
+    f.inputs.push_back({n, req, exp.empty() ? std::nullopt : std::optional(exp), std::nullopt});
+  }
   return f;
 }
 
@@ -135,4 +137,22 @@ TEST(Runner, OutputMatchIgnoresOnlyTrailingWhitespace) {
   EXPECT_TRUE(engine::output_matches("a b", "a b \r\n"));
   EXPECT_FALSE(engine::output_matches(" 6765", "6765"));
   EXPECT_FALSE(engine::output_matches("6766", "6765"));
+}
+
+TEST(Runner, Sha256ExpectationChecksTheExactBody) {
+  // Reference: printf 'abc' | sha256sum
+  EXPECT_EQ(engine::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  engine::RunPlan plan;
+  plan.functions = {fn("echo", {})};
+  plan.functions[0].inputs.push_back({"good", "abc", std::nullopt, engine::sha256_hex("abc")});
+  plan.functions[0].inputs.push_back({"bad", "abd", std::nullopt, engine::sha256_hex("abc")});
+  plan.runtimes = {"fake"};
+  plan.modes = {"cold"};
+  plan.repetitions = 1;
+  MemorySink sink;
+  ASSERT_TRUE(engine::run_plan(plan, real_factory(), sink));
+  ASSERT_EQ(sink.records.size(), 2u);
+  EXPECT_TRUE(sink.records[0].ok) << sink.records[0].error;
+  EXPECT_FALSE(sink.records[1].ok);
+  EXPECT_EQ(sink.records[1].error.rfind("output_mismatch: SHA-256", 0), 0u) << sink.records[1].error;
 }

@@ -39,6 +39,7 @@ struct BuiltArtifact {
 
 struct BuildResult {
   runtime::Artifacts artifacts;  ///< paths of the artifacts that exist
+  std::filesystem::path generated_dir;  ///< where generated inputs are (out_root/<name>/generated)
   std::vector<BuiltArtifact> items;
   bool ok() const;
 };

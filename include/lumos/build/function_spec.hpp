@@ -12,8 +12,11 @@ namespace lumos::build {
 
 struct FunctionInput {
   std::string name;                             ///< e.g. "small"
-  std::filesystem::path file;                   ///< request bytes
+  /// Request bytes. Absolute, or relative to the generated folder when `generated`.
+  std::filesystem::path file;
+  bool generated = false;                       ///< written by the function's generator
   std::optional<std::filesystem::path> expected;  ///< expected response bytes, if checked
+  std::optional<std::string> expected_sha256;   ///< or the SHA-256 (hex) of the response
 };
 
 struct FunctionSpec {
@@ -26,7 +29,13 @@ struct FunctionSpec {
   /// Artifacts taken as they are instead of compiled (key "prebuilt": native, wasm, wasm_aot),
   /// e.g. a module from another toolchain, or a deliberately broken one in tests.
   std::optional<std::filesystem::path> prebuilt_native, prebuilt_wasm, prebuilt_wasm_aot;
+  /// A C program (key "generator") that `lumos build` compiles natively and runs in the
+  /// function's generated/ folder to write large inputs deterministically.
+  std::optional<std::filesystem::path> generator;
 };
+
+/// Input paths starting with this folder name are made by the generator at build time.
+inline constexpr const char* kGeneratedDir = "generated";
 
 /// Reads DIR/function.yaml. Errors (kConfig) name the file and the offending key.
 Result<FunctionSpec> load_function_spec(const std::filesystem::path& dir);

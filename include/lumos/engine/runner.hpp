@@ -17,6 +17,7 @@ struct InputCase {
   std::string name;
   std::string request;                  ///< bytes sent to the function
   std::optional<std::string> expected;  ///< checked against the response when present
+  std::optional<std::string> expected_sha256;  ///< hex SHA-256 of the exact response body
 };
 
 /// A function ready to run: its inputs and the artifacts `lumos build` made.
@@ -59,6 +60,9 @@ using RuntimeFactory = std::function<Result<std::unique_ptr<runtime::Runtime>>(c
 Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime,
                            telemetry::InvocationSink& sink,
                            const std::function<void(const CellReport&)>& on_cell = {});
+
+/// Lower-case hex SHA-256 of bytes.
+std::string sha256_hex(std::string_view bytes);
 
 /// Compares a response with the expected output, ignoring trailing whitespace on both.
 bool output_matches(std::string_view actual, std::string_view expected);
