@@ -137,13 +137,15 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
       fs::create_directory_symlink("/usr/include/nlohmann", json_include / "nlohmann", ec);
     }
   }
+  // Command functions are the user's program unchanged: no SDK, their own main().
+  const bool sdk = spec.kind == "sdk";
   auto sources_argv = [&](std::vector<std::string> argv) {
-    argv.push_back("-I" + tc.sdk_dir.string());
+    if (sdk) argv.push_back("-I" + tc.sdk_dir.string());
     if (cxx) {
       argv.insert(argv.end(), {"-std=c++20", "-fno-exceptions", "-DJSON_NOEXCEPTION",
                                "-I" + json_include.string(), "-x", "c++"});
     }
-    argv.push_back(sdk_src.string());
+    if (sdk) argv.push_back(sdk_src.string());
     for (const auto& s : spec.sources) argv.push_back(s.string());
     argv.insert(argv.end(), {"-o", "{out}"});
     return argv;
@@ -166,8 +168,8 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
     wasm = use_prebuilt("wasm", *spec.prebuilt_wasm);
   } else {
     std::vector<std::string> argv = {cxx ? tc.wasm_cxx : tc.wasm_cc, "--target=wasm32-wasi",
-                                     "--sysroot=/usr", opt, "-mexec-model=reactor",
-                                     "-Wl,--strip-debug"};  // wasi-libc ships DWARF
+                                     "--sysroot=/usr", opt, "-Wl,--strip-debug"};  // wasi-libc ships DWARF
+    if (sdk) argv.push_back("-mexec-model=reactor");
     wasm = step("wasm", dir / (spec.name + ".wasm"), inputs, sources_argv(argv));
   }
   if (wasm.error.empty()) result.artifacts.wasm = wasm.path;

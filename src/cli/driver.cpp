@@ -166,10 +166,14 @@ int cmd_run(const RunFlags& flags) {
   if (ec) return report_error({ErrorCode::kIo, "cannot create " + out.string() + ": " + ec.message()});
 
   // Resolve and build every function (incremental).
-  std::vector<std::string> names;
-  for (const auto& f : experiment->functions) names.push_back(f.name);
-  auto specs = resolve_functions(names, experiment->function_dirs);
-  if (!specs) return report_error(specs.error());
+  std::vector<build::FunctionSpec> resolved;
+  for (const auto& f : experiment->functions) {
+    auto spec = f.inline_spec ? Result<build::FunctionSpec>(*f.inline_spec)
+                              : build::find_function(f.name, experiment->function_dirs);
+    if (!spec) return report_error(spec.error());
+    resolved.push_back(std::move(*spec));
+  }
+  auto* specs = &resolved;
   auto tc = build::default_toolchain();
   fs::path artifacts_dir = default_artifacts_dir();
   std::printf("Building %zu function(s) into %s\n", specs->size(), artifacts_dir.c_str());
@@ -187,6 +191,7 @@ int cmd_run(const RunFlags& flags) {
     engine::FunctionUnderTest fut;
     fut.name = spec.name;
     fut.artifacts = built.artifacts;
+    if (spec.kind == "command") fut.command = engine::CommandSetup{spec.command.args, spec.command.env, spec.command.dirs};
     const auto& wanted = experiment->functions[i].inputs;
     for (const auto& in : spec.inputs) {
       if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), in.name) == wanted.end()) continue;
@@ -195,6 +200,8 @@ int cmd_run(const RunFlags& flags) {
       c.request = read_file(in.generated ? built.generated_dir / in.file : in.file);
       if (in.expected) c.expected = read_file(*in.expected);
       c.expected_sha256 = in.expected_sha256;
+      c.expected_exit = in.expected_exit;
+      for (const auto& [path, file] : in.expected_files) c.expected_files[path] = read_file(file);
       fut.inputs.push_back(std::move(c));
     }
     for (const auto& w : wanted) {
@@ -223,7 +230,10 @@ int cmd_run(const RunFlags& flags) {
   auto writer = telemetry::JsonlWriter::open(out / "invocations.jsonl");
   if (!writer) return report_error(writer.error());
   std::size_t cells = 0;
-  for (const auto& f : plan.functions) cells += f.inputs.size() * plan.runtimes.size() * plan.modes.size();
+  for (const auto& f : plan.functions) {
+    std::size_t modes = f.command ? std::count(plan.modes.begin(), plan.modes.end(), "cold") : plan.modes.size();
+    cells += f.inputs.size() * plan.runtimes.size() * modes;
+  }
   std::printf("Running %s: %zu cells x %d repetitions -> %s/invocations.jsonl\n", experiment->name.c_str(),
               cells, plan.repetitions, out.c_str());
   auto factory = [&tools](const std::string& name) { return runtime::make_runtime(name, tools); };

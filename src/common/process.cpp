@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -181,6 +184,70 @@ std::string ChildProcess::describe_exit() {
   std::string tail = stderr_tail();
   if (!tail.empty()) text += "; stderr: " + tail;
   return text;
+}
+
+int OneShotResult::exit_code() const {
+  return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+}
+
+std::string OneShotResult::describe() const {
+  if (timed_out) return "killed at the timeout";
+  return status_text(wait_status);
+}
+
+Result<OneShotResult> run_one_shot(const OneShotSpec& spec) {
+  if (spec.argv.empty()) return fail(ErrorCode::kInternal, "run_one_shot: empty argv");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, spec.stdin_file.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, spec.stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, spec.stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (spec.cwd) posix_spawn_file_actions_addchdir_np(&fa, spec.cwd->c_str());
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  auto args = c_argv(spec.argv);
+  std::vector<char*> envp;
+  if (spec.env) envp = c_argv(*spec.env);
+  std::int64_t t0 = monotonic_ns();
+  pid_t pid = -1;
+  int rc = posix_spawnp(&pid, args[0], &fa, &attr, args.data(), spec.env ? envp.data() : environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    auto code = rc == ENOENT ? ErrorCode::kNotInstalled : ErrorCode::kSpawn;
+    return fail(code, "cannot start " + spec.argv[0] + ": " + std::strerror(rc));
+  }
+  OneShotResult result;
+  // Wait for exit with a deadline: a pidfd becomes readable when the process exits.
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd >= 0) {
+    pollfd p{pidfd, POLLIN, 0};
+    int r;
+    do {
+      r = poll(&p, 1, static_cast<int>(spec.timeout.count()));
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) {
+      kill(pid, SIGKILL);
+      result.timed_out = true;
+    }
+    close(pidfd);
+  }
+  int st = 0;
+  rusage usage{};
+  while (wait4(pid, &st, 0, &usage) < 0 && errno == EINTR) {
+  }
+  result.elapsed = std::chrono::nanoseconds(monotonic_ns() - t0);
+  result.wait_status = st;
+  auto tv_ns = [](const timeval& tv) {
+    return std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+  };
+  result.cpu = tv_ns(usage.ru_utime) + tv_ns(usage.ru_stime);
+  result.peak_rss_bytes = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+  return result;
 }
 
 Result<CommandOutput> run_command(const std::vector<std::string>& argv,

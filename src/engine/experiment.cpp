@@ -78,6 +78,12 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
       FunctionSelection sel;
       if (f.IsScalar()) {
         sel.name = f.as<std::string>();
+      } else if (f.IsMap() && f["name"] &&
+                 (f["sources"] || f["prebuilt"] || f["kind"] || f["command"])) {
+        auto spec = build::parse_function_spec(f, base_dir, origin + " (function " + f["name"].as<std::string>() + ")");
+        if (!spec) return tl::unexpected(spec.error());
+        sel.name = spec->name;
+        sel.inline_spec = std::move(*spec);
       } else if (f.IsMap() && f["name"]) {
         sel.name = f["name"].as<std::string>();
         if (f["inputs"]) sel.inputs = string_list(f["inputs"]);

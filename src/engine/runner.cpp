@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <fstream>
 
 #include <openssl/sha.h>
 
@@ -65,6 +66,8 @@ class CellRunner {
       telemetry::Invocation inv = blank(rep);
       if (setup_error) {
         inv.error = setup_error->to_string();
+      } else if (cell_.function->command) {
+        one_shot(inv);
       } else if (cell_.mode == "cold") {
         cold(inv);
       } else {
@@ -158,6 +161,81 @@ class CellRunner {
     (*instance)->stop();
   }
 
+  // A command function: fresh working directory, stdin/stdout in files, one process.
+  void one_shot(telemetry::Invocation& inv) {
+    namespace fs = std::filesystem;
+    const CommandSetup& setup = *cell_.function->command;
+    char tmpl[] = "/tmp/lumos-run-XXXXXX";
+    if (!mkdtemp(tmpl)) {
+      inv.error = Error{ErrorCode::kIo, "cannot create a scratch folder in /tmp"}.to_string();
+      return;
+    }
+    fs::path scratch = tmpl;
+    runtime::CommandRequest req;
+    req.function = cell_.function->name;
+    req.args = setup.args;
+    req.env = setup.env;
+    req.work_dir = scratch / "work";
+    req.stdin_file = scratch / "stdin";
+    req.stdout_file = scratch / "stdout";
+    req.stderr_file = scratch / "stderr";
+    req.timeout = plan_.timeout;
+    std::error_code ec;
+    fs::create_directories(req.work_dir, ec);
+    for (const auto& dir : setup.dirs) {
+      fs::copy(dir, req.work_dir / dir.filename(), fs::copy_options::recursive, ec);
+    }
+    std::ofstream(req.stdin_file, std::ios::binary) << cell_.input->request;
+    inv.started_at = utc_now();
+    auto t0 = Clock::now();
+    auto outcome = rt_->run_command(req);
+    inv.e2e = Clock::now() - t0;
+    if (!outcome) {
+      inv.error = outcome.error().to_string();
+    } else {
+      inv.exec_mode = std::string(protocol::exec_mode_name(outcome->exec_mode));
+      inv.phases = outcome->phases;
+      inv.cpu = outcome->stats.cpu;
+      inv.peak_rss_bytes = outcome->stats.peak_rss_bytes;
+      std::string out = read_text(req.stdout_file);
+      inv.bytes_out = out.size();
+      runtime::Response as_response;
+      as_response.exec_mode = outcome->exec_mode;
+      as_response.body = out;
+      as_response.ok = true;
+      if (outcome->timed_out) {
+        inv.error = Error{ErrorCode::kTimeout, "no exit within " + std::to_string(plan_.timeout.count()) +
+                                                   " ms; process killed"}.to_string();
+      } else if (!outcome->error.empty()) {
+        inv.error = Error{ErrorCode::kSpawn, outcome->error}.to_string();
+      } else if (outcome->exit_code != cell_.input->expected_exit) {
+        std::string err = read_text(req.stderr_file).substr(0, 300);
+        inv.error = Error{ErrorCode::kFunctionError,
+                          outcome->exit_text + " (expected exit code " +
+                              std::to_string(cell_.input->expected_exit) + ")" +
+                              (err.empty() ? "" : "; stderr: " + err)}.to_string();
+      } else {
+        record_response(inv, as_response);
+        for (const auto& [path, expected] : cell_.input->expected_files) {
+          if (!inv.ok) break;
+          if (!fs::exists(req.work_dir / path)) {
+            inv.ok = false;
+            inv.error = Error{ErrorCode::kOutputMismatch, "the program did not write " + path}.to_string();
+          } else if (!output_matches(read_text(req.work_dir / path), expected)) {
+            inv.ok = false;
+            inv.error = Error{ErrorCode::kOutputMismatch, "file " + path + " differs from the expected one"}.to_string();
+          }
+        }
+      }
+    }
+    fs::remove_all(scratch, ec);
+  }
+
+  static std::string read_text(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+
   // Starts (or restarts after a crash/timeout) the cell's live instance, with warm-up requests.
   std::optional<Error> ensure_instance() {
     if (instance_ && instance_->alive()) return std::nullopt;
@@ -225,7 +303,10 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
   for (const auto& f : plan.functions) {
     for (const auto& in : f.inputs) {
       for (const auto& rt : plan.runtimes) {
-        for (const auto& mode : plan.modes) cells.push_back({&f, &in, rt, mode});
+        for (const auto& mode : plan.modes) {
+          if (f.command && mode != "cold") continue;  // a program run one-shot has no warm state
+          cells.push_back({&f, &in, rt, mode});
+        }
       }
     }
   }

@@ -2,6 +2,7 @@
 // is compared to).
 #include <unistd.h>
 
+#include "one_shot.hpp"
 #include "process_instance.hpp"
 #include "runtimes.hpp"
 
@@ -29,6 +30,16 @@ class NativeRuntime final : public Runtime {
     ProcessInstanceOptions options;
     options.argv = {it->second.string()};
     return start_process_instance(std::move(options), timeout);
+  }
+
+  Result<CommandOutcome> run_command(const CommandRequest& request) override {
+    auto it = exes_.find(request.function);
+    if (it == exes_.end()) return fail(ErrorCode::kInternal, request.function + " was not prepared");
+    std::vector<std::string> argv = {it->second.string()};
+    argv.insert(argv.end(), request.args.begin(), request.args.end());
+    auto outcome = run_one_shot_command(argv, request, env_entries(request.env), request.work_dir);
+    if (outcome) outcome->exec_mode = protocol::ExecMode::kNative;
+    return outcome;
   }
 
  private:

@@ -9,6 +9,7 @@
 
 #include "lumos/common/process.hpp"
 #include "lumos/telemetry/proc_stats.hpp"
+#include "one_shot.hpp"
 #include "process_instance.hpp"
 #include "runtimes.hpp"
 
@@ -64,7 +65,7 @@ class RuncRuntime final : public Runtime {
   std::string_view name() const override { return "runc"; }
 
   Result<void> check() const override {
-    auto version = run_command({tools_.runc, "--version"});
+    auto version = lumos::run_command({tools_.runc, "--version"});
     if (!version || version->exit_code != 0) {
       return fail(ErrorCode::kNotInstalled,
                   "runc not found (" + tools_.runc + "): run scripts/setup or set LUMOS_RUNC");
@@ -82,11 +83,41 @@ class RuncRuntime final : public Runtime {
     std::error_code ec;
     fs::create_directories(rootfs / "proc", ec);
     fs::create_directories(rootfs / "dev", ec);
+    fs::create_directories(rootfs / "work", ec);  // command functions' working directory
     fs::copy_file(a.native_exe, rootfs / "function", fs::copy_options::update_existing, ec);
     if (ec) return fail(ErrorCode::kIo, "cannot fill " + rootfs.string() + ": " + ec.message());
     if (auto w = write_file(bundle / "config.json", bundle_config().dump(2)); !w) return w;
     bundles_[a.function] = bundle;
     return {};
+  }
+
+  // Command functions: a bundle per run (its arguments and environment differ), sharing the
+  // function's read-only root file system; the run's working directory is bind-mounted at /work.
+  Result<CommandOutcome> run_command(const CommandRequest& request) override {
+    auto it = bundles_.find(request.function);
+    if (it == bundles_.end()) return fail(ErrorCode::kInternal, request.function + " was not prepared");
+    static std::atomic<int> counter{0};
+    std::string id = "lumos-cmd-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+    fs::path bundle = request.stdout_file.parent_path() / "bundle";
+    std::error_code ec;
+    fs::create_directories(bundle, ec);
+    auto config = bundle_config();
+    config["root"]["path"] = (it->second / "rootfs").string();
+    auto& args = config["process"]["args"];
+    for (const auto& a : request.args) args.push_back(a);
+    config["process"]["env"] = env_entries(request.env);
+    config["process"]["cwd"] = "/work";
+    config["mounts"].push_back({{"destination", "/work"},
+                                {"type", "bind"},
+                                {"source", request.work_dir.string()},
+                                {"options", {"rbind", "rw"}}});
+    if (auto w = write_file(bundle / "config.json", config.dump()); !w) return tl::unexpected(w.error());
+    std::string root = (tools_.state_dir / "runc").string();
+    auto outcome = run_one_shot_command({tools_.runc, "--root", root, "run", "--bundle", bundle.string(), id},
+                                        request, std::nullopt, std::nullopt);
+    if (outcome && outcome->timed_out) (void)lumos::run_command({tools_.runc, "--root", root, "delete", "--force", id});
+    if (outcome) outcome->exec_mode = protocol::ExecMode::kNative;
+    return outcome;
   }
 
   Result<std::unique_ptr<Instance>> start_instance(const std::string& function,
@@ -107,7 +138,7 @@ class RuncRuntime final : public Runtime {
       return InstanceStats{telemetry::cgroup_cpu_time(cpu_cgroup),
                            telemetry::cgroup_peak_memory(mem_cgroup)};
     };
-    options.after_kill = [runc, root, id] { (void)run_command({runc, "--root", root, "delete", "--force", id}); };
+    options.after_kill = [runc, root, id] { (void)lumos::run_command({runc, "--root", root, "delete", "--force", id}); };
     return start_process_instance(std::move(options), timeout);
   }
 

@@ -17,6 +17,10 @@ ToolPaths default_tool_paths(const std::filesystem::path& self_exe,
   return tools;
 }
 
+Result<CommandOutcome> Runtime::run_command(const CommandRequest&) {
+  return fail(ErrorCode::kConfig, std::string(name()) + " cannot run command functions");
+}
+
 const std::vector<std::string>& runtime_names() {
   static const std::vector<std::string> names = {"native", "runc", "wasmedge-interp",
                                                  "wasmedge-aot"};

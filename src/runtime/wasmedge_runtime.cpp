@@ -1,6 +1,11 @@
 // wasmedge-interp / wasmedge-aot: a lumos-wasm-host process per instance, embedding WasmEdge.
 #include <unistd.h>
 
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "one_shot.hpp"
 #include "process_instance.hpp"
 #include "runtimes.hpp"
 
@@ -42,6 +47,38 @@ class WasmEdgeRuntime final : public Runtime {
     options.argv = {tools_.wasm_host.string(), "--mode", aot_ ? "aot" : "interp", "reactor",
                     it->second.string()};
     return start_process_instance(std::move(options), timeout);
+  }
+
+  Result<CommandOutcome> run_command(const CommandRequest& request) override {
+    if (auto ok = check(); !ok) return tl::unexpected(ok.error());
+    auto it = modules_.find(request.function);
+    if (it == modules_.end()) return fail(ErrorCode::kInternal, request.function + " was not prepared");
+    auto report = request.stdout_file.parent_path() / "wasm-host-report.json";
+    std::vector<std::string> argv = {tools_.wasm_host.string(), "--mode", aot_ ? "aot" : "interp",
+                                     "--dir", ".:" + request.work_dir.string(), "--report", report.string()};
+    for (const auto& e : env_entries(request.env)) argv.insert(argv.end(), {"--env", e});
+    argv.insert(argv.end(), {"command", it->second.string()});
+    argv.insert(argv.end(), request.args.begin(), request.args.end());
+    auto outcome = run_one_shot_command(argv, request, std::nullopt, request.work_dir);
+    if (!outcome) return outcome;
+    // The host's report says which phases ran, what executed, and whether the sandbox failed.
+    std::ifstream in(report);
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_object()) {
+      std::string mode = j.value("exec_mode", "unknown");
+      outcome->exec_mode = mode == "aot"           ? protocol::ExecMode::kAot
+                           : mode == "interpreter" ? protocol::ExecMode::kInterpreter
+                                                   : protocol::ExecMode::kUnknown;
+      outcome->error = j.value("error", "");
+      if (j.contains("phases_ns") && j["phases_ns"].is_object()) {
+        for (const auto& [name, v] : j["phases_ns"].items()) {
+          if (v.is_number()) outcome->phases[name] = std::chrono::nanoseconds(v.get<std::int64_t>());
+        }
+      }
+    } else if (!outcome->timed_out) {
+      outcome->error = "lumos-wasm-host wrote no report (" + outcome->exit_text + ")";
+    }
+    return outcome;
   }
 
  private:

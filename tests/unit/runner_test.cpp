@@ -25,12 +25,22 @@ engine::RuntimeFactory real_factory() {
   return [](const std::string& name) { return runtime::make_runtime(name, runtime::ToolPaths{}); };
 }
 
+engine::InputCase input_case(std::string name, std::string request, std::optional<std::string> expected,
+                             std::optional<std::string> sha256 = std::nullopt) {
+  engine::InputCase c;
+  c.name = std::move(name);
+  c.request = std::move(request);
+  c.expected = std::move(expected);
+  c.expected_sha256 = std::move(sha256);
+  return c;
+}
+
 engine::FunctionUnderTest fn(const std::string& name,
                              std::vector<std::tuple<std::string, std::string, std::string>> inputs) {
   engine::FunctionUnderTest f;
   f.name = name;
   for (auto& [n, req, exp] : inputs) {
-    f.inputs.push_back({n, req, exp.empty() ? std::nullopt : std::optional(exp), std::nullopt});
+    f.inputs.push_back(input_case(n, req, exp.empty() ? std::nullopt : std::optional(exp)));
   }
   return f;
 }
@@ -144,8 +154,8 @@ TEST(Runner, Sha256ExpectationChecksTheExactBody) {
   EXPECT_EQ(engine::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   engine::RunPlan plan;
   plan.functions = {fn("echo", {})};
-  plan.functions[0].inputs.push_back({"good", "abc", std::nullopt, engine::sha256_hex("abc")});
-  plan.functions[0].inputs.push_back({"bad", "abd", std::nullopt, engine::sha256_hex("abc")});
+  plan.functions[0].inputs.push_back(input_case("good", "abc", std::nullopt, engine::sha256_hex("abc")));
+  plan.functions[0].inputs.push_back(input_case("bad", "abd", std::nullopt, engine::sha256_hex("abc")));
   plan.runtimes = {"fake"};
   plan.modes = {"cold"};
   plan.repetitions = 1;

@@ -63,6 +63,32 @@ struct CommandOutput {
 Result<CommandOutput> run_command(const std::vector<std::string>& argv,
                                   const std::optional<std::filesystem::path>& cwd = std::nullopt);
 
+/// A one-shot process whose stdio are files (no pipe deadlocks, any size).
+struct OneShotSpec {
+  std::vector<std::string> argv;
+  std::optional<std::vector<std::string>> env;  ///< "K=V" entries; nullopt: inherit lumos' own
+  std::optional<std::filesystem::path> cwd;
+  std::filesystem::path stdin_file;   ///< opened read-only
+  std::filesystem::path stdout_file;  ///< created/truncated
+  std::filesystem::path stderr_file;  ///< created/truncated
+  std::chrono::milliseconds timeout{10'000};
+};
+
+struct OneShotResult {
+  int wait_status = 0;
+  bool timed_out = false;              ///< killed (SIGKILL) at the timeout
+  std::chrono::nanoseconds elapsed{0};  ///< spawn -> exit seen
+  std::chrono::nanoseconds cpu{0};      ///< user + system, including reaped descendants
+  std::uint64_t peak_rss_bytes = 0;     ///< ru_maxrss
+  /// 0..255 for a normal exit, -1 when killed by a signal.
+  int exit_code() const;
+  /// "exited with code 3", "killed by signal 11 (SIGSEGV)".
+  std::string describe() const;
+};
+
+/// Runs a process to completion (or the timeout, then SIGKILL). Fails only if it cannot start.
+Result<OneShotResult> run_one_shot(const OneShotSpec& spec);
+
 /// CLOCK_MONOTONIC in ns, the clock instances report their timestamps in.
 std::int64_t monotonic_ns();
 

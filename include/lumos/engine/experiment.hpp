@@ -3,11 +3,13 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "lumos/build/function_spec.hpp"
 #include "lumos/common/result.hpp"
 
 namespace lumos::engine {
@@ -15,6 +17,9 @@ namespace lumos::engine {
 struct FunctionSelection {
   std::string name;
   std::vector<std::string> inputs;  ///< empty: every input of the function
+  /// A function defined in the experiment file itself (same keys as function.yaml, paths
+  /// relative to the experiment file), e.g. a user's unchanged program or module.
+  std::optional<build::FunctionSpec> inline_spec;
 };
 
 struct Experiment {

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +20,16 @@ struct InputCase {
   std::string request;                  ///< bytes sent to the function
   std::optional<std::string> expected;  ///< checked against the response when present
   std::optional<std::string> expected_sha256;  ///< hex SHA-256 of the exact response body
+  int expected_exit = 0;                       ///< command functions: the ok exit code
+  /// Command functions: path relative to the working directory -> expected content.
+  std::map<std::string, std::string> expected_files;
+};
+
+/// How a command function runs (see build::CommandSpec); empty for SDK functions.
+struct CommandSetup {
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;
+  std::vector<std::filesystem::path> dirs;  ///< copied into each run's working directory
 };
 
 /// A function ready to run: its inputs and the artifacts `lumos build` made.
@@ -25,6 +37,8 @@ struct FunctionUnderTest {
   std::string name;
   std::vector<InputCase> inputs;
   runtime::Artifacts artifacts;
+  /// Set for command functions: one-shot runs (cold only; warm cells are not run).
+  std::optional<CommandSetup> command;
 };
 
 struct RunPlan {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +57,26 @@ class Instance {
   virtual void stop() = 0;
 };
 
+/// One run of a command function (a program with main() / WASI _start), stdio in files.
+struct CommandRequest {
+  std::string function;
+  std::vector<std::string> args;           ///< argv[1..]
+  std::map<std::string, std::string> env;  ///< the program's whole environment
+  std::filesystem::path work_dir;          ///< the program's "." (cwd / WASI preopen)
+  std::filesystem::path stdin_file, stdout_file, stderr_file;
+  std::chrono::milliseconds timeout{10'000};
+};
+
+struct CommandOutcome {
+  int exit_code = -1;         ///< the program's exit code; -1 if killed
+  bool timed_out = false;
+  std::string error;          ///< the sandbox failed (e.g. module not loadable); empty otherwise
+  std::string exit_text;      ///< "exited with code 1" / "killed by signal 11 (SIGSEGV)"
+  telemetry::PhaseTimes phases;
+  protocol::ExecMode exec_mode = protocol::ExecMode::kUnknown;
+  InstanceStats stats;
+};
+
 /// A sandbox kind. prepare() is called once per function before its instances start.
 class Runtime {
  public:
@@ -68,6 +89,8 @@ class Runtime {
   /// Starts a new instance of a prepared function; returns once it is ready to serve.
   virtual Result<std::unique_ptr<Instance>> start_instance(const std::string& function,
                                                            std::chrono::milliseconds timeout) = 0;
+  /// Runs a prepared command function once. Runtimes without one-shot support fail (kConfig).
+  virtual Result<CommandOutcome> run_command(const CommandRequest& request);
 };
 
 /// Where the external tools are. Defaults come from the build; env vars override

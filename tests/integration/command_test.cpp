@@ -1,0 +1,67 @@
+// Functions without the SDK: an unchanged program run one-shot on every runtime, with
+// arguments, environment, stdin, a working directory, stdout, written files and exit code.
+#include "test_support.hpp"
+
+using namespace lumos;
+using lumos::testing::run_experiment;
+using lumos::testing::TempDir;
+
+TEST(CommandFunctions, UnchangedProgramRunsOneShotOnAllFourRuntimes) {
+  TempDir dir;
+  auto run = run_experiment(dir, "function_dirs: [" LUMOS_TEST_DATA_DIR "/functions]\n" R"(
+functions: [wordcount]
+runtimes: [native, runc, wasmedge-interp, wasmedge-aot]
+modes: [cold, warm]
+repetitions: 2
+)");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.records.size(), 4u * 2u) << "warm cells are not run for one-shot programs\n" << run.output;
+  for (const auto& r : run.records) {
+    SCOPED_TRACE(r.runtime);
+    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.mode, "cold");
+    EXPECT_EQ(r.bytes_in, 24u);
+    EXPECT_GT(r.e2e.count(), 0);
+    EXPECT_TRUE(r.cpu.has_value());
+    if (r.runtime == "wasmedge-aot") {
+      EXPECT_EQ(r.exec_mode, "aot");
+    } else if (r.runtime == "wasmedge-interp") {
+      EXPECT_EQ(r.exec_mode, "interpreter");
+    } else {
+      EXPECT_EQ(r.exec_mode, "native");
+    }
+    if (r.runtime.rfind("wasmedge", 0) == 0) {
+      for (const char* phase : {"load", "instantiate", "run"}) EXPECT_EQ(r.phases.count(phase), 1u) << phase;
+    }
+  }
+}
+
+TEST(CommandFunctions, InlineDefinitionExitCodeAndWrittenFilesAreChecked) {
+  TempDir dir;
+  std::string wc = std::string(LUMOS_TEST_DATA_DIR) + "/functions/wordcount/";
+  auto run = run_experiment(dir, R"(
+functions:
+  - name: wc-exit-3
+    kind: command
+    sources: [)" + wc + R"(wordcount.c]
+    command: {args: ["--verbose", "x y"], env: {GREETING: hi there, EXIT_CODE: "3"}, dirs: [)" + wc + R"(data]}
+    inputs:
+      - {name: expects-0, file: )" + wc + R"(inputs/two-lines.txt}
+      - {name: expects-3, file: )" + wc + R"(inputs/two-lines.txt, expected_exit: 3, expected: )" + wc + R"(expected/two-lines.txt}
+      - {name: wrong-file, file: )" + wc + R"(inputs/two-lines.txt, expected_exit: 3, expected_files: {counts.txt: )" + wc + R"(expected/two-lines.txt}}
+runtimes: [native, wasmedge-aot]
+repetitions: 1
+)");
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  ASSERT_EQ(run.records.size(), 6u) << run.output;
+  for (const auto& r : run.records) {
+    SCOPED_TRACE(r.input + "/" + r.runtime);
+    if (r.input == "expects-0") {
+      EXPECT_EQ(r.error, "function_error: exited with code 3 (expected exit code 0)");
+    } else if (r.input == "expects-3") {
+      EXPECT_TRUE(r.ok) << r.error;
+    } else {
+      EXPECT_EQ(r.error, "output_mismatch: file counts.txt differs from the expected one");
+    }
+  }
+}
