@@ -26,6 +26,13 @@ struct Image {
   std::vector<uint8_t> rgb;  // width * height * 3 bytes, row-major
 };
 
+// A decoded PPM whose raster stays inside the request's byte buffer (no copy).
+struct ImageView {
+  uint32_t width = 0;
+  uint32_t height = 0;
+  const uint8_t* rgb = nullptr;
+};
+
 bool is_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
 // Reads one unsigned decimal header field, skipping whitespace and '#' comments before it.
@@ -50,7 +57,7 @@ bool read_field(const std::vector<uint8_t>& d, size_t& pos, uint32_t& value) {
 }
 
 // Parses a P6 PPM with maxval 255; returns an error message or "" on success.
-std::string decode_ppm(const std::vector<uint8_t>& d, Image& img) {
+std::string decode_ppm(const std::vector<uint8_t>& d, ImageView& img) {
   if (d.size() < 2 || d[0] != 'P' || d[1] != '6') return "image is not a binary PPM (P6)";
   size_t pos = 2;
   uint32_t maxval = 0;
@@ -63,7 +70,7 @@ std::string decode_ppm(const std::vector<uint8_t>& d, Image& img) {
   ++pos;  // exactly one whitespace byte before the raster
   uint64_t need = uint64_t{img.width} * img.height * 3;
   if (d.size() - pos < need) return "PPM raster is truncated";
-  img.rgb.assign(d.begin() + static_cast<std::ptrdiff_t>(pos), d.begin() + static_cast<std::ptrdiff_t>(pos + need));
+  img.rgb = d.data() + pos;
   return "";
 }
 
@@ -103,7 +110,7 @@ Taps make_taps(uint32_t out_len, uint64_t p, uint64_t q) {
   return t;
 }
 
-Image downscale(const Image& src, uint64_t p, uint64_t q) {
+Image downscale(const ImageView& src, uint64_t p, uint64_t q) {
   Image dst;
   dst.width = static_cast<uint32_t>(src.width * q / p);
   dst.height = static_cast<uint32_t>(src.height * q / p);
@@ -113,7 +120,7 @@ Image downscale(const Image& src, uint64_t p, uint64_t q) {
   // Horizontal pass: unnormalized sums (at most p * 255 per channel).
   std::vector<uint32_t> rows(size_t{src.height} * dst.width * 3);
   for (uint32_t y = 0; y < src.height; ++y) {
-    const uint8_t* in = &src.rgb[size_t{y} * src.width * 3];
+    const uint8_t* in = src.rgb + size_t{y} * src.width * 3;
     uint32_t* out = &rows[size_t{y} * dst.width * 3];
     for (uint32_t x = 0; x < dst.width; ++x) {
       uint32_t r = 0, g = 0, b = 0;
@@ -176,7 +183,7 @@ int lumos_handle(lumos_ctx* ctx, const uint8_t* input, size_t len) {
   Image small;
   {
     lumos::Phase phase(ctx, "compute");
-    Image src;
+    ImageView src;
     if (auto err = decode_ppm(ppm, src); !err.empty()) return lumos::fail(ctx, err);
     if (src.width * q / p == 0 || src.height * q / p == 0) return lumos::fail(ctx, "image is smaller than one output pixel at this scale");
     small = downscale(src, p, q);

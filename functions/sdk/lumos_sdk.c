@@ -2,6 +2,7 @@
  * The frame encoding matches include/lumos/protocol/frame.hpp. */
 #include "lumos.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -117,6 +118,167 @@ static void encode(int kind, const char *const *names, const uint64_t *values, i
 #define LUMOS_EXEC_MODE 0 /* native */
 #endif
 
+#ifndef LUMOS_NO_BAAS
+/* BaaS mode. A request that starts with the 8 bytes "\0LUMOSKV" is an envelope:
+ * u16 key length + key of the input object, u16 key length + key for the output object.
+ * The SDK fetches the input from the key-value store ("baas_get"), runs the handler on it,
+ * stores the handler's output ("baas_put") and answers {"stored":"KEY","bytes":N}.
+ * Native builds talk to Redis with hiredis (address in $LUMOS_BAAS_ADDR, host:port); wasm
+ * builds call host imports that lumos-wasm-host serves over its own Redis connection. */
+static const uint8_t kBaasMagic[8] = {0, 'L', 'U', 'M', 'O', 'S', 'K', 'V'};
+
+/* Both return 0 on success; on failure they write a message into err. */
+static int kv_get(const char *key, size_t klen, uint8_t **out, size_t *out_len, char *err, size_t errcap);
+static int kv_put(const char *key, size_t klen, const uint8_t *v, size_t vlen, char *err, size_t errcap);
+
+#ifdef __wasm__
+__attribute__((import_module("lumos"), import_name("kv_get"))) int64_t
+lumos_host_kv_get(const char *key, uint32_t klen);
+__attribute__((import_module("lumos"), import_name("kv_take"))) int32_t
+lumos_host_kv_take(uint8_t *dst, uint32_t len);
+__attribute__((import_module("lumos"), import_name("kv_put"))) int32_t
+lumos_host_kv_put(const char *key, uint32_t klen, const uint8_t *v, uint32_t vlen);
+__attribute__((import_module("lumos"), import_name("kv_error"))) int32_t
+lumos_host_kv_error(char *dst, uint32_t cap);
+
+static int kv_get(const char *key, size_t klen, uint8_t **out, size_t *out_len, char *err, size_t errcap) {
+  int64_t len = lumos_host_kv_get(key, (uint32_t)klen);
+  if (len < 0) {
+    lumos_host_kv_error(err, (uint32_t)errcap);
+    return -1;
+  }
+  *out = (uint8_t *)malloc(len ? (size_t)len : 1);
+  if (!*out) abort();
+  lumos_host_kv_take(*out, (uint32_t)len);
+  *out_len = (size_t)len;
+  return 0;
+}
+
+static int kv_put(const char *key, size_t klen, const uint8_t *v, size_t vlen, char *err, size_t errcap) {
+  if (lumos_host_kv_put(key, (uint32_t)klen, v, (uint32_t)vlen) != 0) {
+    lumos_host_kv_error(err, (uint32_t)errcap);
+    return -1;
+  }
+  return 0;
+}
+#else
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+
+static redisContext *g_redis; /* one connection per instance, reused while warm */
+
+static int kv_connect(char *err, size_t errcap) {
+  if (g_redis && !g_redis->err) return 0;
+  if (g_redis) redisFree(g_redis);
+  g_redis = NULL;
+  const char *addr = getenv("LUMOS_BAAS_ADDR");
+  const char *colon = addr ? strrchr(addr, ':') : NULL;
+  if (!colon) {
+    snprintf(err, errcap, "no BaaS address: LUMOS_BAAS_ADDR is not set");
+    return -1;
+  }
+  char host[256];
+  size_t hl = (size_t)(colon - addr) < sizeof host - 1 ? (size_t)(colon - addr) : sizeof host - 1;
+  memcpy(host, addr, hl);
+  host[hl] = '\0';
+  struct timeval tv = {2, 0};
+  g_redis = redisConnectWithTimeout(host, atoi(colon + 1), tv);
+  if (!g_redis || g_redis->err) {
+    snprintf(err, errcap, "cannot connect to Redis at %s: %s", addr, g_redis ? g_redis->errstr : "oom");
+    return -1;
+  }
+  redisSetTimeout(g_redis, tv);
+  return 0;
+}
+
+static int kv_get(const char *key, size_t klen, uint8_t **out, size_t *out_len, char *err, size_t errcap) {
+  if (kv_connect(err, errcap) != 0) return -1;
+  redisReply *r = (redisReply *)redisCommand(g_redis, "GET %b", key, klen);
+  if (!r) {
+    snprintf(err, errcap, "Redis GET failed: %s", g_redis->errstr);
+    return -1;
+  }
+  int rc = -1;
+  if (r->type == REDIS_REPLY_STRING) {
+    *out = (uint8_t *)malloc(r->len ? r->len : 1);
+    if (!*out) abort();
+    memcpy(*out, r->str, r->len);
+    *out_len = r->len;
+    rc = 0;
+  } else if (r->type == REDIS_REPLY_NIL) {
+    snprintf(err, errcap, "key '%.*s' not found", (int)klen, key);
+  } else {
+    snprintf(err, errcap, "Redis GET error: %s", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+  }
+  freeReplyObject(r);
+  return rc;
+}
+
+static int kv_put(const char *key, size_t klen, const uint8_t *v, size_t vlen, char *err, size_t errcap) {
+  if (kv_connect(err, errcap) != 0) return -1;
+  redisReply *r = (redisReply *)redisCommand(g_redis, "SET %b %b", key, klen, v, vlen);
+  if (!r) {
+    snprintf(err, errcap, "Redis SET failed: %s", g_redis->errstr);
+    return -1;
+  }
+  int rc = r->type == REDIS_REPLY_STATUS ? 0 : -1;
+  if (rc != 0) snprintf(err, errcap, "Redis SET error: %s", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+  freeReplyObject(r);
+  return rc;
+}
+#endif
+
+static uint64_t g_baas_in, g_baas_out;
+
+/* Runs a BaaS envelope: get input, handle, put output. Returns 0 if it was not an envelope. */
+static int serve_baas(lumos_ctx *ctx, const uint8_t *req, size_t len) {
+  if (len < 12 || memcmp(req, kBaasMagic, 8) != 0) return 0;
+  size_t at = 8;
+  size_t in_klen = (size_t)req[at] | (size_t)req[at + 1] << 8;
+  at += 2;
+  if (at + in_klen + 2 > len) return lumos_fail(ctx, "malformed BaaS envelope"), 1;
+  const char *in_key = (const char *)req + at;
+  at += in_klen;
+  size_t out_klen = (size_t)req[at] | (size_t)req[at + 1] << 8;
+  at += 2;
+  if (at + out_klen > len) return lumos_fail(ctx, "malformed BaaS envelope"), 1;
+  const char *out_key = (const char *)req + at;
+  char err[300];
+  uint8_t *object = NULL;
+  size_t object_len = 0;
+  lumos_phase_begin(ctx, "baas_get");
+  int rc = kv_get(in_key, in_klen, &object, &object_len, err, sizeof err);
+  lumos_phase_end(ctx, "baas_get");
+  if (rc != 0) {
+    char msg[360];
+    snprintf(msg, sizeof msg, "baas_get: %s", err);
+    return lumos_fail(ctx, msg), 1;
+  }
+  g_baas_in = object_len;
+  rc = lumos_handle(ctx, object, object_len);
+  free(object);
+  if (rc != 0 || ctx->failed) {
+    if (!ctx->failed) lumos_fail(ctx, "handler returned non-zero");
+    return 1;
+  }
+  lumos_phase_begin(ctx, "baas_put");
+  rc = kv_put(out_key, out_klen, ctx->body, ctx->body_len, err, sizeof err);
+  lumos_phase_end(ctx, "baas_put");
+  if (rc != 0) {
+    char msg[360];
+    snprintf(msg, sizeof msg, "baas_put: %s", err);
+    return lumos_fail(ctx, msg), 1;
+  }
+  g_baas_out = ctx->body_len;
+  char reply[320];
+  int n = snprintf(reply, sizeof reply, "{\"stored\":\"%.*s\",\"bytes\":%llu}", (int)out_klen, out_key,
+                   (unsigned long long)ctx->body_len);
+  ctx->body_len = 0;
+  lumos_write(ctx, reply, (size_t)n);
+  return 1;
+}
+#endif
+
 /* Runs the handler on one request and leaves the response message in g_msg. */
 static void serve(const uint8_t *input, size_t input_len) {
   static lumos_ctx ctx;
@@ -124,22 +286,41 @@ static void serve(const uint8_t *input, size_t input_len) {
   ctx.failed = 0;
   ctx.n_phases = 0;
   uint64_t t0 = lumos_now_ns();
-  int rc = lumos_handle(&ctx, input, input_len);
+  int rc = 0;
+  int handled = 0;
+#ifndef LUMOS_NO_BAAS
+  g_baas_in = g_baas_out = 0;
+  handled = serve_baas(&ctx, input, input_len);
+#endif
+  if (!handled) rc = lumos_handle(&ctx, input, input_len);
   uint64_t t1 = lumos_now_ns();
   if (rc != 0 && !ctx.failed) lumos_fail(&ctx, "handler returned non-zero");
-  const char *names[LUMOS_MAX_PHASES + 2];
-  uint64_t values[LUMOS_MAX_PHASES + 2];
+  const char *names[LUMOS_MAX_PHASES + 4];
+  uint64_t values[LUMOS_MAX_PHASES + 4];
   int n = 0;
+  int timed_compute = 0;
   for (int i = 0; i < ctx.n_phases; ++i) {
     names[n] = ctx.phases[i].name;
     values[n++] = ctx.phases[i].total_ns;
+    if (strncmp(ctx.phases[i].name, "baas_", 5) != 0) timed_compute = 1;
   }
-  if (n == 0) {
+  if (!timed_compute) {
+    /* The handler timed nothing: all of it (less BaaS time) is "compute". */
+    uint64_t total = t1 - t0;
+    for (int i = 0; i < ctx.n_phases; ++i) total -= ctx.phases[i].total_ns;
     names[n] = "compute";
-    values[n++] = t1 - t0;
+    values[n++] = total;
   }
   names[n] = "@exec_mode";
   values[n++] = LUMOS_EXEC_MODE;
+#ifndef LUMOS_NO_BAAS
+  if (handled) {
+    names[n] = "@baas_bytes_in";
+    values[n++] = g_baas_in;
+    names[n] = "@baas_bytes_out";
+    values[n++] = g_baas_out;
+  }
+#endif
   encode(ctx.failed ? LUMOS_KIND_ERROR : LUMOS_KIND_OK, names, values, n, ctx.body,
          ctx.body_len);
 }

@@ -145,6 +145,7 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
       argv.insert(argv.end(), {"-std=c++20", "-fno-exceptions", "-DJSON_NOEXCEPTION",
                                "-I" + json_include.string(), "-x", "c++"});
     }
+    if (sdk && !spec.baas) argv.push_back("-DLUMOS_NO_BAAS");
     if (sdk) argv.push_back(sdk_src.string());
     for (const auto& s : spec.sources) argv.push_back(s.string());
     argv.insert(argv.end(), {"-o", "{out}"});
@@ -156,8 +157,9 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
   if (spec.prebuilt_native) {
     native = use_prebuilt("native", *spec.prebuilt_native);
   } else {
-    std::vector<std::string> argv = {cxx ? tc.cxx : tc.cc, opt, "-static", "-s"};
-    native = step("native", dir / spec.name, inputs, sources_argv(argv));
+    std::vector<std::string> argv = sources_argv({cxx ? tc.cxx : tc.cc, opt, "-static", "-s"});
+    if (sdk && spec.baas) argv.push_back("-lhiredis");  // after the sources that use it
+    native = step("native", dir / spec.name, inputs, argv);
   }
   if (native.error.empty()) result.artifacts.native_exe = native.path;
   result.items.push_back(native);

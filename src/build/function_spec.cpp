@@ -79,7 +79,7 @@ Result<FunctionSpec> parse_function_spec(const YAML::Node& root, const fs::path&
   if (!root.IsMap()) return config_error(origin, "a function definition is a mapping");
   static const std::set<std::string> known = {"name",   "description", "language",  "kind",
                                               "sources", "inputs",     "prebuilt",  "generator",
-                                              "command"};
+                                              "command", "baas"};
   FunctionSpec spec;
   spec.dir = fs::absolute(dir).lexically_normal();
   try {
@@ -91,6 +91,7 @@ Result<FunctionSpec> parse_function_spec(const YAML::Node& root, const fs::path&
       return config_error(origin, "language must be c or c++, not '" + spec.language + "'");
     }
     if (root["kind"]) spec.kind = root["kind"].as<std::string>();
+    if (root["baas"]) spec.baas = root["baas"].as<bool>();
     if (spec.kind != "sdk" && spec.kind != "command") {
       return config_error(origin, "kind must be sdk or command, not '" + spec.kind + "'");
     }

@@ -12,7 +12,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "lumos/baas/redis.hpp"
 #include "lumos/build/builder.hpp"
+#include "lumos/env/netns.hpp"
 #include "lumos/engine/experiment.hpp"
 #include "lumos/engine/runner.hpp"
 #include "lumos/report/summary.hpp"
@@ -180,6 +182,7 @@ int cmd_run(const RunFlags& flags) {
   engine::RunPlan plan;
   plan.runtimes = experiment->runtimes;
   plan.modes = experiment->modes;
+  plan.io = experiment->io;
   plan.repetitions = experiment->repetitions;
   plan.warmup = experiment->warmup;
   plan.timeout = experiment->timeout;
@@ -191,6 +194,7 @@ int cmd_run(const RunFlags& flags) {
     engine::FunctionUnderTest fut;
     fut.name = spec.name;
     fut.artifacts = built.artifacts;
+    fut.baas = spec.kind == "sdk" && spec.baas;
     if (spec.kind == "command") fut.command = engine::CommandSetup{spec.command.args, spec.command.env, spec.command.dirs};
     const auto& wanted = experiment->functions[i].inputs;
     for (const auto& in : spec.inputs) {
@@ -216,12 +220,51 @@ int cmd_run(const RunFlags& flags) {
   }
 
   auto tools = runtime::default_tool_paths(self_exe(), "/run/lumos");
+
+  // BaaS: an existing Redis, or lumos' own (with a network path for containers).
+  std::unique_ptr<env::LinkedNetns> netns;
+  std::unique_ptr<baas::RedisServer> redis;
+  nlohmann::json baas_info = nullptr;
+  if (std::find(plan.io.begin(), plan.io.end(), "baas") != plan.io.end()) {
+    if (!experiment->baas_address.empty()) {
+      auto endpoint = baas::parse_endpoint(experiment->baas_address);
+      if (!endpoint) return report_error(endpoint.error());
+      plan.baas = *endpoint;
+      baas_info = {{"address", endpoint->to_string()}, {"started_by_lumos", false}};
+    } else {
+      auto ns = env::LinkedNetns::create();
+      if (ns) {
+        netns = std::move(*ns);
+      } else {
+        std::fprintf(stderr, "lumos: warning: %s; BaaS cells on runc will fail\n", ns.error().to_string().c_str());
+      }
+      std::vector<std::string> binds;
+      if (netns) binds.push_back(netns->host_ip());
+      auto server = baas::RedisServer::start(binds);
+      if (!server) {
+        std::fprintf(stderr, "lumos: %s; BaaS cells will be recorded as failed\n", server.error().to_string().c_str());
+      } else {
+        redis = std::move(*server);
+        plan.baas = redis->endpoint();
+        std::printf("Started redis-server on %s for BaaS cells\n", redis->endpoint().to_string().c_str());
+        baas_info = {{"address", redis->endpoint().to_string()}, {"started_by_lumos", true}};
+      }
+    }
+    if (plan.baas) {
+      setenv("LUMOS_BAAS_ADDR", plan.baas->to_string().c_str(), 1);
+      if (netns) {
+        tools.container_netns = netns->path();
+        tools.container_baas_addr = netns->host_ip() + ":" + std::to_string(plan.baas->port);
+      }
+    }
+  }
   nlohmann::json manifest;
   manifest["lumos_version"] = LUMOS_VERSION;
   manifest["experiment_file"] = experiment->file.string();
   manifest["experiment"] = experiment->raw;
   manifest["started_at"] = timestamp();
   manifest["status"] = "running";
+  manifest["baas"] = baas_info;
   manifest["environment"] = telemetry::environment_fingerprint(version_commands(tools, tc), LUMOS_SOURCE_DIR);
   manifest["toolchain"] = {{"opt_level", tc.opt_level}, {"wasm_target", "wasm32-wasi"},
                            {"aot", "wasmedge compile --optimize " + tc.opt_level}};
@@ -229,11 +272,7 @@ int cmd_run(const RunFlags& flags) {
 
   auto writer = telemetry::JsonlWriter::open(out / "invocations.jsonl");
   if (!writer) return report_error(writer.error());
-  std::size_t cells = 0;
-  for (const auto& f : plan.functions) {
-    std::size_t modes = f.command ? std::count(plan.modes.begin(), plan.modes.end(), "cold") : plan.modes.size();
-    cells += f.inputs.size() * plan.runtimes.size() * modes;
-  }
+  std::size_t cells = engine::count_cells(plan);
   std::printf("Running %s: %zu cells x %d repetitions -> %s/invocations.jsonl\n", experiment->name.c_str(),
               cells, plan.repetitions, out.c_str());
   auto factory = [&tools](const std::string& name) { return runtime::make_runtime(name, tools); };
@@ -242,8 +281,9 @@ int cmd_run(const RunFlags& flags) {
     if (flags.quiet) return;
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     double eta = elapsed / static_cast<double>(c.index) * static_cast<double>(c.count - c.index);
+    std::string input = c.io == "baas" ? c.input + "@baas" : c.input;
     std::printf("[%3zu/%zu] %-10s %-7s %-16s %-4s  %3d ok %3d failed  median %-10s  (%.0fs, ETA %.0fs)\n",
-                c.index, c.count, c.function.c_str(), c.input.c_str(), c.runtime.c_str(), c.mode.c_str(),
+                c.index, c.count, c.function.c_str(), input.c_str(), c.runtime.c_str(), c.mode.c_str(),
                 c.ok, c.failed, c.ok ? human_ns(c.median_e2e).c_str() : "-", elapsed, eta);
     if (!c.first_error.empty()) std::printf("          first error: %s\n", c.first_error.substr(0, 300).c_str());
     std::fflush(stdout);

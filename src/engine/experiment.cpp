@@ -57,7 +57,7 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
   if (!root.IsMap()) return error("expected a mapping with at least 'functions'");
   static const std::set<std::string> known = {"name",     "description", "functions", "runtimes",
                                               "modes",    "repetitions", "warmup",    "timeout_ms",
-                                              "start_timeout_ms", "function_dirs"};
+                                              "start_timeout_ms", "function_dirs", "io", "baas"};
   Experiment ex;
   try {
     for (const auto& kv : root) {
@@ -104,6 +104,14 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
     ex.modes = root["modes"] ? string_list(root["modes"]) : std::vector<std::string>{"cold", "warm"};
     for (const auto& m : ex.modes) {
       if (m != "cold" && m != "warm") return error("mode '" + m + "' must be cold or warm");
+    }
+    if (root["io"]) ex.io = string_list(root["io"]);
+    for (const auto& io : ex.io) {
+      if (io != "direct" && io != "baas") return error("io '" + io + "' must be direct or baas");
+    }
+    if (const auto& b = root["baas"]) {
+      if (!b.IsMap() || !b["address"]) return error("'baas' takes {address: host:port} of an existing Redis");
+      ex.baas_address = b["address"].as<std::string>();
     }
     if (root["repetitions"]) ex.repetitions = root["repetitions"].as<int>();
     if (ex.repetitions < 1) return error("'repetitions' must be at least 1");

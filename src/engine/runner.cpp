@@ -51,15 +51,45 @@ protocol::ExecMode expected_mode(std::string_view runtime) {
 struct Cell {
   const FunctionUnderTest* function;
   const InputCase* input;
+  std::string io;
   std::string runtime;
   std::string mode;
+};
+
+/// The engine's side of BaaS: seeds inputs, fetches and removes outputs. Reconnects on use
+/// after a failure, so a Redis that died turns into failed records, not a failed run.
+class BaasStore {
+ public:
+  explicit BaasStore(std::optional<baas::Endpoint> endpoint) : endpoint_(std::move(endpoint)) {}
+
+  Result<baas::RedisClient*> client() {
+    if (!endpoint_) return fail(ErrorCode::kConfig, "no BaaS server configured");
+    if (!client_) {
+      auto c = baas::RedisClient::connect(*endpoint_);
+      if (!c) return tl::unexpected(c.error());
+      client_.emplace(std::move(*c));
+    }
+    return &*client_;
+  }
+  template <typename F>
+  auto with_client(F&& f) -> decltype(f(std::declval<baas::RedisClient&>())) {
+    auto c = client();
+    if (!c) return tl::unexpected(c.error());
+    auto r = f(**c);
+    if (!r) client_.reset();  // reconnect next time
+    return r;
+  }
+
+ private:
+  std::optional<baas::Endpoint> endpoint_;
+  std::optional<baas::RedisClient> client_;
 };
 
 class CellRunner {
  public:
   CellRunner(const RunPlan& plan, const Cell& cell, runtime::Runtime* rt,
-             telemetry::InvocationSink& sink)
-      : plan_(plan), cell_(cell), rt_(rt), sink_(sink) {}
+             telemetry::InvocationSink& sink, BaasStore& store)
+      : plan_(plan), cell_(cell), rt_(rt), sink_(sink), store_(store) {}
 
   Result<void> run(const std::optional<Error>& setup_error, CellReport& report) {
     for (int rep = 0; rep < plan_.repetitions; ++rep) {
@@ -97,42 +127,84 @@ class CellRunner {
     inv.runtime = cell_.runtime;
     inv.mode = cell_.mode;
     inv.input = cell_.input->name;
+    inv.io = cell_.io;
     inv.rep = rep;
     inv.exec_mode = "unknown";
     inv.bytes_in = cell_.input->request.size();
     return inv;
   }
 
+  bool baas() const { return cell_.io == "baas"; }
+
+  std::string output_key(const telemetry::Invocation& inv) const {
+    return "lumos:out:" + inv.function + ":" + inv.input + ":" + inv.runtime + ":" + inv.mode + ":" +
+           std::to_string(inv.rep);
+  }
+
+  /// The request of an invocation: the input itself, or a BaaS envelope naming its keys.
+  std::string request_for(const telemetry::Invocation& inv) const {
+    if (!baas()) return cell_.input->request;
+    return protocol::encode_baas_envelope(input_key(), output_key(inv));
+  }
+
+ public:
+  std::string input_key() const { return "lumos:in:" + cell_.function->name + ":" + cell_.input->name; }
+
+ private:
   // Fills an invocation from a response: phases, exec mode, output and exec-mode checks.
   void record_response(telemetry::Invocation& inv, const Result<runtime::Response>& response) {
     if (!response) {
       inv.error = response.error().to_string();
       return;
     }
-    inv.exec_mode = std::string(protocol::exec_mode_name(response->exec_mode));
-    for (const auto& [name, d] : response->phases) inv.phases[name] += d;
-    inv.bytes_out = response->body.size();
-    if (!response->ok) {
-      inv.error = Error{ErrorCode::kFunctionError, response->body}.to_string();
+    if (baas()) {
+      inv.baas_bytes_in = response->baas_bytes_in;
+      inv.baas_bytes_out = response->baas_bytes_out;
+      if (response->ok) {
+        // The function's answer is only a receipt: check the object it stored instead.
+        auto stored = store_.with_client([&](baas::RedisClient& c) { return c.get(output_key(inv)); });
+        if (!stored) {
+          inv.error = Error{ErrorCode::kIo, "fetching the output from Redis: " + stored.error().message}.to_string();
+          return;
+        }
+        (void)store_.with_client([&](baas::RedisClient& c) { return c.del(output_key(inv)); });
+        if (!*stored) {
+          inv.error = Error{ErrorCode::kOutputMismatch, "the function stored no output under " + output_key(inv)}.to_string();
+          return;
+        }
+        runtime::Response stored_response = *response;
+        stored_response.body = std::move(**stored);
+        return check_response(inv, stored_response);
+      }
+    }
+    check_response(inv, *response);
+  }
+
+  void check_response(telemetry::Invocation& inv, const runtime::Response& response) {
+    inv.exec_mode = std::string(protocol::exec_mode_name(response.exec_mode));
+    for (const auto& [name, d] : response.phases) inv.phases[name] += d;
+    inv.bytes_out = response.body.size();
+    if (!response.ok) {
+      inv.error = Error{ErrorCode::kFunctionError, response.body}.to_string();
       return;
     }
-    if (response->exec_mode != expected_mode(cell_.runtime)) {
+    if (response.exec_mode != expected_mode(cell_.runtime)) {
       inv.error = Error{ErrorCode::kWrongExecMode,
                         cell_.runtime + " was asked for but the code ran as " + inv.exec_mode}
                       .to_string();
       return;
     }
     const auto& digest = cell_.input->expected_sha256;
-    if (digest && sha256_hex(response->body) != *digest) {
+    if (digest && sha256_hex(response.body) != *digest) {
       inv.error = Error{ErrorCode::kOutputMismatch, "SHA-256 of the output is " +
-                                                        sha256_hex(response->body) + ", expected " + *digest}
+                                                        sha256_hex(response.body) + ", expected " + *digest}
                       .to_string();
       return;
     }
     const auto& expected = cell_.input->expected;
-    if (expected && !output_matches(response->body, *expected)) {
+    if (expected && !output_matches(response.body, *expected)) {
       inv.error = Error{ErrorCode::kOutputMismatch,
-                        "expected '" + preview(*expected) + "', got '" + preview(response->body) + "'"}
+                        "expected '" + preview(*expected) + "', got '" + preview(response.body) + "'"}
                       .to_string();
       return;
     }
@@ -150,7 +222,7 @@ class CellRunner {
     }
     inv.phases = (*instance)->start_phases();
     auto t1 = Clock::now();
-    auto response = (*instance)->invoke(cell_.input->request, plan_.timeout);
+    auto response = (*instance)->invoke(request_for(inv), plan_.timeout);
     auto t2 = Clock::now();
     inv.e2e = t2 - t0;
     inv.phases["invoke"] = t2 - t1;
@@ -244,8 +316,9 @@ class CellRunner {
     auto started = rt_->start_instance(cell_.function->name, plan_.start_timeout);
     if (!started) return started.error();
     instance_ = std::move(*started);
+    telemetry::Invocation warm_up = blank(-1);
     for (int i = 0; i < plan_.warmup; ++i) {
-      auto r = instance_->invoke(cell_.input->request, plan_.timeout);
+      auto r = instance_->invoke(request_for(warm_up), plan_.timeout);
       if (!r) return Error{r.error().code, "during warm-up: " + r.error().message};
     }
     return std::nullopt;
@@ -260,7 +333,7 @@ class CellRunner {
     auto before = instance_->stats();
     inv.started_at = utc_now();
     auto t0 = Clock::now();
-    auto response = instance_->invoke(cell_.input->request, plan_.timeout);
+    auto response = instance_->invoke(request_for(inv), plan_.timeout);
     auto t1 = Clock::now();
     inv.e2e = t1 - t0;
     inv.phases["invoke"] = t1 - t0;
@@ -274,6 +347,7 @@ class CellRunner {
   const Cell& cell_;
   runtime::Runtime* rt_;
   telemetry::InvocationSink& sink_;
+  BaasStore& store_;
   std::unique_ptr<runtime::Instance> instance_;
   std::vector<nanoseconds> e2e_;
 };
@@ -296,24 +370,41 @@ bool output_matches(std::string_view actual, std::string_view expected) {
   return trim_right(actual) == trim_right(expected);
 }
 
-Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime,
-                           telemetry::InvocationSink& sink,
-                           const std::function<void(const CellReport&)>& on_cell) {
+namespace {
+
+// The cells of a plan in run order: function x input x io x runtime x mode.
+std::vector<Cell> expand_cells(const RunPlan& plan) {
   std::vector<Cell> cells;
   for (const auto& f : plan.functions) {
     for (const auto& in : f.inputs) {
-      for (const auto& rt : plan.runtimes) {
-        for (const auto& mode : plan.modes) {
-          if (f.command && mode != "cold") continue;  // a program run one-shot has no warm state
-          cells.push_back({&f, &in, rt, mode});
+      for (const auto& io : plan.io) {
+        // One-shot programs and functions built without BaaS have no BaaS mode.
+        if (io == "baas" && (f.command || !f.baas)) continue;
+        for (const auto& rt : plan.runtimes) {
+          for (const auto& mode : plan.modes) {
+            if (f.command && mode != "cold") continue;  // a program run one-shot has no warm state
+            cells.push_back({&f, &in, io, rt, mode});
+          }
         }
       }
     }
   }
+  return cells;
+}
+
+}  // namespace
+
+std::size_t count_cells(const RunPlan& plan) { return expand_cells(plan).size(); }
+
+Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime,
+                           telemetry::InvocationSink& sink,
+                           const std::function<void(const CellReport&)>& on_cell) {
+  std::vector<Cell> cells = expand_cells(plan);
   // One runtime object per name; prepare() once per function and runtime.
   std::map<std::string, Result<std::unique_ptr<runtime::Runtime>>> runtimes;
   std::map<std::pair<std::string, std::string>, std::optional<Error>> prepared;
   RunTotals totals;
+  BaasStore store(plan.baas);
   for (std::size_t i = 0; i < cells.size(); ++i) {
     const Cell& cell = cells[i];
     auto rt_it = runtimes.find(cell.runtime);
@@ -343,9 +434,16 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
     report.count = cells.size();
     report.function = cell.function->name;
     report.input = cell.input->name;
+    report.io = cell.io;
     report.runtime = cell.runtime;
     report.mode = cell.mode;
-    CellRunner runner(plan, cell, rt, sink);
+    CellRunner runner(plan, cell, rt, sink, store);
+    if (cell.io == "baas" && !setup_error) {
+      // Seed the input object (idempotent; the same key serves every cell of this input).
+      auto seeded = store.with_client(
+          [&](baas::RedisClient& c) { return c.set(runner.input_key(), cell.input->request); });
+      if (!seeded) setup_error = Error{ErrorCode::kIo, "seeding the BaaS input: " + seeded.error().message};
+    }
     if (auto r = runner.run(setup_error, report); !r) return tl::unexpected(r.error());
     totals.invocations += static_cast<std::size_t>(report.ok + report.failed);
     totals.failed += static_cast<std::size_t>(report.failed);

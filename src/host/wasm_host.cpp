@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "baas_imports.hpp"
 #include "lumos/protocol/frame.hpp"
 
 namespace lumos::host {
@@ -145,6 +146,14 @@ class Engine {
       return fail(ErrorCode::kInternal, std::string("runtime init failed: registering WASI: ") +
                                             WasmEdge_ResultGetMessage(r));
     }
+    // The "lumos" imports (BaaS key-value calls); modules that do not import them ignore them.
+    baas_.reset(create_baas_imports());
+    if (!baas_) return fail(ErrorCode::kInternal, "runtime init failed: could not create the lumos imports");
+    r = WasmEdge_ExecutorRegisterImport(executor_.get(), store_.get(), baas_.get());
+    if (!WasmEdge_ResultOK(r)) {
+      return fail(ErrorCode::kInternal, std::string("runtime init failed: registering lumos imports: ") +
+                                            WasmEdge_ResultGetMessage(r));
+    }
     return {};
   }
 
@@ -184,7 +193,7 @@ class Engine {
       std::string msg =
           std::string("instantiate failed: ") + WasmEdge_ResultGetMessage(r) + " (" + path + ")";
       if (WasmEdge_ResultGetCode(r) == WasmEdge_ErrCode_UnknownImport) {
-        msg += ": only wasi_snapshot_preview1 imports are provided";
+        msg += ": only wasi_snapshot_preview1 and lumos (BaaS) imports are provided";
       }
       return fail(ErrorCode::kConfig, std::move(msg));
     }
@@ -233,6 +242,7 @@ class Engine {
   LoaderHandle loader_;
   ValidatorHandle validator_;
   ModuleHandle wasi_;
+  ModuleHandle baas_;
   AstHandle ast_;  // kept for the instance's lifetime: in aot mode it owns the compiled code
   ModuleHandle instance_;
 };

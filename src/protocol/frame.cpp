@@ -75,6 +75,16 @@ std::string encode_message(std::string_view payload) {
   return out;
 }
 
+std::string encode_baas_envelope(std::string_view input_key, std::string_view output_key) {
+  std::string out(kBaasMagic);
+  for (auto key : {input_key, output_key}) {
+    out.push_back(static_cast<char>(key.size() & 0xff));
+    out.push_back(static_cast<char>((key.size() >> 8) & 0xff));
+    out.append(key);
+  }
+  return out;
+}
+
 std::string encode_frame(const Frame& frame) {
   std::string payload;
   payload.push_back(static_cast<char>(frame.kind));

@@ -110,7 +110,9 @@ std::string csv_number(double x) { return std::isfinite(x) ? fmt::format("{}", x
 std::vector<SummaryRow> summarize(const std::vector<telemetry::Invocation>& invocations) {
   std::map<CellKey, std::vector<const telemetry::Invocation*>> cells;
   for (const auto& inv : invocations) {
-    cells[{inv.function, inv.runtime, inv.mode, inv.input}].push_back(&inv);
+    // BaaS-mode invocations of an input form their own cell, shown as "input@baas".
+    std::string input = inv.io == "baas" ? inv.input + "@baas" : inv.input;
+    cells[{inv.function, inv.runtime, inv.mode, input}].push_back(&inv);
   }
   std::vector<SummaryRow> rows;
   rows.reserve(cells.size());

@@ -59,6 +59,8 @@ class ProcessInstance final : public Instance {
     response.body = std::move(frame->body);
     response.phases = phases_of(*frame);
     response.exec_mode = exec_mode_of(*frame);
+    response.baas_bytes_in = frame->metric(protocol::kAttrBaasBytesIn).value_or(0);
+    response.baas_bytes_out = frame->metric(protocol::kAttrBaasBytesOut).value_or(0);
     return response;
   }
 

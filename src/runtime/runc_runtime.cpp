@@ -86,7 +86,7 @@ class RuncRuntime final : public Runtime {
     fs::create_directories(rootfs / "work", ec);  // command functions' working directory
     fs::copy_file(a.native_exe, rootfs / "function", fs::copy_options::update_existing, ec);
     if (ec) return fail(ErrorCode::kIo, "cannot fill " + rootfs.string() + ": " + ec.message());
-    if (auto w = write_file(bundle / "config.json", bundle_config().dump(2)); !w) return w;
+    if (auto w = write_file(bundle / "config.json", with_network(bundle_config()).dump(2)); !w) return w;
     bundles_[a.function] = bundle;
     return {};
   }
@@ -101,11 +101,13 @@ class RuncRuntime final : public Runtime {
     fs::path bundle = request.stdout_file.parent_path() / "bundle";
     std::error_code ec;
     fs::create_directories(bundle, ec);
-    auto config = bundle_config();
+    auto config = with_network(bundle_config());
     config["root"]["path"] = (it->second / "rootfs").string();
     auto& args = config["process"]["args"];
     for (const auto& a : request.args) args.push_back(a);
-    config["process"]["env"] = env_entries(request.env);
+    auto env = request.env;
+    if (!tools_.container_baas_addr.empty()) env["LUMOS_BAAS_ADDR"] = tools_.container_baas_addr;
+    config["process"]["env"] = env_entries(env);
     config["process"]["cwd"] = "/work";
     config["mounts"].push_back({{"destination", "/work"},
                                 {"type", "bind"},
@@ -143,6 +145,16 @@ class RuncRuntime final : public Runtime {
   }
 
  private:
+  // Joins the BaaS network namespace (a veth link to the host's Redis, nothing else) if any.
+  nlohmann::json with_network(nlohmann::json config) const {
+    if (tools_.container_netns.empty()) return config;
+    for (auto& ns : config["linux"]["namespaces"]) {
+      if (ns["type"] == "network") ns["path"] = tools_.container_netns;
+    }
+    config["process"]["env"].push_back("LUMOS_BAAS_ADDR=" + tools_.container_baas_addr);
+    return config;
+  }
+
   ToolPaths tools_;
   std::map<std::string, fs::path> bundles_;
 };

@@ -10,9 +10,11 @@ nlohmann::json to_json(const Invocation& inv) {
   for (const auto& [name, d] : inv.phases) phases[name] = d.count();
   nlohmann::json j = {
       {"function", inv.function}, {"runtime", inv.runtime},   {"mode", inv.mode},
-      {"input", inv.input},       {"rep", inv.rep},           {"ok", inv.ok},
+      {"input", inv.input},       {"io", inv.io},             {"rep", inv.rep},
+      {"ok", inv.ok},
       {"error", inv.error},       {"exec_mode", inv.exec_mode}, {"e2e_ns", inv.e2e.count()},
       {"phases_ns", phases},      {"bytes_in", inv.bytes_in}, {"bytes_out", inv.bytes_out},
+      {"baas_bytes_in", inv.baas_bytes_in}, {"baas_bytes_out", inv.baas_bytes_out},
       {"started_at", inv.started_at},
   };
   j["cpu_ns"] = inv.cpu ? nlohmann::json(inv.cpu->count()) : nlohmann::json(nullptr);
@@ -27,6 +29,7 @@ Invocation invocation_from_json(const nlohmann::json& j) {
   inv.runtime = j.value("runtime", "");
   inv.mode = j.value("mode", "");
   inv.input = j.value("input", "");
+  inv.io = j.value("io", "direct");
   inv.rep = j.value("rep", 0);
   inv.ok = j.value("ok", false);
   inv.error = j.value("error", "");
@@ -45,6 +48,8 @@ Invocation invocation_from_json(const nlohmann::json& j) {
   }
   inv.bytes_in = j.value("bytes_in", std::uint64_t{0});
   inv.bytes_out = j.value("bytes_out", std::uint64_t{0});
+  inv.baas_bytes_in = j.value("baas_bytes_in", std::uint64_t{0});
+  inv.baas_bytes_out = j.value("baas_bytes_out", std::uint64_t{0});
   inv.started_at = j.value("started_at", "");
   return inv;
 }

@@ -45,6 +45,10 @@ struct FunctionSpec {
   /// "sdk": a lumos_handle() served over the framed protocol (cold and warm);
   /// "command": an unchanged program with main() / WASI _start, run one-shot (cold only).
   std::string kind = "sdk";
+  /// SDK functions can run in BaaS mode (input fetched from / output stored to Redis). false
+  /// builds without it: no hiredis in the executable, no "lumos" imports in the module (so
+  /// plain wasm tools such as the wasmedge CLI can run it).
+  bool baas = true;
   CommandSpec command;
   std::vector<std::filesystem::path> sources;  ///< absolute paths
   std::vector<FunctionInput> inputs;          ///< absolute paths, in manifest order

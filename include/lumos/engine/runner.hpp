@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "lumos/baas/redis.hpp"
 #include "lumos/runtime/runtime.hpp"
 #include "lumos/telemetry/jsonl.hpp"
 
@@ -37,6 +38,7 @@ struct FunctionUnderTest {
   std::string name;
   std::vector<InputCase> inputs;
   runtime::Artifacts artifacts;
+  bool baas = true;  ///< built with BaaS support (false: its BaaS cells are not run)
   /// Set for command functions: one-shot runs (cold only; warm cells are not run).
   std::optional<CommandSetup> command;
 };
@@ -45,6 +47,11 @@ struct RunPlan {
   std::vector<FunctionUnderTest> functions;
   std::vector<std::string> runtimes;
   std::vector<std::string> modes;
+  /// "direct": the input travels in the request; "baas": the function fetches it from Redis
+  /// and stores its output there (SDK functions built with BaaS support only).
+  std::vector<std::string> io = {"direct"};
+  /// The Redis server of BaaS cells (lumos' own or one the experiment names).
+  std::optional<baas::Endpoint> baas;
   int repetitions = 30;
   int warmup = 1;
   std::chrono::milliseconds timeout{10'000};
@@ -55,7 +62,7 @@ struct RunPlan {
 struct CellReport {
   std::size_t index = 0;  ///< 1-based
   std::size_t count = 0;
-  std::string function, input, runtime, mode;
+  std::string function, input, io, runtime, mode;
   int ok = 0, failed = 0;
   std::string first_error;
   std::chrono::nanoseconds median_e2e{0};
@@ -74,6 +81,10 @@ using RuntimeFactory = std::function<Result<std::unique_ptr<runtime::Runtime>>(c
 Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime,
                            telemetry::InvocationSink& sink,
                            const std::function<void(const CellReport&)>& on_cell = {});
+
+/// Number of cells run_plan() will run (warm cells of one-shot programs and BaaS cells of
+/// functions without BaaS support are left out).
+std::size_t count_cells(const RunPlan& plan);
 
 /// Lower-case hex SHA-256 of bytes.
 std::string sha256_hex(std::string_view bytes);

@@ -36,6 +36,17 @@ inline constexpr std::string_view kAttrExecMode = "@exec_mode";
 /// Wasm instructions the interpreter counted during this request (wasm host, AoT check).
 inline constexpr std::string_view kAttrInstructions = "@instructions";
 
+/// BaaS mode: bytes the function fetched from / stored to the key-value store.
+inline constexpr std::string_view kAttrBaasBytesIn = "@baas_bytes_in";
+inline constexpr std::string_view kAttrBaasBytesOut = "@baas_bytes_out";
+
+/// The first bytes of a BaaS envelope request: then u16 LE key length + key of the input
+/// object, u16 LE key length + key to store the output under (see functions/sdk/lumos_sdk.c).
+inline constexpr std::string_view kBaasMagic{"\0LUMOSKV", 8};
+
+/// Builds a BaaS envelope request.
+std::string encode_baas_envelope(std::string_view input_key, std::string_view output_key);
+
 /// Largest message either side accepts (guards against garbage length prefixes).
 inline constexpr std::uint32_t kMaxMessageBytes = 256u << 20;
 

@@ -34,6 +34,8 @@ struct Response {
   std::string body;   ///< output bytes, or the function's error message
   telemetry::PhaseTimes phases;  ///< in-function phases reported by the SDK
   protocol::ExecMode exec_mode = protocol::ExecMode::kUnknown;
+  std::uint64_t baas_bytes_in = 0;   ///< bytes the function fetched in BaaS mode
+  std::uint64_t baas_bytes_out = 0;  ///< bytes it stored in BaaS mode
 };
 
 /// Resource use of an instance since it started (cumulative).
@@ -99,6 +101,10 @@ struct ToolPaths {
   std::filesystem::path wasm_host;  ///< lumos-wasm-host
   std::string runc = "runc";
   std::filesystem::path state_dir;  ///< scratch root for bundles and container state
+  /// Containers: the network namespace to join and the BaaS address as seen from it. Empty:
+  /// containers get a network namespace with only a loopback device.
+  std::string container_netns;
+  std::string container_baas_addr;
 };
 
 /// Tool paths with defaults: lumos-wasm-host next to `self_exe`, runc from PATH.

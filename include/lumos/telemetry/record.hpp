@@ -20,6 +20,7 @@ struct Invocation {
   std::string runtime;     ///< "native", "runc", "wasmedge-interp", "wasmedge-aot", ...
   std::string mode;        ///< "cold" (new instance) or "warm" (live instance)
   std::string input;       ///< input name from the function's manifest
+  std::string io = "direct";  ///< "direct" (input in the request) or "baas" (via Redis)
   int rep = 0;             ///< repetition index within its cell, from 0
   bool ok = false;
   std::string error;       ///< empty when ok; "code: message" otherwise
@@ -30,6 +31,8 @@ struct Invocation {
   std::optional<std::uint64_t> peak_rss_bytes;  ///< instance high-water mark so far
   std::uint64_t bytes_in = 0;         ///< request bytes
   std::uint64_t bytes_out = 0;        ///< response body bytes
+  std::uint64_t baas_bytes_in = 0;    ///< BaaS: bytes the function fetched from Redis
+  std::uint64_t baas_bytes_out = 0;   ///< BaaS: bytes the function stored to Redis
   std::string started_at;             ///< UTC ISO-8601 wall time of the request
 };
 
