@@ -26,7 +26,7 @@ struct Image {
   std::vector<uint8_t> rgb;  // width * height * 3 bytes, row-major
 };
 
-// A decoded PPM whose raster stays inside the request's byte buffer (no copy).
+// A decoded PPM whose raster points into the base64-decoded buffer (no copy).
 struct ImageView {
   uint32_t width = 0;
   uint32_t height = 0;

@@ -2,7 +2,7 @@
 // with Cavnar-Trenkle character-trigram profiles and the out-of-place distance.
 //
 // Request:  {"text": "..."}
-// Response: {"language": "de", "scores": {"de": 7316, "en": 5873, ...}}
+// Response: {"language": "de", "scores": {"de": 7127, "en": 5523, ...}}
 //
 // The text's trigrams ("_word_" padded, letters lower-cased, see make_profiles.py) are ranked by
 // count (ties in code point order) and the top kProfileSize are compared with each language
@@ -10,8 +10,8 @@
 // kProfileSize. The language with the smallest distance wins (ties: profile order). A score is
 // 10000 * (1 - distance / (ranked trigrams * kProfileSize)), rounded half up, in integers.
 #include <algorithm>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -120,6 +120,13 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
 
   fs::path sdk_src = tc.sdk_dir / "lumos_sdk.c";
   std::vector<fs::path> inputs = spec.sources;
+  // Headers next to the sources count too (there is no dependency scan).
+  for (const auto& src : spec.sources) {
+    for (const auto& entry : fs::directory_iterator(src.parent_path(), ec)) {
+      auto ext = entry.path().extension();
+      if (ext == ".h" || ext == ".hpp" || ext == ".inc") inputs.push_back(entry.path());
+    }
+  }
   inputs.push_back(sdk_src);
   inputs.push_back(tc.sdk_dir / "lumos.h");
   inputs.push_back(tc.sdk_dir / "lumos.hpp");

@@ -196,9 +196,9 @@ TEST(Runtimes, AotFallbackToTheInterpreterIsDetectedNotReportedAsAot) {
   for (const auto& [name, module_file] : {std::pair{"corrupt", "corrupt.aot.wasm"}, {"plain", "plain.wasm"}}) {
     fs::create_directories(fn / name);
     std::ofstream(fn / name / "function.yaml")
-        << "sources: [" << src << "fibonacci.c]\nprebuilt: {wasm_aot: " << module_file << "}\n"
-        << "inputs: [{name: small, file: " << src << "inputs/small.txt, expected: " << src
-        << "expected/small.txt}]\n";
+        << "language: c++\nsources: [" << src << "fibonacci.cpp]\nprebuilt: {wasm_aot: " << module_file
+        << "}\ninputs: [{name: small, file: " << src << "inputs/small.json, expected: " << src
+        << "expected/small.json}]\n";
   }
   std::ofstream(fn / "corrupt" / "corrupt.aot.wasm", std::ios::binary) << module;
   fs::copy_file(artifacts / "fibonacci.wasm", fn / "plain" / "plain.wasm");

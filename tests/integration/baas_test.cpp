@@ -1,0 +1,115 @@
+// BaaS mode on the real runtimes with lumos' own Redis; missing keys and a dead Redis as data.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <thread>
+
+#include "lumos/baas/redis.hpp"
+#include "lumos/protocol/frame.hpp"
+#include "test_support.hpp"
+
+using namespace lumos;
+using lumos::testing::run_experiment;
+using lumos::testing::TempDir;
+
+namespace {
+
+bool redis_server_running() {
+  auto r = run_command({"pgrep", "-x", "redis-server"});
+  return r && r->exit_code == 0;
+}
+
+}  // namespace
+
+TEST(Baas, EveryRuntimeFetchesAndStoresThroughRedisAndLumosCleansUp) {
+  ASSERT_FALSE(redis_server_running()) << "a redis-server is already running; this test checks leftovers";
+  TempDir dir;
+  auto run = run_experiment(dir, R"(
+functions: [{name: fibonacci, inputs: [small]}]
+runtimes: [native, runc, wasmedge-interp, wasmedge-aot]
+io: [baas]
+modes: [cold, warm]
+repetitions: 2
+)");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.records.size(), 4u * 2u * 2u);
+  for (const auto& r : run.records) {
+    SCOPED_TRACE(r.runtime + "/" + r.mode);
+    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.io, "baas");
+    for (const char* phase : {"baas_get", "baas_put", "deserialize", "compute", "serialize"}) {
+      EXPECT_EQ(r.phases.count(phase), 1u) << phase;
+    }
+    EXPECT_GT(r.baas_bytes_in, 0u);
+    EXPECT_GT(r.baas_bytes_out, 0u);
+  }
+  EXPECT_NE(run.output.find("Started redis-server"), std::string::npos);
+  EXPECT_FALSE(redis_server_running()) << "lumos left its redis-server running";
+  auto netns = run_command({"ip", "netns", "list"});
+  ASSERT_TRUE(netns);
+  EXPECT_EQ(netns->out.find("lumos-"), std::string::npos) << "lumos left a network namespace: " << netns->out;
+}
+
+TEST(Baas, MissingKeyIsAFailedRecordWithTheKeyName) {
+  TempDir dir;
+  // A request that is itself a BaaS envelope naming a key nobody stored.
+  std::ofstream(dir.path / "envelope.bin", std::ios::binary)
+      << protocol::encode_baas_envelope("lumos:in:no-such-key", "lumos:out:x");
+  std::ofstream(dir.path / "function.yaml")
+      << "name: missing\nlanguage: c++\nsources: [" << LUMOS_SOURCE_DIR
+      << "/functions/fibonacci/fibonacci.cpp]\ninputs: [{name: envelope, file: envelope.bin}]\n";
+  // The envelope is sent as a direct request while Redis is up (the baas cells of
+  // fibonacci make lumos start it).
+  auto direct = run_experiment(dir, "function_dirs: [" + dir.path.parent_path().string() + "]\n" + R"(
+functions:
+  - {name: fibonacci, inputs: [small]}
+  - )" + dir.path.filename().string() + R"(
+runtimes: [native, wasmedge-aot]
+io: [baas, direct]
+modes: [warm]
+repetitions: 1
+warmup: 0
+)");
+  int checked = 0;
+  for (const auto& r : direct.records) {
+    if (r.input != "envelope" || r.io != "direct") continue;
+    SCOPED_TRACE(r.runtime);
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.error, "function_error: baas_get: key 'lumos:in:no-such-key' not found");
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2) << direct.output;
+}
+
+TEST(Baas, ADeadRedisGivesClearErrorsAndTheRunGoesOn) {
+  // A Redis that is started for the run and killed while it runs.
+  auto server = baas::RedisServer::start();
+  ASSERT_TRUE(server) << server.error().to_string();
+  TempDir dir;
+  std::ofstream(dir.path / "exp.yaml") << "functions: [{name: fibonacci, inputs: [small]}]\n"
+                                       << "baas: {address: " << (*server)->endpoint().to_string() << "}\n"
+                                       << "runtimes: [native, wasmedge-aot]\nio: [baas]\nmodes: [warm]\n"
+                                       << "repetitions: 40\nwarmup: 0\n";
+  auto results = dir.path / "out" / "invocations.jsonl";
+  auto child = ChildProcess::spawn({lumos::testing::lumos_binary().string(), "run", (dir.path / "exp.yaml").string(),
+                                    "--out", (dir.path / "out").string(), "--quiet"});
+  ASSERT_TRUE(child);
+  // Kill Redis once the first invocations are recorded.
+  for (int i = 0; i < 3000; ++i) {
+    auto so_far = telemetry::read_invocations(results);
+    if (so_far && so_far->size() >= 5) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  (*server)->kill_now();
+  int status = child->terminate(std::chrono::milliseconds(120000));
+  ASSERT_TRUE(WIFEXITED(status)) << "lumos did not finish";
+  EXPECT_EQ(WEXITSTATUS(status), 3);
+  auto records = telemetry::read_invocations(results);
+  ASSERT_TRUE(records);
+  ASSERT_EQ(records->size(), 80u) << "the run goes on after Redis died";
+  EXPECT_TRUE(records->front().ok) << records->front().error;
+  const auto& last = records->back();
+  EXPECT_FALSE(last.ok);
+  EXPECT_NE(last.error.find("Redis"), std::string::npos) << last.error;
+}
