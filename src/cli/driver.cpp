@@ -21,15 +21,10 @@
 #include "lumos/runtime/runtime.hpp"
 #include "lumos/telemetry/jsonl.hpp"
 #include "lumos/telemetry/manifest.hpp"
+#include "subcommands.hpp"
 
 namespace lumos::cli {
 namespace fs = std::filesystem;
-
-namespace {
-
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitSomeFailed = 3;
 
 fs::path self_exe() {
   std::error_code ec;
@@ -38,6 +33,13 @@ fs::path self_exe() {
 }
 
 fs::path default_artifacts_dir() { return self_exe().parent_path() / "artifacts"; }
+
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitSomeFailed = 3;
+
 
 int report_error(const Error& e) {
   std::fprintf(stderr, "lumos: %s\n", e.to_string().c_str());
@@ -330,6 +332,8 @@ int run(int argc, char** argv) {
   summary_cmd->add_option("dir", summary_dir, "Results folder (holds invocations.jsonl)")->required();
   summary_cmd->add_flag("--csv", summary_csv, "CSV instead of a table");
 
+  std::vector<Subcommand> extra = {add_images_command(app), add_model_command(app), add_report_command(app)};
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -338,6 +342,9 @@ int run(int argc, char** argv) {
   if (*build_cmd) return cmd_build(build_names, build_dirs, build_out);
   if (*run_cmd) return cmd_run(run_flags);
   if (*summary_cmd) return cmd_summary(summary_dir, summary_csv);
+  for (const auto& sub : extra) {
+    if (*sub.app) return sub.run();
+  }
   return kExitUsage;
 }
 
