@@ -197,6 +197,11 @@ int cmd_run(const RunFlags& flags) {
     fut.name = spec.name;
     fut.artifacts = built.artifacts;
     fut.baas = spec.kind == "sdk" && spec.baas;
+    const auto& sel = experiment->functions[i];
+    fut.runtimes = sel.runtimes;
+    fut.modes = sel.modes;
+    fut.io = sel.io;
+    fut.repetitions = sel.repetitions;
     if (spec.kind == "command") fut.command = engine::CommandSetup{spec.command.args, spec.command.env, spec.command.dirs};
     const auto& wanted = experiment->functions[i].inputs;
     for (const auto& in : spec.inputs) {
@@ -227,7 +232,11 @@ int cmd_run(const RunFlags& flags) {
   std::unique_ptr<env::LinkedNetns> netns;
   std::unique_ptr<baas::RedisServer> redis;
   nlohmann::json baas_info = nullptr;
-  if (std::find(plan.io.begin(), plan.io.end(), "baas") != plan.io.end()) {
+  bool any_baas = std::find(plan.io.begin(), plan.io.end(), "baas") != plan.io.end();
+  for (const auto& f : plan.functions) {
+    any_baas = any_baas || std::find(f.io.begin(), f.io.end(), "baas") != f.io.end();
+  }
+  if (any_baas) {
     if (!experiment->baas_address.empty()) {
       auto endpoint = baas::parse_endpoint(experiment->baas_address);
       if (!endpoint) return report_error(endpoint.error());

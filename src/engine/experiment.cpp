@@ -86,7 +86,19 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
         sel.inline_spec = std::move(*spec);
       } else if (f.IsMap() && f["name"]) {
         sel.name = f["name"].as<std::string>();
+        for (const auto& kv : f) {
+          static const std::set<std::string> keys = {"name", "inputs", "runtimes", "modes", "io", "repetitions"};
+          if (!keys.count(kv.first.as<std::string>())) {
+            return error("unknown key '" + kv.first.as<std::string>() + "' in function " + sel.name +
+                         " (a selection takes name, inputs, runtimes, modes, io, repetitions; an inline "
+                         "definition needs sources, prebuilt or kind)");
+          }
+        }
         if (f["inputs"]) sel.inputs = string_list(f["inputs"]);
+        if (f["runtimes"]) sel.runtimes = string_list(f["runtimes"]);
+        if (f["modes"]) sel.modes = string_list(f["modes"]);
+        if (f["io"]) sel.io = string_list(f["io"]);
+        if (f["repetitions"]) sel.repetitions = f["repetitions"].as<int>();
       } else {
         return error("each entry of 'functions' is a name or a mapping with 'name'");
       }
@@ -108,6 +120,15 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
     if (root["io"]) ex.io = string_list(root["io"]);
     for (const auto& io : ex.io) {
       if (io != "direct" && io != "baas") return error("io '" + io + "' must be direct or baas");
+    }
+    for (const auto& sel : ex.functions) {
+      for (const auto& m : sel.modes) {
+        if (m != "cold" && m != "warm") return error("mode '" + m + "' of function " + sel.name + " must be cold or warm");
+      }
+      for (const auto& io : sel.io) {
+        if (io != "direct" && io != "baas") return error("io '" + io + "' of function " + sel.name + " must be direct or baas");
+      }
+      if (sel.repetitions < 0) return error("'repetitions' of function " + sel.name + " must be at least 1");
     }
     if (const auto& b = root["baas"]) {
       if (!b.IsMap() || !b["address"]) return error("'baas' takes {address: host:port} of an existing Redis");

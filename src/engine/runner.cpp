@@ -54,6 +54,7 @@ struct Cell {
   std::string io;
   std::string runtime;
   std::string mode;
+  int repetitions;
 };
 
 /// The engine's side of BaaS: seeds inputs, fetches and removes outputs. Reconnects on use
@@ -92,7 +93,7 @@ class CellRunner {
       : plan_(plan), cell_(cell), rt_(rt), sink_(sink), store_(store) {}
 
   Result<void> run(const std::optional<Error>& setup_error, CellReport& report) {
-    for (int rep = 0; rep < plan_.repetitions; ++rep) {
+    for (int rep = 0; rep < cell_.repetitions; ++rep) {
       telemetry::Invocation inv = blank(rep);
       if (setup_error) {
         inv.error = setup_error->to_string();
@@ -376,14 +377,18 @@ namespace {
 std::vector<Cell> expand_cells(const RunPlan& plan) {
   std::vector<Cell> cells;
   for (const auto& f : plan.functions) {
+    const auto& ios = f.io.empty() ? plan.io : f.io;
+    const auto& runtimes = f.runtimes.empty() ? plan.runtimes : f.runtimes;
+    const auto& modes = f.modes.empty() ? plan.modes : f.modes;
+    int reps = f.repetitions > 0 ? f.repetitions : plan.repetitions;
     for (const auto& in : f.inputs) {
-      for (const auto& io : plan.io) {
+      for (const auto& io : ios) {
         // One-shot programs and functions built without BaaS have no BaaS mode.
         if (io == "baas" && (f.command || !f.baas)) continue;
-        for (const auto& rt : plan.runtimes) {
-          for (const auto& mode : plan.modes) {
+        for (const auto& rt : runtimes) {
+          for (const auto& mode : modes) {
             if (f.command && mode != "cold") continue;  // a program run one-shot has no warm state
-            cells.push_back({&f, &in, io, rt, mode});
+            cells.push_back({&f, &in, io, rt, mode, reps});
           }
         }
       }

@@ -77,3 +77,24 @@ TEST(Experiment, MissingFileSaysSo) {
   ASSERT_FALSE(ex);
   EXPECT_NE(ex.error().message.find("/nonexistent/exp.yaml"), std::string::npos);
 }
+
+TEST(Experiment, PerFunctionOverridesAreReadAndValidated) {
+  auto ex = parse_experiment(R"(
+functions:
+  - {name: nbody, inputs: [large], runtimes: [native, wasmedge-aot], modes: [warm], io: [baas], repetitions: 5}
+  - hello
+)",
+                             "/tmp", "t.yaml");
+  ASSERT_TRUE(ex) << ex.error().to_string();
+  EXPECT_EQ(ex->functions[0].runtimes, (std::vector<std::string>{"native", "wasmedge-aot"}));
+  EXPECT_EQ(ex->functions[0].modes, std::vector<std::string>{"warm"});
+  EXPECT_EQ(ex->functions[0].io, std::vector<std::string>{"baas"});
+  EXPECT_EQ(ex->functions[0].repetitions, 5);
+  EXPECT_TRUE(ex->functions[1].runtimes.empty());
+  auto bad = parse_experiment("functions: [{name: x, modes: [hot]}]\n", "/tmp", "t.yaml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("mode 'hot' of function x"), std::string::npos) << bad.error().message;
+  auto typo = parse_experiment("functions: [{name: x, input: [a]}]\n", "/tmp", "t.yaml");
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.error().message.find("unknown key 'input' in function x"), std::string::npos);
+}

@@ -166,3 +166,20 @@ TEST(Runner, Sha256ExpectationChecksTheExactBody) {
   EXPECT_FALSE(sink.records[1].ok);
   EXPECT_EQ(sink.records[1].error.rfind("output_mismatch: SHA-256", 0), 0u) << sink.records[1].error;
 }
+
+TEST(Runner, PerFunctionOverridesShapeTheCells) {
+  engine::RunPlan plan;
+  plan.functions = {fn("a", {{"x", "x", "x"}}), fn("b", {{"y", "y", "y"}})};
+  plan.functions[1].modes = {"warm"};
+  plan.functions[1].repetitions = 4;
+  plan.runtimes = {"fake"};
+  plan.modes = {"cold", "warm"};
+  plan.repetitions = 2;
+  EXPECT_EQ(engine::count_cells(plan), 3u);
+  MemorySink sink;
+  auto totals = engine::run_plan(plan, real_factory(), sink);
+  ASSERT_TRUE(totals);
+  EXPECT_EQ(sink.records.size(), 2u + 2u + 4u);
+  EXPECT_EQ(sink.records.back().function, "b");
+  EXPECT_EQ(sink.records.back().rep, 3);
+}

@@ -20,6 +20,10 @@ struct FunctionSelection {
   /// A function defined in the experiment file itself (same keys as function.yaml, paths
   /// relative to the experiment file), e.g. a user's unchanged program or module.
   std::optional<build::FunctionSpec> inline_spec;
+  /// Per-function overrides of the experiment-wide lists (e.g. keep slow inputs off the
+  /// interpreter); empty/0: use the experiment's.
+  std::vector<std::string> runtimes, modes, io;
+  int repetitions = 0;
 };
 
 struct Experiment {

@@ -39,6 +39,9 @@ struct FunctionUnderTest {
   std::vector<InputCase> inputs;
   runtime::Artifacts artifacts;
   bool baas = true;  ///< built with BaaS support (false: its BaaS cells are not run)
+  /// Overrides of the plan's lists for this function (empty/0: the plan's).
+  std::vector<std::string> runtimes, modes, io;
+  int repetitions = 0;
   /// Set for command functions: one-shot runs (cold only; warm cells are not run).
   std::optional<CommandSetup> command;
 };
