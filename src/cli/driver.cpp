@@ -138,9 +138,13 @@ int cmd_build(const std::vector<std::string>& names_in, const std::vector<std::s
 
 // ---- lumos summary -----------------------------------------------------------------------
 
-int cmd_summary(const fs::path& dir, bool csv) {
+int cmd_summary(const fs::path& dir, bool csv, bool io_view = false) {
   auto invocations = telemetry::read_invocations(dir / "invocations.jsonl");
   if (!invocations) return report_error(invocations.error());
+  if (io_view) {
+    std::fputs(report::format_io_view(report::io_serialization_view(*invocations)).c_str(), stdout);
+    return 0;
+  }
   auto rows = report::summarize(*invocations);
   std::fputs((csv ? report::format_summary_csv(rows) : report::format_summary_table(rows)).c_str(), stdout);
   return 0;
@@ -340,6 +344,9 @@ int run(int argc, char** argv) {
   bool summary_csv = false;
   summary_cmd->add_option("dir", summary_dir, "Results folder (holds invocations.jsonl)")->required();
   summary_cmd->add_flag("--csv", summary_csv, "CSV instead of a table");
+  bool summary_io = false;
+  summary_cmd->add_flag("--io", summary_io,
+                        "I/O-serialization view: (de)serialization + BaaS time per runtime and its ratio to native");
 
   std::vector<Subcommand> extra = {add_images_command(app), add_model_command(app), add_report_command(app)};
 
@@ -350,7 +357,7 @@ int run(int argc, char** argv) {
   }
   if (*build_cmd) return cmd_build(build_names, build_dirs, build_out);
   if (*run_cmd) return cmd_run(run_flags);
-  if (*summary_cmd) return cmd_summary(summary_dir, summary_csv);
+  if (*summary_cmd) return cmd_summary(summary_dir, summary_csv, summary_io);
   for (const auto& sub : extra) {
     if (*sub.app) return sub.run();
   }

@@ -52,4 +52,21 @@ std::string format_summary_table(const std::vector<SummaryRow>& rows);
 /// exec_modes, then one phase_<name>_median_ns column per phase seen in any row, by name.
 std::string format_summary_csv(const std::vector<SummaryRow>& rows);
 
+/// One line of the I/O-serialization view: what moving and (de)serializing the data costs
+/// for a function on a runtime, against native and AoT.
+struct IoRow {
+  std::string function, input, io, runtime;
+  std::size_t n = 0;                 ///< ok invocations used (warm ones; cold if none is warm)
+  double io_ser_ns = stats::kNaN;    ///< median of deserialize + serialize + baas_get + baas_put
+  double compute_ns = stats::kNaN;   ///< median compute, for scale
+  double vs_native = stats::kNaN;    ///< io_ser_ns / the native row's (same function, input, io)
+  double vs_aot = stats::kNaN;       ///< io_ser_ns / the wasmedge-aot row's
+};
+
+/// The I/O-serialization view of invocations, sorted like summarize().
+std::vector<IoRow> io_serialization_view(const std::vector<telemetry::Invocation>& invocations);
+
+/// Aligned text table of the view, with a note on how to read the ratios.
+std::string format_io_view(const std::vector<IoRow>& rows);
+
 }  // namespace lumos::report
