@@ -320,6 +320,7 @@ int cmd_run(const RunFlags& flags) {
 }  // namespace
 
 int run(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they happen, also in logs
   CLI::App app{"lumos: benchmark one function across native, container and WebAssembly sandboxes"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("lumos ") + LUMOS_VERSION);
