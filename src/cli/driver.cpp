@@ -349,7 +349,8 @@ int run(int argc, char** argv) {
   summary_cmd->add_flag("--io", summary_io,
                         "I/O-serialization view: (de)serialization + BaaS time per runtime and its ratio to native");
 
-  std::vector<Subcommand> extra = {add_images_command(app), add_model_command(app), add_report_command(app)};
+  std::vector<Subcommand> extra = {add_images_command(app), add_model_command(app), add_report_command(app),
+                                   add_trace_command(app)};
 
   try {
     app.parse(argc, argv);
