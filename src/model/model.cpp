@@ -1,1 +1,713 @@
-// placeholder: filled by its owner
+// The Lumos performance model: fit (log-linear components by ridge least squares), predict
+// (sum of drivers, queueing, cost), held-out validation, JSON and text forms.
+#include "lumos/model/model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "least_squares.hpp"
+#include "lumos/stats/stats.hpp"
+
+namespace lumos::model {
+namespace {
+
+using detail::LsRow;
+
+constexpr double kMinComponentNs = 100.0;  // floor before taking logs (timer resolution scale)
+constexpr double kKiB = 1024.0;
+constexpr double kMiB = 1024.0 * 1024.0;
+
+// ---- features ---------------------------------------------------------------------------
+// Names: "w:F/I" work of an input (compute), "rt:R" runtime factor, "fr:F/R" function x
+// runtime affinity (ridge), "fi:F/I" input effect (ridge), "f:F" function effect (ridge),
+// "cold:R" cold factor, "lb:R" slope on log payload KiB, "lbb:R" slope on log BaaS KiB,
+// "ls:R" slope on log module MiB, "baas:R" BaaS extra, "rtm:R/M" runtime x mode, "cpu"
+// elasticity on log(1 / cpu share).
+
+bool penalized(const std::string& name) {
+  return name.rfind("fr:", 0) == 0 || name.rfind("fi:", 0) == 0 || name.rfind("f:", 0) == 0;
+}
+
+struct Context {
+  const std::map<std::string, Environment>* profiles = nullptr;
+  const ModuleSizes* sizes = nullptr;
+  std::string reference_runtime;
+};
+
+const Environment& env_of(const std::map<std::string, Environment>& profiles, const std::string& name) {
+  static const Environment kCloud;
+  auto it = profiles.find(name);
+  return it == profiles.end() ? kCloud : it->second;
+}
+
+// Feature vector of one configuration for one component. `cpu` is the log(1/share) regressor.
+using Features = std::vector<std::pair<std::string, double>>;
+
+struct Config {
+  std::string function, input, runtime, mode, io;
+  double bytes = 0, baas_bytes = 0;
+  std::optional<double> module_bytes;
+};
+
+Features compute_features(const Config& c, const std::string& ref) {
+  Features x = {{"w:" + c.function + "/" + c.input, 1.0},
+                {"fr:" + c.function + "/" + c.runtime, 1.0}};
+  if (c.runtime != ref) x.emplace_back("rt:" + c.runtime, 1.0);
+  if (c.mode == "cold") x.emplace_back("cold:" + c.runtime, 1.0);
+  return x;
+}
+
+Features serde_features(const Config& c) {
+  Features x = {{"rt:" + c.runtime, 1.0},
+                {"lb:" + c.runtime, std::log(std::max(c.bytes, 1.0) / kKiB)},
+                {"f:" + c.function, 1.0},
+                {"fi:" + c.function + "/" + c.input, 1.0},
+                {"fr:" + c.function + "/" + c.runtime, 1.0}};
+  if (c.mode == "cold") x.emplace_back("cold:" + c.runtime, 1.0);
+  return x;
+}
+
+Features io_features(const Config& c) {
+  Features x = {{"rt:" + c.runtime, 1.0},
+                {"lbb:" + c.runtime, std::log(std::max(c.baas_bytes, 1.0) / kKiB)},
+                {"fr:" + c.function + "/" + c.runtime, 1.0}};
+  if (c.mode == "cold") x.emplace_back("cold:" + c.runtime, 1.0);
+  return x;
+}
+
+Features start_features(const Config& c) {
+  Features x = {{"rt:" + c.runtime, 1.0}, {"fr:" + c.function + "/" + c.runtime, 1.0}};
+  if (c.module_bytes) x.emplace_back("ls:" + c.runtime, std::log(std::max(*c.module_bytes, 1.0) / kMiB));
+  if (c.io == "baas") x.emplace_back("baas:" + c.runtime, 1.0);
+  return x;
+}
+
+Features overhead_features(const Config& c) {
+  Features x = {{"rtm:" + c.runtime + "/" + c.mode, 1.0},
+                {"lb:" + c.runtime, std::log(std::max(c.bytes, 1.0) / kKiB)},
+                {"fr:" + c.function + "/" + c.runtime, 1.0},
+                {"fi:" + c.function + "/" + c.input, 1.0}};
+  if (c.io == "baas") x.emplace_back("baas:" + c.runtime + "/" + c.mode, 1.0);
+  return x;
+}
+
+double evaluate(const Component& comp, const Features& x, double log_inv_share) {
+  double s = comp.cpu_elasticity * log_inv_share;
+  for (const auto& [name, v] : x) {
+    auto it = comp.coef.find(name);
+    if (it != comp.coef.end()) s += it->second * v;
+  }
+  return s;
+}
+
+std::optional<double> module_bytes_of(const ModuleSizes& sizes, const std::string& fn, const std::string& rt) {
+  auto it = sizes.bytes.find(fn + "/" + rt);
+  if (it == sizes.bytes.end()) return std::nullopt;
+  return static_cast<double>(it->second);
+}
+
+// Network part of a BaaS request under a profile, ns.
+double network_ns(const Environment& env, double baas_bytes, double round_trips) {
+  double ns = round_trips * env.rtt_ms * 1e6;
+  if (env.bandwidth_mbps && *env.bandwidth_mbps > 0) ns += baas_bytes * 8.0 / (*env.bandwidth_mbps * 1e6) * 1e9;
+  return ns;
+}
+
+struct Sample {
+  Features x;
+  double y = 0;           // log target
+  double log_inv_share = 0;
+};
+
+Component fit_component(const std::string& name, const std::vector<Sample>& samples, double ridge) {
+  Component comp;
+  comp.name = name;
+  comp.cells = samples.size();
+  if (samples.empty()) return comp;
+  std::set<double> shares;
+  for (const auto& s : samples) shares.insert(std::round(s.log_inv_share * 1e6));
+  comp.cpu_elasticity_fitted = shares.size() >= 2;
+  std::vector<LsRow> rows;
+  rows.reserve(samples.size());
+  for (const auto& s : samples) {
+    LsRow r;
+    r.x = s.x;
+    if (comp.cpu_elasticity_fitted) {
+      r.x.emplace_back("cpu", s.log_inv_share);
+      r.y = s.y;
+    } else {
+      r.y = s.y - s.log_inv_share;  // elasticity 1 (CPU-bound time scales with 1 / share)
+    }
+    rows.push_back(std::move(r));
+  }
+  comp.coef = detail::solve_ridge(rows, [&](const std::string& n) { return penalized(n) ? ridge : 0.0; });
+  if (comp.cpu_elasticity_fitted) {
+    comp.cpu_elasticity = comp.coef["cpu"];
+    comp.coef.erase("cpu");
+  }
+  double ss = 0;
+  for (const auto& s : samples) {
+    const double r = s.y - evaluate(comp, s.x, s.log_inv_share);
+    ss += r * r;
+  }
+  comp.rms_log_residual = std::sqrt(ss / static_cast<double>(samples.size()));
+  return comp;
+}
+
+bool sequential(const Cell& c) {
+  return c.n_ok > 0 && c.key.concurrency == 1 && (c.key.mode == "cold" || c.key.mode == "warm");
+}
+
+std::string fi_key(const CellKey& k) { return k.function + "/" + k.input; }
+std::string fr_key(const CellKey& k) { return k.function + "/" + k.runtime; }
+
+// Per-client throughput at concurrency 1 of a closed series: its level-1 cell, else the warm
+// sequential cell of the same configuration.
+std::map<std::string, Usl> fit_usls(const std::vector<Cell>& cells) {
+  using SeriesKey = std::tuple<std::string, std::string, std::string, std::string, std::string>;
+  std::map<SeriesKey, std::map<int, double>> series;  // -> N -> throughput
+  std::map<SeriesKey, double> warm_x1;
+  for (const auto& c : cells) {
+    const SeriesKey k{c.key.function, c.key.input, c.key.runtime, c.key.io, c.key.profile};
+    if (c.key.mode == "closed" && std::isfinite(c.throughput_rps)) series[k][c.key.concurrency] = c.throughput_rps;
+    if (sequential(c) && c.key.mode == "warm" && c.e2e_median > 0) warm_x1[k] = 1e9 / c.e2e_median;
+  }
+  std::map<std::string, std::vector<UslPoint>> points;
+  for (const auto& [k, levels] : series) {
+    double x1 = 0;
+    double n0 = 1;
+    if (levels.count(1)) {
+      x1 = levels.at(1);
+    } else if (warm_x1.count(k)) {
+      x1 = warm_x1.at(k);
+    } else {
+      n0 = levels.begin()->first;
+      x1 = levels.begin()->second / n0;  // assumes linear scaling up to the lowest level
+    }
+    if (!(x1 > 0)) continue;
+    for (const auto& [n, x] : levels) {
+      if (n <= 1) continue;
+      points[std::get<2>(k)].push_back({static_cast<double>(n), x / x1});
+    }
+  }
+  std::map<std::string, Usl> out;
+  for (const auto& [rt, pts] : points) {
+    Usl u = fit_usl(pts);
+    if (u.fitted) out[rt] = u;
+  }
+  return out;
+}
+
+Config config_of(const CellKey& k, const Cell& c, const ModuleSizes& sizes) {
+  return Config{k.function, k.input, k.runtime, k.mode, k.io, c.bytes, c.baas_bytes,
+                module_bytes_of(sizes, k.function, k.runtime)};
+}
+
+std::string ns_text(double ns) {
+  if (!std::isfinite(ns)) return "-";
+  if (std::abs(ns) >= 1e9) return fmt::format("{:.3g} s", ns / 1e9);
+  if (std::abs(ns) >= 1e6) return fmt::format("{:.3g} ms", ns / 1e6);
+  if (std::abs(ns) >= 1e3) return fmt::format("{:.3g} us", ns / 1e3);
+  return fmt::format("{:.3g} ns", ns);
+}
+
+double coef_or(const Component& c, const std::string& name, double fallback = 0.0) {
+  auto it = c.coef.find(name);
+  return it == c.coef.end() ? fallback : it->second;
+}
+
+}  // namespace
+
+// ---- fit --------------------------------------------------------------------------------
+
+Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const FitOptions& options) {
+  Model m;
+  m.profiles = data.profiles;
+  m.module_sizes = data.module_sizes;
+  m.host_cpus = std::max(1, data.host_cpus);
+  std::set<std::string> runtimes;
+  for (const auto& c : cells) {
+    if (sequential(c)) runtimes.insert(c.key.runtime);
+  }
+  if (runtimes.empty()) {
+    return fail(ErrorCode::kConfig, "no usable cells (ok, cold or warm, concurrency 1) in the results");
+  }
+  m.reference_runtime = runtimes.count("native") ? "native" : *runtimes.begin();
+
+  std::vector<Sample> start, compute, serde, io, overhead;
+  std::map<std::string, std::vector<double>> tails, cpu_ratios, rss;
+  std::map<std::string, std::vector<double>> in_bytes, in_baas;
+  for (const auto& c : cells) {
+    if (!sequential(c)) continue;
+    ++m.cells;
+    const Environment& env = env_of(m.profiles, c.key.profile);
+    const double lis = -std::log(env.cpu_share);
+    const Config cfg = config_of(c.key, c, m.module_sizes);
+    compute.push_back({compute_features(cfg, m.reference_runtime), std::log(std::max(c.compute, kMinComponentNs)), lis});
+    serde.push_back({serde_features(cfg), std::log(std::max(c.serde, kMinComponentNs)), lis});
+    overhead.push_back({overhead_features(cfg), std::log(std::max(c.overhead, kMinComponentNs)), lis});
+    if (c.key.io == "baas") {
+      const double local = c.io - network_ns(env, c.baas_bytes, m.round_trips_per_request);
+      io.push_back({io_features(cfg), std::log(std::max(local, kMinComponentNs)), 0.0});
+      in_baas[fi_key(c.key)].push_back(c.baas_bytes);
+    } else {
+      in_bytes[fi_key(c.key)].push_back(c.bytes);
+    }
+    if (c.key.mode == "cold") start.push_back({start_features(cfg), std::log(std::max(c.start, kMinComponentNs)), lis});
+    if (c.e2e_median > 0 && std::isfinite(c.e2e_p95)) tails[c.key.runtime + "/" + c.key.mode].push_back(c.e2e_p95 / c.e2e_median);
+    const double cpu_time = c.compute + c.serde + c.overhead;
+    if (c.key.mode == "warm" && std::isfinite(c.cpu_ns) && cpu_time > 0) cpu_ratios[c.key.runtime].push_back(c.cpu_ns / cpu_time);
+    if (std::isfinite(c.peak_rss)) rss[fr_key(c.key)].push_back(c.peak_rss / kMiB);
+  }
+  m.start = fit_component("start", start, options.ridge);
+  m.compute = fit_component("compute", compute, options.ridge);
+  m.serde = fit_component("serde", serde, options.ridge);
+  m.io = fit_component("io", io, options.ridge);
+  m.io.cpu_elasticity = 0;  // waiting on the network, not CPU
+  m.overhead = fit_component("overhead", overhead, options.ridge);
+  for (auto& [k, v] : tails) m.tail_ratio[k] = stats::median(v);
+  for (auto& [k, v] : cpu_ratios) m.cpu_ratio[k] = std::clamp(stats::median(v), 0.1, 1.5);
+  for (auto& [k, v] : rss) m.peak_rss_mb[k] = stats::median(v);
+  std::set<std::string> inputs;
+  for (const auto& [k, v] : in_bytes) inputs.insert(k);
+  for (const auto& [k, v] : in_baas) inputs.insert(k);
+  for (const auto& k : inputs) {
+    InputInfo info;
+    if (in_bytes.count(k)) info.bytes = stats::median(in_bytes[k]);
+    if (in_baas.count(k)) info.baas_bytes = stats::median(in_baas[k]);
+    if (info.bytes == 0) info.bytes = info.baas_bytes;
+    if (info.baas_bytes == 0) info.baas_bytes = info.bytes;
+    m.inputs[k] = info;
+  }
+  m.usl = fit_usls(cells);
+  return m;
+}
+
+// ---- predict ----------------------------------------------------------------------------
+
+Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::string, PriceTable>& prices) {
+  Prediction p;
+  p.query = q;
+  const std::string fi = q.function + "/" + q.input;
+  const std::string fr = q.function + "/" + q.runtime;
+  if (!m.compute.coef.count("w:" + fi)) {
+    std::string known;
+    for (const auto& [k, v] : m.inputs) known += (known.empty() ? "" : ", ") + k;
+    return fail(ErrorCode::kConfig, "the model has no measurement of " + fi +
+                                        " on any runtime, so its work is unknown; measure it once (any "
+                                        "runtime) and refit. Known: " + known);
+  }
+  if (q.mode != "cold" && q.mode != "warm") return fail(ErrorCode::kUsage, "--mode must be cold or warm, not '" + q.mode + "'");
+  if (q.io != "direct" && q.io != "baas") return fail(ErrorCode::kUsage, "--io must be direct or baas, not '" + q.io + "'");
+  if (q.concurrency < 1) return fail(ErrorCode::kUsage, "--concurrency must be at least 1");
+  const bool runtime_known = m.compute.coef.count("rt:" + q.runtime) || q.runtime == m.reference_runtime;
+  if (!runtime_known) {
+    return fail(ErrorCode::kConfig, "the model was not fitted with runtime '" + q.runtime + "'");
+  }
+  auto pit = m.profiles.find(q.profile);
+  if (pit == m.profiles.end()) {
+    auto defaults = default_profiles();
+    if (!defaults.count(q.profile)) {
+      std::string known;
+      for (const auto& [k, v] : m.profiles) known += (known.empty() ? "" : ", ") + k;
+      return fail(ErrorCode::kUsage, "unknown profile '" + q.profile + "' (known: " + known +
+                                         "); or give --cpu-share, --rtt-ms, --bandwidth-mbps");
+    }
+    p.env = defaults[q.profile];
+  } else {
+    p.env = pit->second;
+  }
+  if (q.cpu_share) p.env.cpu_share = *q.cpu_share;
+  if (q.rtt_ms) p.env.rtt_ms = *q.rtt_ms;
+  if (q.bandwidth_mbps) p.env.bandwidth_mbps = *q.bandwidth_mbps;
+  if (q.memory_mb) p.env.memory_mb = *q.memory_mb;
+  const double lis = -std::log(p.env.cpu_share);
+
+  const InputInfo info = m.inputs.count(fi) ? m.inputs.at(fi) : InputInfo{};
+  Config cfg{q.function, q.input, q.runtime, q.mode, q.io, info.bytes, info.baas_bytes,
+             module_bytes_of(m.module_sizes, q.function, q.runtime)};
+  if (!m.compute.coef.count("fr:" + fr)) {
+    p.notes.push_back(fmt::format("{} was never measured on {}: the runtime's average factor is used", q.function, q.runtime));
+  }
+  const auto term = [&](const std::string& name, double ns, std::string why) {
+    p.terms.push_back({name, ns, std::move(why)});
+  };
+  const double share_factor = std::pow(1.0 / p.env.cpu_share, 1.0);
+  // compute
+  {
+    const double ns = std::exp(evaluate(m.compute, compute_features(cfg, m.reference_runtime), lis));
+    const double work = std::exp(coef_or(m.compute, "w:" + fi));
+    const double slow = std::exp(coef_or(m.compute, "rt:" + q.runtime) + coef_or(m.compute, "fr:" + fr));
+    term("compute", ns,
+         fmt::format("work {} x {} factor {:.3g}{}{}", ns_text(work), q.runtime, slow,
+                     q.mode == "cold" ? fmt::format(" x cold {:.3g}", std::exp(coef_or(m.compute, "cold:" + q.runtime))) : "",
+                     p.env.cpu_share != 1 ? fmt::format(" / cpu share {:g}", p.env.cpu_share) : ""));
+  }
+  term("serde", std::exp(evaluate(m.serde, serde_features(cfg), lis)),
+       fmt::format("(de)serialize {} on {}", fmt::format("{:.0f} B", info.bytes), q.runtime));
+  term("overhead", std::exp(evaluate(m.overhead, overhead_features(cfg), lis)),
+       fmt::format("{} {} request path", q.runtime, q.mode));
+  if (q.mode == "cold") {
+    const double ns = std::exp(evaluate(m.start, start_features(cfg), lis));
+    term("start", ns, cfg.module_bytes ? fmt::format("{} start, module {:.2f} MiB", q.runtime, *cfg.module_bytes / kMiB)
+                                       : fmt::format("{} start", q.runtime));
+  }
+  if (q.io == "baas") {
+    if (m.io.cells == 0) p.notes.push_back("no BaaS measurements: BaaS time is the network part only");
+    const double local = m.io.cells ? std::exp(evaluate(m.io, io_features(cfg), 0.0)) : 0.0;
+    term("io", local, fmt::format("BaaS get+put of {:.0f} B from {}", info.baas_bytes, q.runtime));
+    const double net = network_ns(p.env, info.baas_bytes, m.round_trips_per_request);
+    if (net > 0) {
+      term("network", net, fmt::format("{:g} round trips x {:g} ms RTT{}", m.round_trips_per_request, p.env.rtt_ms,
+                                       p.env.bandwidth_mbps ? fmt::format(" + {:.0f} B at {:g} Mbit/s", info.baas_bytes, *p.env.bandwidth_mbps) : ""));
+    }
+  }
+  (void)share_factor;
+  for (const auto& t : p.terms) p.service_ns += t.ns;
+
+  // Queueing: USL when fitted for the runtime, else operational bounds.
+  double cpu_part = 0;
+  for (const auto& t : p.terms) {
+    if (t.component != "io" && t.component != "network") cpu_part += t.ns;
+  }
+  const double ratio = m.cpu_ratio.count(q.runtime) ? m.cpu_ratio.at(q.runtime) : 1.0;
+  p.cpu_demand_ns = ratio * cpu_part * p.env.cpu_share;  // CPU time does not grow with a lower share
+  const double n = q.concurrency;
+  const double x1 = 1e9 / p.service_ns;
+  const double cores = std::min(n * p.env.cpu_share, static_cast<double>(m.host_cpus));
+  const double x_max = p.cpu_demand_ns > 0 ? cores * 1e9 / p.cpu_demand_ns : INFINITY;
+  double x = 0;
+  if (auto it = m.usl.find(q.runtime); it != m.usl.end()) {
+    p.usl_fitted = true;
+    x = std::min(x1 * usl_capacity(it->second, n), x_max);
+  } else {
+    x = std::min(n * x1, x_max);
+    if (n > 1) p.notes.push_back("no concurrency data for this runtime: queueing from bounds (CPU demand vs cores), not a fitted USL");
+  }
+  p.throughput_rps = x;
+  p.p50_ns = std::max(p.service_ns, n / x * 1e9);
+  p.queueing_ns = p.p50_ns - p.service_ns;
+  const std::string tk = q.runtime + "/" + q.mode;
+  const double tail = m.tail_ratio.count(tk) ? m.tail_ratio.at(tk) : 1.5;
+  p.p95_ns = p.p50_ns * tail;
+
+  // Cost: billed memory is the profile's limit, else the measured peak RSS.
+  if (p.env.memory_mb) {
+    p.memory_mb = *p.env.memory_mb;
+  } else if (m.peak_rss_mb.count(fr)) {
+    p.memory_mb = m.peak_rss_mb.at(fr);
+  } else {
+    p.memory_mb = 128;
+    p.notes.push_back("memory never measured for " + fr + ": 128 MB assumed");
+  }
+  const PriceTable& table = price_table_for(prices, q.profile);
+  p.cost = invocation_cost(table, p.p50_ns / 1e6, p.memory_mb);
+  p.cost_per_million_usd = p.cost.total_usd * 1e6;
+  return p;
+}
+
+// ---- validate ---------------------------------------------------------------------------
+
+Validation validate(const std::vector<Cell>& cells, const Dataset& data, Holdout scheme,
+                    const FitOptions& options) {
+  Validation v;
+  v.scheme = scheme == Holdout::kConfiguration ? "configuration" : "function-runtime";
+  const auto group_of = [&](const CellKey& k) {
+    return scheme == Holdout::kConfiguration ? k.function + "/" + k.input + "@" + k.runtime
+                                             : k.function + "@" + k.runtime;
+  };
+  std::map<std::string, std::vector<const Cell*>> groups;
+  for (const auto& c : cells) {
+    if (c.n_ok == 0 || c.key.concurrency < 1) continue;
+    if (!(sequential(c) || c.key.mode == "closed")) continue;
+    groups[group_of(c.key)].push_back(&c);
+  }
+  for (const auto& [g, test] : groups) {
+    std::vector<Cell> train;
+    for (const auto& c : cells) {
+      if (group_of(c.key) != g) train.push_back(c);
+    }
+    auto model = fit(train, data, options);
+    if (!model) {
+      v.not_identifiable += test.size();
+      continue;
+    }
+    for (const Cell* c : test) {
+      Query q;
+      q.function = c->key.function;
+      q.input = c->key.input;
+      q.runtime = c->key.runtime;
+      q.mode = c->key.mode == "closed" ? "warm" : c->key.mode;
+      q.io = c->key.io;
+      q.profile = c->key.profile;
+      q.concurrency = c->key.concurrency;
+      auto pred = predict(*model, q);
+      if (!pred) {
+        ++v.not_identifiable;
+        continue;
+      }
+      HeldOut h{c->key, c->e2e_median, pred->p50_ns, std::abs(pred->p50_ns - c->e2e_median) / c->e2e_median};
+      v.points.push_back(h);
+    }
+  }
+  std::map<std::string, std::vector<double>> by_rt, by_mode;
+  std::vector<double> all;
+  for (const auto& h : v.points) {
+    by_rt[h.key.runtime].push_back(h.ape);
+    by_mode[h.key.mode].push_back(h.ape);
+    all.push_back(h.ape);
+  }
+  for (auto& [k, xs] : by_rt) {
+    v.mape_by_runtime[k] = stats::mean(xs);
+    v.n_by_runtime[k] = xs.size();
+  }
+  for (auto& [k, xs] : by_mode) v.mape_by_mode[k] = stats::mean(xs);
+  v.mape = all.empty() ? stats::kNaN : stats::mean(all);
+  v.median_ape = all.empty() ? stats::kNaN : stats::median(all);
+  return v;
+}
+
+// ---- JSON -------------------------------------------------------------------------------
+
+namespace {
+
+nlohmann::json component_json(const Component& c) {
+  return {{"coefficients", c.coef},
+          {"cpu_elasticity", c.cpu_elasticity},
+          {"cpu_elasticity_fitted", c.cpu_elasticity_fitted},
+          {"cells", c.cells},
+          {"rms_log_residual", c.rms_log_residual}};
+}
+
+Component component_from(const std::string& name, const nlohmann::json& j) {
+  Component c;
+  c.name = name;
+  if (!j.is_object()) return c;
+  c.coef = j.value("coefficients", std::map<std::string, double>{});
+  c.cpu_elasticity = j.value("cpu_elasticity", 1.0);
+  c.cpu_elasticity_fitted = j.value("cpu_elasticity_fitted", false);
+  c.cells = j.value("cells", std::size_t{0});
+  c.rms_log_residual = j.value("rms_log_residual", 0.0);
+  return c;
+}
+
+nlohmann::json finite_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); }
+
+}  // namespace
+
+nlohmann::json to_json(const Validation& v) {
+  nlohmann::json pts = nlohmann::json::array();
+  for (const auto& h : v.points) {
+    pts.push_back({{"function", h.key.function}, {"input", h.key.input}, {"runtime", h.key.runtime},
+                   {"mode", h.key.mode}, {"io", h.key.io}, {"profile", h.key.profile},
+                   {"concurrency", h.key.concurrency}, {"measured_ns", h.measured_ns},
+                   {"predicted_ns", h.predicted_ns}, {"ape", h.ape}});
+  }
+  nlohmann::json mape = nlohmann::json::object();
+  for (const auto& [k, x] : v.mape_by_runtime) mape[k] = finite_or_null(x);
+  nlohmann::json by_mode = nlohmann::json::object();
+  for (const auto& [k, x] : v.mape_by_mode) by_mode[k] = finite_or_null(x);
+  return {{"scheme", v.scheme},           {"mape", finite_or_null(v.mape)},
+          {"median_ape", finite_or_null(v.median_ape)},
+          {"mape_by_runtime", mape},      {"n_by_runtime", v.n_by_runtime},
+          {"mape_by_mode", by_mode},      {"not_identifiable", v.not_identifiable},
+          {"points", pts}};
+}
+
+nlohmann::json to_json(const Model& m) {
+  nlohmann::json j;
+  j["lumos_model_version"] = m.version;
+  j["equation"] =
+      "latency = start*[cold] + compute + serde + overhead + io + network + queueing; each of start, compute, "
+      "serde, overhead, io is exp(sum of coefficient x feature), in ns";
+  j["reference_runtime"] = m.reference_runtime;
+  j["components"] = {{"start", component_json(m.start)},     {"compute", component_json(m.compute)},
+                     {"serde", component_json(m.serde)},     {"io", component_json(m.io)},
+                     {"overhead", component_json(m.overhead)}};
+  nlohmann::json usl = nlohmann::json::object();
+  for (const auto& [rt, u] : m.usl) usl[rt] = {{"sigma", u.sigma}, {"kappa", u.kappa}, {"points", u.points}};
+  j["usl"] = usl;
+  j["tail_ratio_p95_p50"] = m.tail_ratio;
+  j["cpu_ratio"] = m.cpu_ratio;
+  nlohmann::json inputs = nlohmann::json::object();
+  for (const auto& [k, i] : m.inputs) inputs[k] = {{"bytes", i.bytes}, {"baas_bytes", i.baas_bytes}};
+  j["inputs"] = inputs;
+  j["peak_rss_mb"] = m.peak_rss_mb;
+  j["module_sizes"] = {{"source", m.module_sizes.source}, {"bytes", m.module_sizes.bytes}};
+  nlohmann::json profiles = nlohmann::json::object();
+  for (const auto& [k, e] : m.profiles) profiles[k] = to_json(e);
+  j["profiles"] = profiles;
+  j["host_cpus"] = m.host_cpus;
+  j["round_trips_per_request"] = m.round_trips_per_request;
+  j["results"] = m.results;
+  j["cells"] = m.cells;
+  nlohmann::json vs = nlohmann::json::array();
+  for (const auto& v : m.validations) vs.push_back(to_json(v));
+  j["validation"] = vs;
+  return j;
+}
+
+Result<Model> model_from_json(const nlohmann::json& j) {
+  if (!j.is_object() || j.value("lumos_model_version", 0) != 1 || !j.contains("components")) {
+    return fail(ErrorCode::kConfig, "not a lumos model (expected lumos_model_version 1; write one with `lumos model fit`)");
+  }
+  try {
+    Model m;
+    m.reference_runtime = j.value("reference_runtime", "native");
+    const auto& c = j.at("components");
+    m.start = component_from("start", c.value("start", nlohmann::json()));
+    m.compute = component_from("compute", c.value("compute", nlohmann::json()));
+    m.serde = component_from("serde", c.value("serde", nlohmann::json()));
+    m.io = component_from("io", c.value("io", nlohmann::json()));
+    m.overhead = component_from("overhead", c.value("overhead", nlohmann::json()));
+    const nlohmann::json usl = j.value("usl", nlohmann::json::object());
+    for (const auto& [rt, u] : usl.items()) {
+      m.usl[rt] = Usl{u.value("sigma", 0.0), u.value("kappa", 0.0), true, u.value("points", std::size_t{0})};
+    }
+    m.tail_ratio = j.value("tail_ratio_p95_p50", std::map<std::string, double>{});
+    m.cpu_ratio = j.value("cpu_ratio", std::map<std::string, double>{});
+    const nlohmann::json inputs = j.value("inputs", nlohmann::json::object());
+    for (const auto& [k, i] : inputs.items()) {
+      m.inputs[k] = InputInfo{i.value("bytes", 0.0), i.value("baas_bytes", 0.0)};
+    }
+    m.peak_rss_mb = j.value("peak_rss_mb", std::map<std::string, double>{});
+    if (j.contains("module_sizes")) {
+      m.module_sizes.source = j["module_sizes"].value("source", "");
+      m.module_sizes.bytes = j["module_sizes"].value("bytes", std::map<std::string, std::uint64_t>{});
+    }
+    m.profiles = default_profiles();
+    const nlohmann::json profiles = j.value("profiles", nlohmann::json::object());
+    for (const auto& [k, e] : profiles.items()) {
+      m.profiles[k] = environment_from_json(k, e);
+    }
+    m.host_cpus = j.value("host_cpus", 1);
+    m.round_trips_per_request = j.value("round_trips_per_request", 2.0);
+    m.results = j.value("results", std::vector<std::string>{});
+    m.cells = j.value("cells", std::size_t{0});
+    return m;
+  } catch (const nlohmann::json::exception& e) {
+    return fail(ErrorCode::kConfig, std::string("malformed model JSON: ") + e.what());
+  }
+}
+
+nlohmann::json to_json(const Prediction& p) {
+  nlohmann::json terms = nlohmann::json::array();
+  for (const auto& t : p.terms) terms.push_back({{"component", t.component}, {"ns", t.ns}, {"why", t.why}});
+  return {{"query", {{"function", p.query.function}, {"input", p.query.input}, {"runtime", p.query.runtime},
+                     {"mode", p.query.mode}, {"io", p.query.io}, {"profile", p.query.profile},
+                     {"concurrency", p.query.concurrency}}},
+          {"environment", to_json(p.env)},
+          {"terms", terms},
+          {"service_ns", p.service_ns},
+          {"p50_ns", p.p50_ns},
+          {"p95_ns", p.p95_ns},
+          {"queueing_ns", p.queueing_ns},
+          {"throughput_rps", p.throughput_rps},
+          {"cpu_demand_ns", p.cpu_demand_ns},
+          {"usl_fitted", p.usl_fitted},
+          {"memory_mb", p.memory_mb},
+          {"cost", {{"billed_ms", p.cost.billed_ms}, {"billed_mb", p.cost.billed_mb},
+                    {"compute_usd", p.cost.compute_usd}, {"request_usd", p.cost.request_usd},
+                    {"total_usd", p.cost.total_usd}, {"per_million_usd", p.cost_per_million_usd}}},
+          {"notes", p.notes}};
+}
+
+// ---- text -------------------------------------------------------------------------------
+
+std::string format_model(const Model& m) {
+  std::set<std::string> runtimes;
+  for (const auto& [k, v] : m.start.coef) {
+    if (k.rfind("rt:", 0) == 0) runtimes.insert(k.substr(3));
+  }
+  for (const auto& [k, v] : m.compute.coef) {
+    if (k.rfind("rt:", 0) == 0) runtimes.insert(k.substr(3));
+  }
+  runtimes.insert(m.reference_runtime);
+  std::string out = fmt::format("Model from {} cells; compute factors relative to {}; host CPUs {}\n", m.cells,
+                                m.reference_runtime, m.host_cpus);
+  out += fmt::format("{:<18} {:>14} {:>12} {:>12} {:>14} {:>12} {:>10}\n", "runtime", "compute factor",
+                     "cold start", "per-request", "BaaS get+put", "USL sigma", "USL kappa");
+  for (const auto& rt : runtimes) {
+    const double factor = std::exp(coef_or(m.compute, "rt:" + rt));
+    // Start at the median module size of this runtime (or without a size term).
+    double ls = 0;
+    std::vector<double> sizes;
+    for (const auto& [k, b] : m.module_sizes.bytes) {
+      if (k.size() > rt.size() && k.compare(k.size() - rt.size(), rt.size(), rt) == 0 && k[k.size() - rt.size() - 1] == '/') {
+        sizes.push_back(std::log(static_cast<double>(b) / kMiB));
+      }
+    }
+    if (!sizes.empty()) ls = stats::median(sizes);
+    const double start = m.start.coef.count("rt:" + rt)
+                             ? std::exp(coef_or(m.start, "rt:" + rt) + coef_or(m.start, "ls:" + rt) * ls)
+                             : stats::kNaN;
+    const double per_req = m.overhead.coef.count("rtm:" + rt + "/warm")
+                               ? std::exp(coef_or(m.overhead, "rtm:" + rt + "/warm"))
+                               : stats::kNaN;
+    const double io = m.io.coef.count("rt:" + rt) ? std::exp(coef_or(m.io, "rt:" + rt)) : stats::kNaN;
+    auto u = m.usl.find(rt);
+    out += fmt::format("{:<18} {:>14} {:>12} {:>12} {:>14} {:>12} {:>10}\n", rt, fmt::format("{:.3g}x", factor),
+                       ns_text(start), ns_text(per_req), ns_text(io),
+                       u == m.usl.end() ? "-" : fmt::format("{:.3g}", u->second.sigma),
+                       u == m.usl.end() ? "-" : fmt::format("{:.3g}", u->second.kappa));
+  }
+  out += fmt::format("in-sample RMS log residual: start {:.2f}, compute {:.2f}, serde {:.2f}, io {:.2f}, overhead {:.2f}\n",
+                     m.start.rms_log_residual, m.compute.rms_log_residual, m.serde.rms_log_residual,
+                     m.io.rms_log_residual, m.overhead.rms_log_residual);
+  if (m.usl.empty()) out += "no concurrency data: queueing uses bounds (CPU demand vs cores), not a fitted USL\n";
+  out += fmt::format("module sizes: {}\n", m.module_sizes.source.empty() ? "none (start has no size term)" : m.module_sizes.source);
+  return out;
+}
+
+std::string format_prediction(const Prediction& p) {
+  const auto& q = p.query;
+  std::string out = fmt::format("{}/{} on {} ({}, {}), profile {} (cpu share {:g}, RTT {:g} ms{}), concurrency {}\n",
+                                q.function, q.input, q.runtime, q.mode, q.io, q.profile, p.env.cpu_share, p.env.rtt_ms,
+                                p.env.bandwidth_mbps ? fmt::format(", {:g} Mbit/s", *p.env.bandwidth_mbps) : "",
+                                q.concurrency);
+  for (const auto& t : p.terms) out += fmt::format("  {:<9} {:>10}  {}\n", t.component, ns_text(t.ns), t.why);
+  out += fmt::format("  {:<9} {:>10}  {}\n", "queueing", ns_text(p.queueing_ns),
+                     p.usl_fitted ? "USL fitted from concurrency data" : "bounds: CPU demand vs cores");
+  out += fmt::format("p50 latency  {}\np95 latency  {}\nthroughput   {:.4g} requests/s\n", ns_text(p.p50_ns),
+                     ns_text(p.p95_ns), p.throughput_rps);
+  out += fmt::format("cost         {:.4g} USD per invocation ({:.4g} USD per million; {:g} ms x {:g} MB billed)\n",
+                     p.cost.total_usd, p.cost_per_million_usd, p.cost.billed_ms, p.cost.billed_mb);
+  for (const auto& n : p.notes) out += "note: " + n + "\n";
+  return out;
+}
+
+std::string format_validation(const std::vector<Validation>& vs) {
+  std::set<std::string> runtimes;
+  for (const auto& v : vs) {
+    for (const auto& [k, x] : v.mape_by_runtime) runtimes.insert(k);
+  }
+  std::string out = fmt::format("{:<18}", "held-out MAPE");
+  for (const auto& v : vs) out += fmt::format(" {:>24}", v.scheme);
+  out += "\n";
+  for (const auto& rt : runtimes) {
+    out += fmt::format("{:<18}", rt);
+    for (const auto& v : vs) {
+      auto it = v.mape_by_runtime.find(rt);
+      out += it == v.mape_by_runtime.end()
+                 ? fmt::format(" {:>24}", "-")
+                 : fmt::format(" {:>24}", fmt::format("{:.1f}% (n={})", it->second * 100, v.n_by_runtime.at(rt)));
+    }
+    out += "\n";
+  }
+  out += fmt::format("{:<18}", "all");
+  for (const auto& v : vs) out += fmt::format(" {:>24}", fmt::format("{:.1f}% (median {:.1f}%)", v.mape * 100, v.median_ape * 100));
+  out += "\n";
+  for (const auto& v : vs) {
+    if (v.not_identifiable) {
+      out += fmt::format("{}: {} held-out cells not predictable from the rest (their work was measured nowhere else)\n",
+                         v.scheme, v.not_identifiable);
+    }
+  }
+  return out;
+}
+
+}  // namespace lumos::model
