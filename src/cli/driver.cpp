@@ -138,9 +138,13 @@ int cmd_build(const std::vector<std::string>& names_in, const std::vector<std::s
 
 // ---- lumos summary -----------------------------------------------------------------------
 
-int cmd_summary(const fs::path& dir, bool csv, bool io_view = false) {
+int cmd_summary(const fs::path& dir, bool csv, bool io_view = false, bool load_view = false) {
   auto invocations = telemetry::read_invocations(dir / "invocations.jsonl");
   if (!invocations) return report_error(invocations.error());
+  if (load_view) {
+    std::fputs(report::format_load_view(report::load_view(*invocations)).c_str(), stdout);
+    return 0;
+  }
   if (io_view) {
     std::fputs(report::format_io_view(report::io_serialization_view(*invocations)).c_str(), stdout);
     return 0;
@@ -189,6 +193,11 @@ int cmd_run(const RunFlags& flags) {
   plan.runtimes = experiment->runtimes;
   plan.modes = experiment->modes;
   plan.io = experiment->io;
+  if (experiment->load) {
+    auto load = engine::parse_load(*experiment->load, experiment->pool, flags.experiment.string());
+    if (!load) return report_error(load.error());
+    plan.load = *load;
+  }
   plan.repetitions = experiment->repetitions;
   plan.warmup = experiment->warmup;
   plan.timeout = experiment->timeout;
@@ -311,7 +320,7 @@ int cmd_run(const RunFlags& flags) {
   if (auto w = telemetry::write_json_file(out / "manifest.json", manifest); !w) return report_error(w.error());
 
   std::printf("\n");
-  cmd_summary(out, false);
+  cmd_summary(out, false, false, plan.load.has_value());
   std::printf("\n%zu invocations, %zu failed. Results: %s/invocations.jsonl, manifest: %s/manifest.json\n",
               totals->invocations, totals->failed, out.c_str(), out.c_str());
   return totals->failed == 0 ? 0 : kExitSomeFailed;
@@ -345,7 +354,9 @@ int run(int argc, char** argv) {
   bool summary_csv = false;
   summary_cmd->add_option("dir", summary_dir, "Results folder (holds invocations.jsonl)")->required();
   summary_cmd->add_flag("--csv", summary_csv, "CSV instead of a table");
-  bool summary_io = false;
+  bool summary_io = false, summary_load = false;
+  summary_cmd->add_flag("--load", summary_load,
+                        "Load view: throughput, p50/p95 and cold-start rate per concurrency or rate level");
   summary_cmd->add_flag("--io", summary_io,
                         "I/O-serialization view: (de)serialization + BaaS time per runtime and its ratio to native");
 
@@ -359,7 +370,7 @@ int run(int argc, char** argv) {
   }
   if (*build_cmd) return cmd_build(build_names, build_dirs, build_out);
   if (*run_cmd) return cmd_run(run_flags);
-  if (*summary_cmd) return cmd_summary(summary_dir, summary_csv, summary_io);
+  if (*summary_cmd) return cmd_summary(summary_dir, summary_csv, summary_io, summary_load);
   for (const auto& sub : extra) {
     if (*sub.app) return sub.run();
   }

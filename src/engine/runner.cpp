@@ -2,8 +2,13 @@
 #include "lumos/engine/runner.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <ctime>
 #include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
 
 #include <openssl/sha.h>
 
@@ -74,6 +79,7 @@ class BaasStore {
   }
   template <typename F>
   auto with_client(F&& f) -> decltype(f(std::declval<baas::RedisClient&>())) {
+    std::lock_guard lock(mutex_);  // one connection, shared by load cells' client threads
     auto c = client();
     if (!c) return tl::unexpected(c.error());
     auto r = f(**c);
@@ -84,6 +90,7 @@ class BaasStore {
  private:
   std::optional<baas::Endpoint> endpoint_;
   std::optional<baas::RedisClient> client_;
+  std::mutex mutex_;
 };
 
 class CellRunner {
@@ -121,7 +128,7 @@ class CellRunner {
     return {};
   }
 
- private:
+  // The pieces below are shared with LoadRunner (load cells).
   telemetry::Invocation blank(int rep) const {
     telemetry::Invocation inv;
     inv.function = cell_.function->name;
@@ -139,7 +146,7 @@ class CellRunner {
 
   std::string output_key(const telemetry::Invocation& inv) const {
     return "lumos:out:" + inv.function + ":" + inv.input + ":" + inv.runtime + ":" + inv.mode + ":" +
-           std::to_string(inv.rep);
+           inv.load + std::to_string(inv.level) + ":" + std::to_string(inv.rep);
   }
 
   /// The request of an invocation: the input itself, or a BaaS envelope naming its keys.
@@ -148,10 +155,8 @@ class CellRunner {
     return protocol::encode_baas_envelope(input_key(), output_key(inv));
   }
 
- public:
   std::string input_key() const { return "lumos:in:" + cell_.function->name + ":" + cell_.input->name; }
 
- private:
   // Fills an invocation from a response: phases, exec mode, output and exec-mode checks.
   void record_response(telemetry::Invocation& inv, const Result<runtime::Response>& response) {
     if (!response) {
@@ -212,6 +217,7 @@ class CellRunner {
     inv.ok = true;
   }
 
+ private:
   void cold(telemetry::Invocation& inv) {
     inv.started_at = utc_now();
     auto t0 = Clock::now();
@@ -353,6 +359,120 @@ class CellRunner {
   std::vector<nanoseconds> e2e_;
 };
 
+/// Runs one load cell: for each level, a fresh pool and N closed-loop clients, or an open-loop
+/// arrival process timed from each request's intended send time (no coordinated omission).
+class LoadRunner {
+ public:
+  LoadRunner(const RunPlan& plan, CellRunner& cell_runner, runtime::Runtime& rt, const Cell& cell,
+             telemetry::InvocationSink& sink)
+      : plan_(plan), spec_(*plan.load), cells_(cell_runner), rt_(rt), cell_(cell), sink_(sink) {}
+
+  Result<void> run(CellReport& report) {
+    if (spec_.kind == "closed") {
+      for (int n : spec_.concurrency) {
+        if (auto r = level(static_cast<double>(n), report); !r) return r;
+      }
+    } else {
+      for (double rate : spec_.rates) {
+        if (auto r = level(rate, report); !r) return r;
+      }
+    }
+    return {};
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  Result<void> level(double level, CellReport& report) {
+    InstancePool pool(rt_, cell_.function->name, spec_.pool, plan_.start_timeout);
+    if (auto warmed = pool.prewarm(); !warmed) {
+      report.first_error = warmed.error().to_string();
+    }
+    std::vector<Clock::duration> offsets;  // open loop: intended send times
+    int clients = 0;
+    int total = 0;
+    if (spec_.kind == "closed") {
+      clients = static_cast<int>(level);
+      total = spec_.requests;
+    } else {
+      std::mt19937_64 rng(spec_.seed);
+      std::exponential_distribution<double> gap(level);
+      double t = 0;
+      double end = std::chrono::duration<double>(spec_.duration).count();
+      for (;;) {
+        t += spec_.arrival == "fixed" ? 1.0 / level : gap(rng);
+        if (t >= end) break;
+        offsets.push_back(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(t)));
+      }
+      total = static_cast<int>(offsets.size());
+      clients = std::min(spec_.max_in_flight, std::max(1, total));
+    }
+    std::atomic<int> next{0};
+    std::mutex write_mutex;
+    std::optional<Error> write_error;
+    const auto start = Clock::now();
+    auto client = [&] {
+      for (;;) {
+        int i = next++;
+        if (i >= total) return;
+        auto issued = spec_.kind == "closed" ? Clock::now() : start + offsets[static_cast<std::size_t>(i)];
+        if (spec_.kind != "closed") std::this_thread::sleep_until(issued);
+        telemetry::Invocation inv = cells_.blank(i);
+        inv.load = spec_.kind;
+        inv.level = level;
+        inv.offset_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(issued - start).count();
+        inv.started_at = utc_now();
+        serve(pool, inv, issued);
+        std::lock_guard lock(write_mutex);
+        if (inv.ok) {
+          ++report.ok;
+        } else {
+          ++report.failed;
+          if (report.first_error.empty()) report.first_error = inv.error;
+        }
+        if (auto w = sink_.write(inv); !w && !write_error) write_error = w.error();
+      }
+    };
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c) threads.emplace_back(client);
+    for (auto& t : threads) t.join();
+    if (write_error) return tl::unexpected(*write_error);
+    return {};
+  }
+
+  void serve(InstancePool& pool, telemetry::Invocation& inv, Clock::time_point issued) {
+    auto lease = pool.acquire();
+    if (!lease) {
+      inv.e2e = Clock::now() - issued;
+      inv.error = lease.error().to_string();
+      inv.mode = "cold";
+      return;
+    }
+    inv.mode = lease->cold ? "cold" : "warm";
+    if (lease->cold) inv.phases = lease->instance->start_phases();
+    auto t0 = Clock::now();
+    auto response = lease->instance->invoke(cells_.request_for(inv), plan_.timeout);
+    auto t1 = Clock::now();
+    inv.e2e = t1 - issued;
+    inv.phases["invoke"] = t1 - t0;
+    // Time between the intended send and the request leaving: waiting for a client thread
+    // (open loop) or for a free instance.
+    auto before_invoke = std::chrono::duration_cast<std::chrono::nanoseconds>(t0 - issued) - lease->started;
+    inv.phases["queue"] = std::max(std::chrono::nanoseconds(0), before_invoke);
+    cells_.record_response(inv, response);
+    auto stats = lease->instance->stats();
+    inv.peak_rss_bytes = stats.peak_rss_bytes;
+    pool.release(std::move(lease->instance));
+  }
+
+  const RunPlan& plan_;
+  const LoadSpec& spec_;
+  CellRunner& cells_;
+  runtime::Runtime& rt_;
+  const Cell& cell_;
+  telemetry::InvocationSink& sink_;
+};
+
 }  // namespace
 
 std::string sha256_hex(std::string_view bytes) {
@@ -379,7 +499,8 @@ std::vector<Cell> expand_cells(const RunPlan& plan) {
   for (const auto& f : plan.functions) {
     const auto& ios = f.io.empty() ? plan.io : f.io;
     const auto& runtimes = f.runtimes.empty() ? plan.runtimes : f.runtimes;
-    const auto& modes = f.modes.empty() ? plan.modes : f.modes;
+    // A load cell runs all its levels; its "mode" is the load kind.
+    const auto& modes = plan.load ? std::vector<std::string>{"load"} : f.modes.empty() ? plan.modes : f.modes;
     int reps = f.repetitions > 0 ? f.repetitions : plan.repetitions;
     for (const auto& in : f.inputs) {
       for (const auto& io : ios) {
@@ -387,7 +508,7 @@ std::vector<Cell> expand_cells(const RunPlan& plan) {
         if (io == "baas" && (f.command || !f.baas)) continue;
         for (const auto& rt : runtimes) {
           for (const auto& mode : modes) {
-            if (f.command && mode != "cold") continue;  // a program run one-shot has no warm state
+            if (f.command && mode != "cold") continue;  // one-shot programs: no warm state, no load
             cells.push_back({&f, &in, io, rt, mode, reps});
           }
         }
@@ -398,6 +519,74 @@ std::vector<Cell> expand_cells(const RunPlan& plan) {
 }
 
 }  // namespace
+
+Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nlohmann::json>& pool,
+                            const std::string& origin) {
+  auto error = [&](const std::string& what) { return fail(ErrorCode::kConfig, origin + ": " + what); };
+  auto number = [](const nlohmann::json& v) -> std::optional<double> {
+    try {
+      if (v.is_number()) return v.get<double>();
+      if (v.is_string()) return std::stod(v.get<std::string>());
+    } catch (...) {
+    }
+    return std::nullopt;
+  };
+  auto numbers = [&](const nlohmann::json& v, const char* key) -> Result<std::vector<double>> {
+    std::vector<double> out;
+    for (const auto& x : v.is_array() ? v : nlohmann::json::array({v})) {
+      auto n = number(x);
+      if (!n || *n <= 0) return fail(ErrorCode::kConfig, origin + ": load." + key + " takes positive numbers");
+      out.push_back(*n);
+    }
+    if (out.empty()) return fail(ErrorCode::kConfig, origin + ": load." + key + " is empty");
+    return out;
+  };
+  static const std::set<std::string> known = {"kind", "concurrency", "requests", "rates", "arrival",
+                                              "duration_s", "seed", "max_in_flight"};
+  LoadSpec spec;
+  for (const auto& [key, _] : load.items()) {
+    if (!known.count(key)) return error("unknown key '" + key + "' in load");
+  }
+  spec.kind = load.value("kind", std::string("closed"));
+  if (spec.kind == "closed") {
+    if (!load.contains("concurrency")) return error("load.concurrency is required for kind closed (e.g. [1, 2, 4, 8])");
+    auto c = numbers(load["concurrency"], "concurrency");
+    if (!c) return tl::unexpected(c.error());
+    for (double x : *c) spec.concurrency.push_back(static_cast<int>(x));
+    if (load.contains("requests")) {
+      auto r = number(load["requests"]);
+      if (!r || *r < 1) return error("load.requests must be at least 1");
+      spec.requests = static_cast<int>(*r);
+    }
+  } else if (spec.kind == "open") {
+    if (!load.contains("rates")) return error("load.rates is required for kind open (requests per second)");
+    auto r = numbers(load["rates"], "rates");
+    if (!r) return tl::unexpected(r.error());
+    spec.rates = *r;
+    spec.arrival = load.value("arrival", std::string("poisson"));
+    if (spec.arrival != "poisson" && spec.arrival != "fixed") return error("load.arrival must be poisson or fixed");
+  } else {
+    return error("load.kind must be closed or open (trace replay: see `lumos trace`)");
+  }
+  if (load.contains("duration_s")) {
+    auto d = number(load["duration_s"]);
+    if (!d) return error("load.duration_s must be a number of seconds");
+    spec.duration = std::chrono::milliseconds(static_cast<std::int64_t>(*d * 1000));
+  }
+  if (load.contains("seed")) spec.seed = static_cast<std::uint64_t>(number(load["seed"]).value_or(1));
+  if (load.contains("max_in_flight")) spec.max_in_flight = static_cast<int>(number(load["max_in_flight"]).value_or(64));
+  if (pool) {
+    for (const auto& [key, value] : pool->items()) {
+      auto n = number(value);
+      if (!n || *n < 0) return error("pool." + key + " must be a number >= 0");
+      if (key == "keep_alive_ms") spec.pool.keep_alive = std::chrono::milliseconds(static_cast<std::int64_t>(*n));
+      else if (key == "max_instances") spec.pool.max_instances = static_cast<int>(*n);
+      else if (key == "prewarm") spec.pool.prewarm = static_cast<int>(*n);
+      else return error("unknown key '" + key + "' in pool (keep_alive_ms, max_instances, prewarm)");
+    }
+  }
+  return spec;
+}
 
 std::size_t count_cells(const RunPlan& plan) { return expand_cells(plan).size(); }
 
@@ -449,7 +638,27 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
           [&](baas::RedisClient& c) { return c.set(runner.input_key(), cell.input->request); });
       if (!seeded) setup_error = Error{ErrorCode::kIo, "seeding the BaaS input: " + seeded.error().message};
     }
-    if (auto r = runner.run(setup_error, report); !r) return tl::unexpected(r.error());
+    if (cell.mode == "load") {
+      report.mode = plan.load->kind;
+      if (setup_error) {
+        // One failed record per level says why the cell could not run.
+        auto levels = plan.load->kind == "closed" ? plan.load->concurrency.size() : plan.load->rates.size();
+        for (std::size_t l = 0; l < levels; ++l) {
+          telemetry::Invocation inv = runner.blank(0);
+          inv.load = plan.load->kind;
+          inv.level = plan.load->kind == "closed" ? plan.load->concurrency[l] : plan.load->rates[l];
+          inv.error = setup_error->to_string();
+          ++report.failed;
+          if (auto w = sink.write(inv); !w) return tl::unexpected(w.error());
+        }
+        report.first_error = setup_error->to_string();
+      } else {
+        LoadRunner load(plan, runner, *rt, cell, sink);
+        if (auto r = load.run(report); !r) return tl::unexpected(r.error());
+      }
+    } else if (auto r = runner.run(setup_error, report); !r) {
+      return tl::unexpected(r.error());
+    }
     totals.invocations += static_cast<std::size_t>(report.ok + report.failed);
     totals.failed += static_cast<std::size_t>(report.failed);
     if (on_cell) on_cell(report);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <string_view>
 #include <tuple>
@@ -301,6 +302,78 @@ std::string format_io_view(const std::vector<IoRow>& rows) {
   out += "io+serialization = median of deserialize + serialize + baas_get + baas_put over ok warm\n"
          "invocations (cold where a cell has no warm ones); the paper reports 7-10x for the\n"
          "interpreter against native.\n";
+  return out;
+}
+
+std::vector<LoadRow> load_view(const std::vector<telemetry::Invocation>& invocations) {
+  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string, double>;
+  std::map<Key, std::vector<const telemetry::Invocation*>> levels;
+  for (const auto& inv : invocations) {
+    if (inv.load.empty()) continue;
+    levels[{inv.function, inv.input, inv.io, inv.runtime, inv.load, inv.level}].push_back(&inv);
+  }
+  std::vector<LoadRow> rows;
+  for (const auto& [key, list] : levels) {
+    LoadRow row;
+    std::tie(row.function, row.input, row.io, row.runtime, row.load, row.level) = key;
+    row.n = list.size();
+    std::vector<double> e2e;
+    double first = std::numeric_limits<double>::infinity(), last = 0;
+    std::size_t cold = 0;
+    for (const auto* inv : list) {
+      double begin = static_cast<double>(inv->offset_ns);
+      double end = begin + static_cast<double>(inv->e2e.count());
+      first = std::min(first, begin);
+      last = std::max(last, end);
+      if (inv->mode == "cold") ++cold;
+      if (inv->ok) e2e.push_back(static_cast<double>(inv->e2e.count()));
+    }
+    row.n_ok = e2e.size();
+    if (last > first) row.throughput_per_s = static_cast<double>(row.n_ok) / ((last - first) / 1e9);
+    row.p50_ns = stats::median(e2e);
+    row.p95_ns = stats::percentile(e2e, 95.0);
+    row.p99_ns = stats::percentile(e2e, 99.0);
+    row.cold_rate = static_cast<double>(cold) / static_cast<double>(row.n);
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end(), [](const LoadRow& a, const LoadRow& b) {
+    auto ka = std::make_tuple(a.function, a.input, a.io, rank(a.runtime, kRuntimeOrder), a.load, a.level);
+    auto kb = std::make_tuple(b.function, b.input, b.io, rank(b.runtime, kRuntimeOrder), b.load, b.level);
+    return ka < kb;
+  });
+  return rows;
+}
+
+std::string format_load_view(const std::vector<LoadRow>& rows) {
+  std::vector<std::array<std::string, 10>> cells;
+  cells.push_back({"function", "input", "runtime", "load", "level", "ok/n", "req/s", "p50", "p95", "cold"});
+  for (const auto& r : rows) {
+    std::string input = r.io == "baas" ? r.input + "@baas" : r.input;
+    cells.push_back({r.function, input, r.runtime, r.load, fmt::format("{:g}", r.level),
+                     fmt::format("{}/{}", r.n_ok, r.n),
+                     std::isfinite(r.throughput_per_s) ? fmt::format("{:.1f}", r.throughput_per_s) : "-",
+                     format_duration(r.p50_ns), format_duration(r.p95_ns),
+                     fmt::format("{:.0f}%", 100.0 * r.cold_rate)});
+  }
+  std::array<std::size_t, 10> width{};
+  for (const auto& line : cells) {
+    for (std::size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], line[i].size());
+  }
+  std::string out;
+  for (std::size_t l = 0; l < cells.size(); ++l) {
+    for (std::size_t i = 0; i < cells[l].size(); ++i) {
+      std::string pad(width[i] - cells[l][i].size(), ' ');
+      bool right = i >= 4;
+      out += (i ? "  " : "") + (right ? pad + cells[l][i] : cells[l][i] + (i + 1 < cells[l].size() ? pad : ""));
+    }
+    out += '\n';
+    if (l == 0) {
+      for (std::size_t i = 0; i < width.size(); ++i) out += (i ? "  " : "") + std::string(width[i], '-');
+      out += '\n';
+    }
+  }
+  out += "req/s = ok responses / (last response - first issue) of the level; latencies count from\n"
+         "the issue (closed) or intended send time (open); cold = requests that met a new instance.\n";
   return out;
 }
 

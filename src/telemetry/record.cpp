@@ -17,6 +17,11 @@ nlohmann::json to_json(const Invocation& inv) {
       {"baas_bytes_in", inv.baas_bytes_in}, {"baas_bytes_out", inv.baas_bytes_out},
       {"started_at", inv.started_at},
   };
+  if (!inv.load.empty()) {
+    j["load"] = inv.load;
+    j["level"] = inv.level;
+    j["offset_ns"] = inv.offset_ns;
+  }
   j["cpu_ns"] = inv.cpu ? nlohmann::json(inv.cpu->count()) : nlohmann::json(nullptr);
   j["peak_rss_bytes"] =
       inv.peak_rss_bytes ? nlohmann::json(*inv.peak_rss_bytes) : nlohmann::json(nullptr);
@@ -51,6 +56,9 @@ Invocation invocation_from_json(const nlohmann::json& j) {
   inv.baas_bytes_in = j.value("baas_bytes_in", std::uint64_t{0});
   inv.baas_bytes_out = j.value("baas_bytes_out", std::uint64_t{0});
   inv.started_at = j.value("started_at", "");
+  inv.load = j.value("load", "");
+  inv.level = j.value("level", 0.0);
+  inv.offset_ns = j.value("offset_ns", std::int64_t{0});
   return inv;
 }
 

@@ -35,6 +35,8 @@ struct Experiment {
   std::vector<std::string> modes;             ///< "cold", "warm"; default both
   std::vector<std::string> io = {"direct"};   ///< "direct" and/or "baas"
   std::string baas_address;                   ///< an existing Redis (host:port); empty: lumos starts one
+  /// `load:` and `pool:` sections (see docs/ARCHITECTURE.md); nullopt: sequential repetitions.
+  std::optional<nlohmann::json> load, pool;
   int repetitions = 30;                       ///< recorded invocations per cell
   int warmup = 1;                             ///< unrecorded requests before a warm cell
   std::chrono::milliseconds timeout{10'000};  ///< per invocation (request -> response)

@@ -5,12 +5,15 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+
+#include <nlohmann/json.hpp>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "lumos/baas/redis.hpp"
+#include "lumos/engine/pool.hpp"
 #include "lumos/runtime/runtime.hpp"
 #include "lumos/telemetry/jsonl.hpp"
 
@@ -46,6 +49,24 @@ struct FunctionUnderTest {
   std::optional<CommandSetup> command;
 };
 
+/// Load generation for a cell instead of sequential repetitions.
+struct LoadSpec {
+  std::string kind;                    ///< "closed" (N concurrent clients) or "open" (arrival rate)
+  std::vector<int> concurrency;        ///< closed: one level per value
+  int requests = 100;                  ///< closed: requests per level
+  std::vector<double> rates;           ///< open: requests per second, one level per value
+  std::string arrival = "poisson";     ///< open: "poisson" (seeded) or "fixed"
+  std::chrono::milliseconds duration{10'000};  ///< open: how long each level sends
+  std::uint64_t seed = 1;
+  int max_in_flight = 64;              ///< open: client threads (late sends count in latency)
+  PoolConfig pool;                     ///< the instance pool of each level (fresh per level)
+};
+
+/// Reads the experiment's `load:` and `pool:` sections (YAML converted to JSON, scalars as
+/// strings). Errors (kConfig) name `origin` and the key.
+Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nlohmann::json>& pool,
+                            const std::string& origin);
+
 struct RunPlan {
   std::vector<FunctionUnderTest> functions;
   std::vector<std::string> runtimes;
@@ -57,6 +78,8 @@ struct RunPlan {
   std::optional<baas::Endpoint> baas;
   int repetitions = 30;
   int warmup = 1;
+  /// When set, cells are function x input x io x runtime x load level (modes are not used).
+  std::optional<LoadSpec> load;
   std::chrono::milliseconds timeout{10'000};
   std::chrono::milliseconds start_timeout{30'000};
 };
@@ -65,7 +88,7 @@ struct RunPlan {
 struct CellReport {
   std::size_t index = 0;  ///< 1-based
   std::size_t count = 0;
-  std::string function, input, io, runtime, mode;
+  std::string function, input, io, runtime, mode;  ///< mode: "closed N" / "open R/s" for load cells
   int ok = 0, failed = 0;
   std::string first_error;
   std::chrono::nanoseconds median_e2e{0};

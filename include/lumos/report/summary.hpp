@@ -69,4 +69,19 @@ std::vector<IoRow> io_serialization_view(const std::vector<telemetry::Invocation
 /// Aligned text table of the view, with a note on how to read the ratios.
 std::string format_io_view(const std::vector<IoRow>& rows);
 
+/// One level of a load cell (closed-loop concurrency or open-loop rate).
+struct LoadRow {
+  std::string function, input, io, runtime, load;
+  double level = 0;                   ///< concurrency (closed) or requests/s (open)
+  std::size_t n = 0, n_ok = 0;
+  double throughput_per_s = stats::kNaN;  ///< ok responses / wall time of the level
+  double p50_ns = stats::kNaN, p95_ns = stats::kNaN, p99_ns = stats::kNaN;
+  double cold_rate = stats::kNaN;     ///< share of requests that met a new instance
+};
+
+/// Load view: throughput, tail latency and cold-start rate per level. Wall time of a level =
+/// from its first issue to its last response (offset_ns + e2e_ns), never a sum of latencies.
+std::vector<LoadRow> load_view(const std::vector<telemetry::Invocation>& invocations);
+std::string format_load_view(const std::vector<LoadRow>& rows);
+
 }  // namespace lumos::report

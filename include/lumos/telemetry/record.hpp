@@ -34,6 +34,11 @@ struct Invocation {
   std::uint64_t baas_bytes_in = 0;    ///< BaaS: bytes the function fetched from Redis
   std::uint64_t baas_bytes_out = 0;   ///< BaaS: bytes the function stored to Redis
   std::string started_at;             ///< UTC ISO-8601 wall time of the request
+  /// Load cells only: "closed" or "open", the level (concurrency or requests/s), and when the
+  /// request was issued (closed) or meant to be sent (open) since the level began.
+  std::string load;
+  double level = 0;
+  std::int64_t offset_ns = 0;
 };
 
 /// JSON object for one invocation (the results schema in docs/ARCHITECTURE.md).
