@@ -106,7 +106,7 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
     }
     ex.runtimes = root["runtimes"] ? string_list(root["runtimes"]) : runtime::runtime_names();
     for (const auto& r : ex.runtimes) {
-      const auto& names = runtime::runtime_names();
+      const auto& names = runtime::all_runtime_names();
       if (r != "fake" && std::find(names.begin(), names.end(), r) == names.end()) {
         std::string list;
         for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;

@@ -1,5 +1,6 @@
-// runc: an OCI bundle whose root file system holds just the function's static executable,
-// started with `runc run` (foreground, stdio passed through) per instance.
+// runc: an OCI bundle unpacked from one of the function's OCI images (container-scratch for
+// `runc`, container-debian for `runc-debian`, wasm-aot for `runc-wasmedge`), started with
+// `runc run` (foreground, stdio passed through) per instance.
 #include <unistd.h>
 
 #include <atomic>
@@ -20,7 +21,7 @@ namespace fs = std::filesystem;
 
 // A locked-down OCI runtime config: read-only root, own pid/ipc/uts/mount/network namespaces
 // (the network namespace has only a loopback device), no capabilities.
-nlohmann::json bundle_config() {
+nlohmann::json bundle_config(const ContainerProcess& proc, const fs::path& rootfs) {
   using nlohmann::json;
   json mounts = json::array({
       {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
@@ -29,12 +30,18 @@ nlohmann::json bundle_config() {
        {"source", "tmpfs"},
        {"options", {"nosuid", "strictatime", "mode=755", "size=1024k"}}},
   });
+  for (const auto& [host, inside] : proc.ro_binds) {
+    mounts.push_back({{"destination", inside.string()},
+                      {"type", "bind"},
+                      {"source", host.string()},
+                      {"options", {"rbind", "ro", "nosuid", "nodev"}}});
+  }
   json process = {
       {"terminal", false},
       {"user", {{"uid", 0}, {"gid", 0}}},
-      {"args", {"/function"}},
-      {"env", {"PATH=/"}},
-      {"cwd", "/"},
+      {"args", proc.args},
+      {"env", proc.env},
+      {"cwd", proc.cwd},
       {"noNewPrivileges", true},
       {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}}},
   };
@@ -47,7 +54,7 @@ nlohmann::json bundle_config() {
       // peak memory from, when a memory limit is set.
       {"resources", {{"memory", {{"limit", std::int64_t{8} << 30}}}}},
   };
-  return {{"ociVersion", "1.0.2"}, {"process", process}, {"root", {{"path", "rootfs"}, {"readonly", true}}},
+  return {{"ociVersion", "1.0.2"}, {"process", process}, {"root", {{"path", rootfs.string()}, {"readonly", true}}},
           {"hostname", "lumos"},   {"mounts", mounts},   {"linux", linux_section}};
 }
 
@@ -58,11 +65,34 @@ Result<void> write_file(const fs::path& path, const std::string& text) {
   return {};
 }
 
+// Mount points of bind mounts must exist in the (read-only) root file system beforehand.
+Result<void> make_mount_points(const fs::path& rootfs, const ContainerProcess& proc) {
+  std::error_code ec;
+  for (const auto& dir : {"proc", "dev", "work"}) fs::create_directories(rootfs / dir, ec);
+  for (const auto& [host, inside] : proc.ro_binds) {
+    fs::path at = rootfs / inside.relative_path();
+    if (fs::is_directory(host, ec)) {
+      fs::create_directories(at, ec);
+    } else if (!fs::exists(at, ec)) {
+      fs::create_directories(at.parent_path(), ec);
+      std::ofstream created(at);
+    }
+    if (ec) return fail(ErrorCode::kIo, "cannot create mount point " + at.string() + ": " + ec.message());
+  }
+  return {};
+}
+
+struct Prepared {
+  fs::path bundle;
+  fs::path rootfs;
+  ContainerProcess process;
+};
+
 class RuncRuntime final : public Runtime {
  public:
-  explicit RuncRuntime(ToolPaths tools) : tools_(std::move(tools)) {}
+  RuncRuntime(ToolPaths tools, RuncVariant variant) : tools_(std::move(tools)), variant_(std::move(variant)) {}
 
-  std::string_view name() const override { return "runc"; }
+  std::string_view name() const override { return variant_.name; }
 
   Result<void> check() const override {
     auto version = lumos::run_command({tools_.runc, "--version"});
@@ -71,44 +101,50 @@ class RuncRuntime final : public Runtime {
                   "runc not found (" + tools_.runc + "): run scripts/setup or set LUMOS_RUNC");
     }
     if (geteuid() != 0) return fail(ErrorCode::kNotInstalled, "runc needs root: run lumos as root");
+    if (variant_.check) return variant_.check();
     return {};
   }
 
+  // Builds the image if needed (incremental), checks it, unpacks it into a bundle (once per
+  // image version) and writes lumos' own runtime config into the bundle.
   Result<void> prepare(const Artifacts& a) override {
-    if (a.native_exe.empty() || access(a.native_exe.c_str(), X_OK) != 0) {
-      return fail(ErrorCode::kBuild, "no native executable for " + a.function + ": run lumos build");
-    }
-    fs::path bundle = a.work_dir / "runc-bundle";
-    fs::path rootfs = bundle / "rootfs";
+    auto tools = image_tools(tools_);
+    auto image = image::build_image(a, variant_.image_flavour, tools);
+    if (!image) return tl::unexpected(image.error());
+    fs::path bundle = a.work_dir / "bundles" / variant_.image_flavour;
+    auto rootfs = image::unpack_image(*image, bundle, tools);
+    if (!rootfs) return tl::unexpected(rootfs.error());
+    auto process = variant_.process ? variant_.process(*image) : Result<ContainerProcess>(image_process(*image));
+    if (!process) return tl::unexpected(process.error());
+    if (auto m = make_mount_points(*rootfs, *process); !m) return m;
+    fs::path config_dir = a.work_dir / "bundles" / (variant_.name + "-config");
     std::error_code ec;
-    fs::create_directories(rootfs / "proc", ec);
-    fs::create_directories(rootfs / "dev", ec);
-    fs::create_directories(rootfs / "work", ec);  // command functions' working directory
-    fs::copy_file(a.native_exe, rootfs / "function", fs::copy_options::update_existing, ec);
-    if (ec) return fail(ErrorCode::kIo, "cannot fill " + rootfs.string() + ": " + ec.message());
-    if (auto w = write_file(bundle / "config.json", with_network(bundle_config()).dump(2)); !w) return w;
-    bundles_[a.function] = bundle;
+    fs::create_directories(config_dir, ec);
+    if (auto w = write_file(config_dir / "config.json", with_network(bundle_config(*process, *rootfs)).dump(2)); !w) {
+      return w;
+    }
+    prepared_[a.function] = Prepared{config_dir, *rootfs, std::move(*process)};
     return {};
   }
 
   // Command functions: a bundle per run (its arguments and environment differ), sharing the
   // function's read-only root file system; the run's working directory is bind-mounted at /work.
   Result<CommandOutcome> run_command(const CommandRequest& request) override {
-    auto it = bundles_.find(request.function);
-    if (it == bundles_.end()) return fail(ErrorCode::kInternal, request.function + " was not prepared");
+    if (!variant_.commands) return Runtime::run_command(request);
+    auto it = prepared_.find(request.function);
+    if (it == prepared_.end()) return fail(ErrorCode::kInternal, request.function + " was not prepared");
     static std::atomic<int> counter{0};
     std::string id = "lumos-cmd-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
     fs::path bundle = request.stdout_file.parent_path() / "bundle";
     std::error_code ec;
     fs::create_directories(bundle, ec);
-    auto config = with_network(bundle_config());
-    config["root"]["path"] = (it->second / "rootfs").string();
-    auto& args = config["process"]["args"];
-    for (const auto& a : request.args) args.push_back(a);
+    ContainerProcess proc = it->second.process;
+    for (const auto& arg : request.args) proc.args.push_back(arg);
     auto env = request.env;
     if (!tools_.container_baas_addr.empty()) env["LUMOS_BAAS_ADDR"] = tools_.container_baas_addr;
-    config["process"]["env"] = env_entries(env);
-    config["process"]["cwd"] = "/work";
+    proc.env = env_entries(env);
+    proc.cwd = "/work";
+    auto config = with_network(bundle_config(proc, it->second.rootfs));
     config["mounts"].push_back({{"destination", "/work"},
                                 {"type", "bind"},
                                 {"source", request.work_dir.string()},
@@ -124,14 +160,14 @@ class RuncRuntime final : public Runtime {
 
   Result<std::unique_ptr<Instance>> start_instance(const std::string& function,
                                                    std::chrono::milliseconds timeout) override {
-    auto it = bundles_.find(function);
-    if (it == bundles_.end()) return fail(ErrorCode::kInternal, function + " was not prepared");
+    auto it = prepared_.find(function);
+    if (it == prepared_.end()) return fail(ErrorCode::kInternal, function + " was not prepared");
     static std::atomic<int> counter{0};
     std::string id = "lumos-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
     std::string root = (tools_.state_dir / "runc").string();
     std::string runc = tools_.runc;
     ProcessInstanceOptions options;
-    options.argv = {runc, "--root", root, "run", "--bundle", it->second.string(), id};
+    options.argv = {runc, "--root", root, "run", "--bundle", it->second.bundle.string(), id};
     // runc (cgroupfs driver, no cgroupsPath) puts the container in cgroup <ours>/<id> of
     // each controller; ours differs per controller when lumos itself runs in a sandbox.
     std::string cpu_cgroup = (fs::path(telemetry::own_cgroup("cpuacct")) / id).string();
@@ -156,13 +192,25 @@ class RuncRuntime final : public Runtime {
   }
 
   ToolPaths tools_;
-  std::map<std::string, fs::path> bundles_;
+  RuncVariant variant_;
+  std::map<std::string, Prepared> prepared_;
 };
 
 }  // namespace
 
-std::unique_ptr<Runtime> make_runc_runtime(const ToolPaths& tools) {
-  return std::make_unique<RuncRuntime>(tools);
+ContainerProcess image_process(const image::ImageInfo& image) {
+  ContainerProcess proc;
+  proc.args = image.entrypoint;
+  proc.env = image.env;
+  bool has_path = false;
+  for (const auto& e : proc.env) has_path = has_path || e.rfind("PATH=", 0) == 0;
+  if (!has_path) proc.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  proc.cwd = image.working_dir.empty() ? "/" : image.working_dir;
+  return proc;
+}
+
+std::unique_ptr<Runtime> make_runc_runtime(const ToolPaths& tools, RuncVariant variant) {
+  return std::make_unique<RuncRuntime>(tools, std::move(variant));
 }
 
 }  // namespace lumos::runtime

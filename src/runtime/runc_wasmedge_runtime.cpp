@@ -1,1 +1,60 @@
-// placeholder: filled by its owner
+// runc-wasmedge: Wasm inside an OCI container, the way crun's wasmedge handler and runwasi run
+// it on Kubernetes. The container's root file system is the function's wasm-aot image (the
+// module alone); the runtime comes from the node: lumos-wasm-host, its private WasmEdge root
+// and the system libraries it loads are bind-mounted read-only from the host, and the
+// container's entrypoint becomes `lumos-wasm-host --mode aot reactor MODULE`.
+#include <unistd.h>
+
+#include "runtimes.hpp"
+
+namespace lumos::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Where the host binary appears inside the container.
+constexpr const char* kHostInContainer = "/.lumos/lumos-wasm-host";
+// System libraries of the host (libLLVM and its dependencies, zlib, hiredis, ...).
+constexpr const char* kSystemLibDir = "/usr/lib/x86_64-linux-gnu";
+
+Result<void> check_host(const ToolPaths& tools) {
+  if (access(tools.wasm_host.c_str(), X_OK) != 0) {
+    return fail(ErrorCode::kNotInstalled, "lumos-wasm-host not found at " + tools.wasm_host.string() +
+                                              ": build it (make build) or set LUMOS_WASM_HOST");
+  }
+  std::error_code ec;
+  if (!fs::is_directory(tools.wasmedge_root, ec)) {
+    return fail(ErrorCode::kNotInstalled, "WasmEdge root " + tools.wasmedge_root.string() +
+                                              " not found: run scripts/setup or set LUMOS_WASMEDGE_ROOT");
+  }
+  return {};
+}
+
+}  // namespace
+
+std::unique_ptr<Runtime> make_runc_wasmedge_runtime(const ToolPaths& tools) {
+  RuncVariant variant;
+  variant.name = "runc-wasmedge";
+  variant.image_flavour = std::string(image::kWasmAot);
+  variant.commands = false;
+  variant.check = [tools] { return check_host(tools); };
+  variant.process = [tools](const image::ImageInfo& image) -> Result<ContainerProcess> {
+    if (!image.is_wasm()) {
+      return fail(ErrorCode::kBuild, "image " + image.reference() + " is not a wasm image (no " +
+                                         std::string(image::kWasmVariantAnnotation) + " annotation)");
+    }
+    if (auto ok = check_host(tools); !ok) return tl::unexpected(ok.error());
+    ContainerProcess proc = image_process(image);
+    const std::string& module = image.entrypoint.front();  // inspect_image checked it exists
+    proc.args = {kHostInContainer, "--mode", "aot", "reactor", module};
+    // The host is linked against the WasmEdge root by absolute paths (loader and rpath), so
+    // that root appears at the same path inside the container.
+    proc.ro_binds = {{tools.wasm_host, kHostInContainer},
+                     {tools.wasmedge_root, tools.wasmedge_root},
+                     {kSystemLibDir, kSystemLibDir}};
+    return proc;
+  };
+  return make_runc_runtime(tools, std::move(variant));
+}
+
+}  // namespace lumos::runtime

@@ -13,8 +13,22 @@ ToolPaths default_tool_paths(const std::filesystem::path& self_exe,
   tools.wasm_host = self_exe.parent_path() / "lumos-wasm-host";
   if (const char* v = std::getenv("LUMOS_WASM_HOST"); v && *v) tools.wasm_host = v;
   if (const char* v = std::getenv("LUMOS_RUNC"); v && *v) tools.runc = v;
+  if (const char* v = std::getenv("LUMOS_PODMAN"); v && *v) tools.podman = v;
+  if (const char* v = std::getenv("LUMOS_SKOPEO"); v && *v) tools.skopeo = v;
+  tools.wasmedge_root = LUMOS_DEFAULT_WASMEDGE_ROOT;
+  if (const char* v = std::getenv("LUMOS_WASMEDGE_ROOT"); v && *v) tools.wasmedge_root = v;
+  auto images = image::default_image_tools();  // LUMOS_UMOCI, LUMOS_IMAGE_BASE_DIR
+  tools.umoci = images.umoci;
+  tools.image_base_dir = images.base_dir;
   tools.state_dir = state_dir;
   return tools;
+}
+
+image::ImageTools image_tools(const ToolPaths& tools) {
+  image::ImageTools out = image::default_image_tools();
+  out.umoci = tools.umoci;
+  if (!tools.image_base_dir.empty()) out.base_dir = tools.image_base_dir;
+  return out;
 }
 
 Result<CommandOutcome> Runtime::run_command(const CommandRequest&) {
@@ -27,14 +41,33 @@ const std::vector<std::string>& runtime_names() {
   return names;
 }
 
+const std::vector<std::string>& all_runtime_names() {
+  static const std::vector<std::string> names = {"native",          "runc",         "runc-debian",
+                                                 "podman",          "podman-debian", "wasmedge-interp",
+                                                 "wasmedge-aot",    "runc-wasmedge"};
+  return names;
+}
+
+protocol::ExecMode promised_exec_mode(std::string_view runtime) {
+  if (runtime == "wasmedge-interp") return protocol::ExecMode::kInterpreter;
+  if (runtime == "wasmedge-aot" || runtime == "runc-wasmedge") return protocol::ExecMode::kAot;
+  return protocol::ExecMode::kNative;
+}
+
 Result<std::unique_ptr<Runtime>> make_runtime(std::string_view name, const ToolPaths& tools) {
   if (name == "native") return make_native_runtime();
-  if (name == "runc") return make_runc_runtime(tools);
+  if (name == "runc") return make_runc_runtime(tools, {"runc", std::string(image::kContainerScratch), {}, {}, true});
+  if (name == "runc-debian") {
+    return make_runc_runtime(tools, {"runc-debian", std::string(image::kContainerDebian), {}, {}, true});
+  }
+  if (name == "podman") return make_podman_runtime(tools, "podman", std::string(image::kContainerScratch));
+  if (name == "podman-debian") return make_podman_runtime(tools, "podman-debian", std::string(image::kContainerDebian));
   if (name == "wasmedge-interp") return make_wasmedge_runtime(tools, false);
   if (name == "wasmedge-aot") return make_wasmedge_runtime(tools, true);
+  if (name == "runc-wasmedge") return make_runc_wasmedge_runtime(tools);
   if (name == "fake") return make_fake_runtime();
   std::string known;
-  for (const auto& n : runtime_names()) known += (known.empty() ? "" : ", ") + n;
+  for (const auto& n : all_runtime_names()) known += (known.empty() ? "" : ", ") + n;
   return fail(ErrorCode::kConfig, "unknown runtime '" + std::string(name) + "' (known: " + known + ")");
 }
 

@@ -1,17 +1,52 @@
 // Factories of the runtime backends (private to src/runtime; use make_runtime()).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <utility>
 
+#include "lumos/image/oci_image.hpp"
 #include "lumos/runtime/runtime.hpp"
 
 namespace lumos::runtime {
 
 std::unique_ptr<Runtime> make_native_runtime();
-std::unique_ptr<Runtime> make_runc_runtime(const ToolPaths& tools);
 /// aot=false: forced interpreter on the plain module; aot=true: the AoT module.
 std::unique_ptr<Runtime> make_wasmedge_runtime(const ToolPaths& tools, bool aot);
 std::unique_ptr<Runtime> make_fake_runtime();
+
+/// The image tools of ToolPaths.
+image::ImageTools image_tools(const ToolPaths& tools);
+
+/// What runs inside a container made from an image: its argv, environment, working directory,
+/// and host paths bind-mounted read-only at the same path or elsewhere (host -> container).
+struct ContainerProcess {
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  std::vector<std::pair<std::filesystem::path, std::filesystem::path>> ro_binds;
+};
+
+/// A flavour of the runc runtime: which image it unpacks and what it runs from it.
+struct RuncVariant {
+  std::string name;           ///< runtime name, e.g. "runc"
+  std::string image_flavour;  ///< e.g. image::kContainerScratch
+  /// The container's process for a prepared image (default: the image's own entrypoint).
+  std::function<Result<ContainerProcess>(const image::ImageInfo&)> process;
+  /// Extra installation checks (e.g. the wasm host exists).
+  std::function<Result<void>()> check;
+  bool commands = true;       ///< supports command functions (run_command)
+};
+
+/// The container's process as the image config says: Entrypoint + Cmd, Env, WorkingDir.
+ContainerProcess image_process(const image::ImageInfo& image);
+
+/// runc running a bundle unpacked from one of the function's OCI images.
+std::unique_ptr<Runtime> make_runc_runtime(const ToolPaths& tools, RuncVariant variant);
+/// runc-wasmedge: the wasm-aot image in a runc container whose entrypoint is lumos-wasm-host.
+std::unique_ptr<Runtime> make_runc_wasmedge_runtime(const ToolPaths& tools);
+/// podman run -i of the image loaded into podman's store; flavour as in RuncVariant.
+std::unique_ptr<Runtime> make_podman_runtime(const ToolPaths& tools, std::string name, std::string image_flavour);
 
 }  // namespace lumos::runtime

@@ -1,5 +1,6 @@
 // The one interface every sandbox implements: Runtime (prepares artifacts, starts instances)
-// and Instance (serves requests). Backends: native, runc, wasmedge-interp, wasmedge-aot, fake.
+// and Instance (serves requests). Backends: native, runc (-debian), podman (-debian),
+// wasmedge-interp, wasmedge-aot, runc-wasmedge, fake.
 #pragma once
 
 #include <chrono>
@@ -96,10 +97,18 @@ class Runtime {
 };
 
 /// Where the external tools are. Defaults come from the build; env vars override
-/// (LUMOS_RUNC, LUMOS_WASM_HOST), which is how tests simulate a missing runtime.
+/// (LUMOS_RUNC, LUMOS_WASM_HOST, LUMOS_PODMAN, LUMOS_SKOPEO, LUMOS_UMOCI, LUMOS_WASMEDGE_ROOT,
+/// LUMOS_IMAGE_BASE_DIR), which is how tests simulate a missing runtime.
 struct ToolPaths {
   std::filesystem::path wasm_host;  ///< lumos-wasm-host
   std::string runc = "runc";
+  std::string podman = "podman";
+  std::string skopeo = "skopeo";    ///< copies OCI images into podman's store
+  std::string umoci = "umoci";      ///< builds and unpacks OCI images
+  /// The private WasmEdge root lumos-wasm-host runs from (runc-wasmedge bind-mounts it).
+  std::filesystem::path wasmedge_root;
+  /// Cache of the Debian base image of the container-debian images.
+  std::filesystem::path image_base_dir;
   std::filesystem::path state_dir;  ///< scratch root for bundles and container state
   /// Containers: the network namespace to join and the BaaS address as seen from it. Empty:
   /// containers get a network namespace with only a loopback device.
@@ -111,8 +120,17 @@ struct ToolPaths {
 ToolPaths default_tool_paths(const std::filesystem::path& self_exe,
                              const std::filesystem::path& state_dir);
 
-/// Names of the runtimes make_runtime() knows, in report order.
+/// The default runtimes of an experiment (the four foundation runtimes), in report order.
 const std::vector<std::string>& runtime_names();
+
+/// Every runtime make_runtime() knows, in report order: native, runc, runc-debian, podman,
+/// podman-debian, wasmedge-interp, wasmedge-aot, runc-wasmedge. `runc`/`podman` run the
+/// container-scratch image, the `-debian` variants the container-debian image.
+const std::vector<std::string>& all_runtime_names();
+
+/// The exec mode a runtime promises (native for containers, interpreter or AoT for wasm);
+/// a response that ran otherwise is a wrong_exec_mode failure.
+protocol::ExecMode promised_exec_mode(std::string_view runtime);
 
 /// Creates a runtime by name. Unknown names fail with kConfig listing the known ones.
 Result<std::unique_ptr<Runtime>> make_runtime(std::string_view name, const ToolPaths& tools);
