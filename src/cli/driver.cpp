@@ -271,7 +271,8 @@ int cmd_run(const RunFlags& flags) {
         redis = std::move(*server);
         plan.baas = redis->endpoint();
         std::printf("Started redis-server on %s for BaaS cells\n", redis->endpoint().to_string().c_str());
-        baas_info = {{"address", redis->endpoint().to_string()}, {"started_by_lumos", true}};
+        baas_info = {{"address", redis->endpoint().to_string()}, {"started_by_lumos", true},
+                     {"container_netns", netns ? netns->path() : ""}};
       }
     }
     if (plan.baas) {

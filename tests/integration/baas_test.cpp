@@ -7,6 +7,7 @@
 
 #include "lumos/baas/redis.hpp"
 #include "lumos/protocol/frame.hpp"
+#include "lumos/telemetry/manifest.hpp"
 #include "test_support.hpp"
 
 using namespace lumos;
@@ -15,15 +16,14 @@ using lumos::testing::TempDir;
 
 namespace {
 
-bool redis_server_running() {
-  auto r = run_command({"pgrep", "-x", "redis-server"});
-  return r && r->exit_code == 0;
+bool redis_answers(const std::string& address) {
+  auto endpoint = baas::parse_endpoint(address);
+  return endpoint && baas::RedisClient::connect(*endpoint, std::chrono::milliseconds(300)).has_value();
 }
 
 }  // namespace
 
 TEST(Baas, EveryRuntimeFetchesAndStoresThroughRedisAndLumosCleansUp) {
-  ASSERT_FALSE(redis_server_running()) << "a redis-server is already running; this test checks leftovers";
   TempDir dir;
   auto run = run_experiment(dir, R"(
 functions: [{name: fibonacci, inputs: [small]}]
@@ -45,26 +45,24 @@ repetitions: 2
     EXPECT_GT(r.baas_bytes_out, 0u);
   }
   EXPECT_NE(run.output.find("Started redis-server"), std::string::npos);
-  EXPECT_FALSE(redis_server_running()) << "lumos left its redis-server running";
-  auto netns = run_command({"ip", "netns", "list"});
-  ASSERT_TRUE(netns);
-  EXPECT_EQ(netns->out.find("lumos-"), std::string::npos) << "lumos left a network namespace: " << netns->out;
+  // lumos' own Redis and the containers' network namespace are gone after the run.
+  auto manifest = telemetry::read_json_file(dir.path / "out" / "manifest.json");
+  ASSERT_TRUE(manifest);
+  const auto& baas_info = (*manifest)["baas"];
+  ASSERT_TRUE(baas_info.is_object()) << manifest->dump();
+  EXPECT_EQ(baas_info["started_by_lumos"], true);
+  EXPECT_FALSE(redis_answers(baas_info["address"].get<std::string>())) << "lumos left its redis-server running";
+  std::string netns = baas_info["container_netns"].get<std::string>();
+  ASSERT_FALSE(netns.empty()) << "containers had no network path to Redis";
+  EXPECT_FALSE(std::filesystem::exists(netns)) << "lumos left " << netns;
 }
 
 TEST(Baas, MissingKeyIsAFailedRecordWithTheKeyName) {
   TempDir dir;
-  // A request that is itself a BaaS envelope naming a key nobody stored.
-  std::ofstream(dir.path / "envelope.bin", std::ios::binary)
-      << protocol::encode_baas_envelope("lumos:in:no-such-key", "lumos:out:x");
-  std::ofstream(dir.path / "function.yaml")
-      << "name: missing\nlanguage: c++\nsources: [" << LUMOS_SOURCE_DIR
-      << "/functions/fibonacci/fibonacci.cpp]\ninputs: [{name: envelope, file: envelope.bin}]\n";
-  // The envelope is sent as a direct request while Redis is up (the baas cells of
-  // fibonacci make lumos start it).
-  auto direct = run_experiment(dir, "function_dirs: [" + dir.path.parent_path().string() + "]\n" + R"(
-functions:
-  - {name: fibonacci, inputs: [small]}
-  - )" + dir.path.filename().string() + R"(
+  // The faulty fixture's input "missing-key" is itself a BaaS envelope naming a key nobody
+  // stored; sent as a direct request while Redis is up (the baas cells make lumos start it).
+  auto run = run_experiment(dir, "function_dirs: [" LUMOS_TEST_DATA_DIR "/functions]\n" R"(
+functions: [{name: faulty, inputs: [echo, missing-key]}]
 runtimes: [native, wasmedge-aot]
 io: [baas, direct]
 modes: [warm]
@@ -72,14 +70,17 @@ repetitions: 1
 warmup: 0
 )");
   int checked = 0;
-  for (const auto& r : direct.records) {
-    if (r.input != "envelope" || r.io != "direct") continue;
-    SCOPED_TRACE(r.runtime);
-    EXPECT_FALSE(r.ok);
-    EXPECT_EQ(r.error, "function_error: baas_get: key 'lumos:in:no-such-key' not found");
-    ++checked;
+  for (const auto& r : run.records) {
+    SCOPED_TRACE(r.input + "/" + r.io + "/" + r.runtime);
+    if (r.input == "echo") {
+      EXPECT_TRUE(r.ok) << r.error;
+    } else if (r.io == "direct") {
+      EXPECT_FALSE(r.ok);
+      EXPECT_EQ(r.error, "function_error: baas_get: key 'lumos:in:no-such-key' not found");
+      ++checked;
+    }
   }
-  EXPECT_EQ(checked, 2) << direct.output;
+  EXPECT_EQ(checked, 2) << run.output;
 }
 
 TEST(Baas, ADeadRedisGivesClearErrorsAndTheRunGoesOn) {
@@ -94,7 +95,7 @@ TEST(Baas, ADeadRedisGivesClearErrorsAndTheRunGoesOn) {
   auto results = dir.path / "out" / "invocations.jsonl";
   auto child = ChildProcess::spawn({lumos::testing::lumos_binary().string(), "run", (dir.path / "exp.yaml").string(),
                                     "--out", (dir.path / "out").string(), "--quiet"});
-  ASSERT_TRUE(child);
+  ASSERT_TRUE(child) << child.error().to_string();
   // Kill Redis once the first invocations are recorded.
   for (int i = 0; i < 3000; ++i) {
     auto so_far = telemetry::read_invocations(results);
