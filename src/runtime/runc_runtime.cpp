@@ -36,6 +36,10 @@ nlohmann::json bundle_config(const ContainerProcess& proc, const fs::path& rootf
                       {"source", host.string()},
                       {"options", {"rbind", "ro", "nosuid", "nodev"}}});
   }
+  for (const auto& [host, inside] : proc.rw_binds) {
+    mounts.push_back({{"destination", inside.string()}, {"type", "bind"}, {"source", host.string()},
+                      {"options", {"rbind", "rw"}}});
+  }
   json process = {
       {"terminal", false},
       {"user", {{"uid", 0}, {"gid", 0}}},
@@ -130,7 +134,6 @@ class RuncRuntime final : public Runtime {
   // Command functions: a bundle per run (its arguments and environment differ), sharing the
   // function's read-only root file system; the run's working directory is bind-mounted at /work.
   Result<CommandOutcome> run_command(const CommandRequest& request) override {
-    if (!variant_.commands) return Runtime::run_command(request);
     auto it = prepared_.find(request.function);
     if (it == prepared_.end()) return fail(ErrorCode::kInternal, request.function + " was not prepared");
     static std::atomic<int> counter{0};
@@ -138,23 +141,30 @@ class RuncRuntime final : public Runtime {
     fs::path bundle = request.stdout_file.parent_path() / "bundle";
     std::error_code ec;
     fs::create_directories(bundle, ec);
-    ContainerProcess proc = it->second.process;
-    for (const auto& arg : request.args) proc.args.push_back(arg);
-    auto env = request.env;
-    if (!tools_.container_baas_addr.empty()) env["LUMOS_BAAS_ADDR"] = tools_.container_baas_addr;
-    proc.env = env_entries(env);
-    proc.cwd = "/work";
+    ContainerProcess proc;
+    if (variant_.command) {
+      proc = variant_.command(it->second.process, request);
+    } else {
+      proc = it->second.process;
+      for (const auto& arg : request.args) proc.args.push_back(arg);
+      auto env = request.env;
+      if (!tools_.container_baas_addr.empty()) env["LUMOS_BAAS_ADDR"] = tools_.container_baas_addr;
+      proc.env = env_entries(env);
+      proc.cwd = "/work";
+      proc.rw_binds.emplace_back(request.work_dir, "/work");
+    }
     auto config = with_network(bundle_config(proc, it->second.rootfs));
-    config["mounts"].push_back({{"destination", "/work"},
-                                {"type", "bind"},
-                                {"source", request.work_dir.string()},
-                                {"options", {"rbind", "rw"}}});
     if (auto w = write_file(bundle / "config.json", config.dump()); !w) return tl::unexpected(w.error());
     std::string root = (tools_.state_dir / "runc").string();
     auto outcome = run_one_shot_command({tools_.runc, "--root", root, "run", "--bundle", bundle.string(), id},
                                         request, std::nullopt, std::nullopt);
     if (outcome && outcome->timed_out) (void)lumos::run_command({tools_.runc, "--root", root, "delete", "--force", id});
-    if (outcome) outcome->exec_mode = protocol::ExecMode::kNative;
+    if (!outcome) return outcome;
+    if (variant_.finish_command) {
+      variant_.finish_command(*outcome, request);
+    } else {
+      outcome->exec_mode = protocol::ExecMode::kNative;
+    }
     return outcome;
   }
 

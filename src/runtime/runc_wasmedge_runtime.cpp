@@ -5,6 +5,11 @@
 // container's entrypoint becomes `lumos-wasm-host --mode aot reactor MODULE`.
 #include <unistd.h>
 
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "one_shot.hpp"
 #include "runtimes.hpp"
 
 namespace lumos::runtime {
@@ -16,6 +21,29 @@ namespace fs = std::filesystem;
 constexpr const char* kHostInContainer = "/.lumos/lumos-wasm-host";
 // System libraries of the host (libLLVM and its dependencies, zlib, hiredis, ...).
 constexpr const char* kSystemLibDir = "/usr/lib/x86_64-linux-gnu";
+// Command functions: the run's scratch folder (the host writes its report there).
+constexpr const char* kOutInContainer = "/.lumos-out";
+constexpr const char* kReportName = "wasm-host-report.json";
+
+// Reads the host's report of a command run: exec mode, phases, sandbox errors.
+void read_report(CommandOutcome& outcome, const CommandRequest& request) {
+  std::ifstream in(request.stdout_file.parent_path() / kReportName);
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (!j.is_object()) {
+    if (!outcome.timed_out) outcome.error = "lumos-wasm-host wrote no report (" + outcome.exit_text + ")";
+    return;
+  }
+  std::string mode = j.value("exec_mode", "unknown");
+  outcome.exec_mode = mode == "aot"           ? protocol::ExecMode::kAot
+                      : mode == "interpreter" ? protocol::ExecMode::kInterpreter
+                                              : protocol::ExecMode::kUnknown;
+  outcome.error = j.value("error", "");
+  if (j.contains("phases_ns") && j["phases_ns"].is_object()) {
+    for (const auto& [name, v] : j["phases_ns"].items()) {
+      if (v.is_number()) outcome.phases[name] = std::chrono::nanoseconds(v.get<std::int64_t>());
+    }
+  }
+}
 
 Result<void> check_host(const ToolPaths& tools) {
   if (access(tools.wasm_host.c_str(), X_OK) != 0) {
@@ -36,7 +64,21 @@ std::unique_ptr<Runtime> make_runc_wasmedge_runtime(const ToolPaths& tools) {
   RuncVariant variant;
   variant.name = "runc-wasmedge";
   variant.image_flavour = std::string(image::kWasmAot);
-  variant.commands = false;
+  // Command functions: the host's command mode with the run's folder as the guest's "."; the
+  // guest's environment goes through --env (the host's own stays the container's).
+  variant.command = [](const ContainerProcess& prepared, const CommandRequest& request) {
+    ContainerProcess proc = prepared;
+    const std::string module = prepared.args.back();
+    proc.args = {kHostInContainer, "--mode", "aot", "--dir", ".:/work", "--report",
+                 std::string(kOutInContainer) + "/" + kReportName};
+    for (const auto& e : env_entries(request.env)) proc.args.insert(proc.args.end(), {"--env", e});
+    proc.args.insert(proc.args.end(), {"command", module});
+    proc.args.insert(proc.args.end(), request.args.begin(), request.args.end());
+    proc.cwd = "/work";
+    proc.rw_binds = {{request.work_dir, "/work"}, {request.stdout_file.parent_path(), kOutInContainer}};
+    return proc;
+  };
+  variant.finish_command = read_report;
   variant.check = [tools] { return check_host(tools); };
   variant.process = [tools](const image::ImageInfo& image) -> Result<ContainerProcess> {
     if (!image.is_wasm()) {

@@ -56,9 +56,9 @@ protocol::ExecMode promised_exec_mode(std::string_view runtime) {
 
 Result<std::unique_ptr<Runtime>> make_runtime(std::string_view name, const ToolPaths& tools) {
   if (name == "native") return make_native_runtime();
-  if (name == "runc") return make_runc_runtime(tools, {"runc", std::string(image::kContainerScratch), {}, {}, true});
+  if (name == "runc") return make_runc_runtime(tools, {"runc", std::string(image::kContainerScratch), {}, {}, {}, {}});
   if (name == "runc-debian") {
-    return make_runc_runtime(tools, {"runc-debian", std::string(image::kContainerDebian), {}, {}, true});
+    return make_runc_runtime(tools, {"runc-debian", std::string(image::kContainerDebian), {}, {}, {}, {}});
   }
   if (name == "podman") return make_podman_runtime(tools, "podman", std::string(image::kContainerScratch));
   if (name == "podman-debian") return make_podman_runtime(tools, "podman-debian", std::string(image::kContainerDebian));

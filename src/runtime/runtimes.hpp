@@ -20,12 +20,13 @@ std::unique_ptr<Runtime> make_fake_runtime();
 image::ImageTools image_tools(const ToolPaths& tools);
 
 /// What runs inside a container made from an image: its argv, environment, working directory,
-/// and host paths bind-mounted read-only at the same path or elsewhere (host -> container).
+/// and host paths bind-mounted into it (host -> container), read-only or writable.
 struct ContainerProcess {
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::string cwd = "/";
   std::vector<std::pair<std::filesystem::path, std::filesystem::path>> ro_binds;
+  std::vector<std::pair<std::filesystem::path, std::filesystem::path>> rw_binds;
 };
 
 /// A flavour of the runc runtime: which image it unpacks and what it runs from it.
@@ -36,7 +37,11 @@ struct RuncVariant {
   std::function<Result<ContainerProcess>(const image::ImageInfo&)> process;
   /// Extra installation checks (e.g. the wasm host exists).
   std::function<Result<void>()> check;
-  bool commands = true;       ///< supports command functions (run_command)
+  /// Command functions: the process of one run, from the prepared process and the request
+  /// (default: the image's entrypoint with the request's args, env and /work as cwd).
+  std::function<ContainerProcess(const ContainerProcess& prepared, const CommandRequest& request)> command;
+  /// Completes a command run's outcome (default: exec mode native).
+  std::function<void(CommandOutcome& outcome, const CommandRequest& request)> finish_command;
 };
 
 /// The container's process as the image config says: Entrypoint + Cmd, Env, WorkingDir.
