@@ -196,8 +196,12 @@ Subcommand add_images_command(CLI::App& parent) {
   sub.app = parent.add_subcommand("images", "Build OCI images of functions and compare their sizes");
   sub.app->add_option("functions", flags->functions, "Function names (default: all in functions/)");
   sub.app->add_option("--functions-dir", flags->dirs, "Extra folder holding function folders");
-  sub.app->add_option("--image", flags->flavours,
-                      "Only these images: container-scratch, container-debian, wasm, wasm-aot (repeatable)");
+  sub.app
+      ->add_option("--image", flags->flavours,
+                   "Only these images: container-scratch, container-debian, wasm, wasm-aot (repeatable, or "
+                   "comma-separated)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   sub.app->add_option("--json", flags->json_file, "Also write the table as JSON to FILE");
   sub.app->add_option("--csv", flags->csv_file, "Also write the table as CSV to FILE");
   sub.app->footer(
