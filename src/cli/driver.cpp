@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <set>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -159,20 +160,62 @@ int cmd_summary(const fs::path& dir, bool csv, bool io_view = false, bool load_v
 struct RunFlags {
   fs::path experiment;
   fs::path out;
+  fs::path resume;  ///< a results folder to complete
   int reps = 0;
   bool quiet = false;
 };
 
-int cmd_run(const RunFlags& flags) {
-  auto experiment = engine::load_experiment(flags.experiment);
+// Drops a torn last line (a run killed mid-write) so appended records start on a new line.
+Result<void> trim_torn_tail(const fs::path& path) {
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (ec || size == 0) return {};
+  std::string text = read_file(path);
+  auto last_newline = text.rfind('\n');
+  std::size_t keep = last_newline == std::string::npos ? 0 : last_newline + 1;
+  if (keep == text.size()) return {};
+  fs::resize_file(path, keep, ec);
+  if (ec) return fail(ErrorCode::kIo, "cannot repair " + path.string() + ": " + ec.message());
+  return {};
+}
+
+int cmd_run(const RunFlags& flags_in) {
+  RunFlags flags = flags_in;
+  // --resume DIR: the same experiment (as recorded in the manifest), skipping what is done.
+  std::string experiment_text;
+  nlohmann::json previous;
+  if (!flags.resume.empty()) {
+    auto m = telemetry::read_json_file(flags.resume / "manifest.json");
+    if (!m) return report_error({ErrorCode::kUsage, flags.resume.string() + " has no readable manifest.json: is it a results folder?"});
+    previous = *m;
+    flags.experiment = previous.value("experiment_file", "");
+    flags.out = flags.resume;
+    flags.reps = previous.value("repetitions_override", 0);
+    experiment_text = previous.value("experiment_yaml", "");
+  }
+  auto experiment = experiment_text.empty()
+                        ? engine::load_experiment(flags.experiment)
+                        : engine::parse_experiment(experiment_text, fs::path(flags.experiment).parent_path(),
+                                                   flags.experiment.string());
   if (!experiment) return report_error(experiment.error());
+  if (!experiment_text.empty()) experiment->file = flags.experiment;
   if (flags.reps > 0) experiment->repetitions = flags.reps;
 
   fs::path out = flags.out.empty() ? fs::path("results") / (experiment->name + "-" + timestamp()) : flags.out;
-  if (fs::exists(out / "invocations.jsonl")) {
-    return report_error({ErrorCode::kUsage, out.string() + " already holds results; choose another --out "
-                                                           "or remove that folder"});
+  std::set<std::string> done;
+  if (!flags.resume.empty()) {
+    if (auto t = trim_torn_tail(out / "invocations.jsonl"); !t) return report_error(t.error());
+    auto existing = telemetry::read_invocations(out / "invocations.jsonl");
+    if (existing) {
+      for (const auto& inv : *existing) done.insert(engine::invocation_key(inv));
+    }
+    std::printf("Resuming %s: %zu invocations already recorded\n", out.c_str(), existing ? existing->size() : 0);
+  } else if (fs::exists(out / "invocations.jsonl")) {
+    return report_error({ErrorCode::kUsage, out.string() + " already holds results; choose another --out, "
+                                                           "remove that folder, or complete it with --resume " +
+                                                           out.string()});
   }
+  if (experiment_text.empty()) experiment_text = read_file(flags.experiment);
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) return report_error({ErrorCode::kIo, "cannot create " + out.string() + ": " + ec.message()});
@@ -190,6 +233,7 @@ int cmd_run(const RunFlags& flags) {
   fs::path artifacts_dir = default_artifacts_dir();
   std::printf("Building %zu function(s) into %s\n", specs->size(), artifacts_dir.c_str());
   engine::RunPlan plan;
+  plan.done = &done;
   plan.runtimes = experiment->runtimes;
   plan.modes = experiment->modes;
   plan.io = experiment->io;
@@ -287,7 +331,14 @@ int cmd_run(const RunFlags& flags) {
   manifest["lumos_version"] = LUMOS_VERSION;
   manifest["experiment_file"] = experiment->file.string();
   manifest["experiment"] = experiment->raw;
-  manifest["started_at"] = timestamp();
+  manifest["experiment_yaml"] = experiment_text;
+  manifest["repetitions_override"] = flags.reps;
+  if (!previous.is_null()) {
+    manifest["started_at"] = previous.value("started_at", "");
+    manifest["resumed_at"] = previous.value("resumed_at", nlohmann::json::array());
+    manifest["resumed_at"].push_back(timestamp());
+  }
+  if (previous.is_null()) manifest["started_at"] = timestamp();
   manifest["status"] = "running";
   manifest["baas"] = baas_info;
   manifest["environment"] = telemetry::environment_fingerprint(version_commands(tools, tc), LUMOS_SOURCE_DIR);
@@ -316,8 +367,15 @@ int cmd_run(const RunFlags& flags) {
   if (!totals) return report_error(totals.error());
   manifest["status"] = "finished";
   manifest["finished_at"] = timestamp();
-  manifest["invocations"] = totals->invocations;
-  manifest["failed_invocations"] = totals->failed;
+  // Counts over the whole results file (a resumed run adds to what was there).
+  auto all = telemetry::read_invocations(out / "invocations.jsonl");
+  std::size_t n_all = all ? all->size() : totals->invocations;
+  std::size_t failed_all = 0;
+  if (all) {
+    for (const auto& inv : *all) failed_all += inv.ok ? 0 : 1;
+  }
+  manifest["invocations"] = n_all;
+  manifest["failed_invocations"] = all ? failed_all : totals->failed;
   if (auto w = telemetry::write_json_file(out / "manifest.json", manifest); !w) return report_error(w.error());
 
   std::printf("\n");
@@ -344,7 +402,15 @@ int run(int argc, char** argv) {
 
   auto* run_cmd = app.add_subcommand("run", "Run an experiment file and record every invocation");
   RunFlags run_flags;
-  run_cmd->add_option("experiment", run_flags.experiment, "Experiment YAML file")->required();
+  auto* experiment_opt = run_cmd->add_option("experiment", run_flags.experiment, "Experiment YAML file");
+  auto* resume_opt = run_cmd->add_option("--resume", run_flags.resume,
+                                         "Complete an interrupted run in this results folder (no invocation lost or repeated)");
+  experiment_opt->excludes(resume_opt);
+  run_cmd->callback([&] {
+    if (run_flags.experiment.empty() && run_flags.resume.empty()) {
+      throw CLI::RequiredError("an experiment file (or --resume DIR)");
+    }
+  });
   run_cmd->add_option("--out,-o", run_flags.out, "Results folder (default results/<name>-<time>)");
   run_cmd->add_option("--reps", run_flags.reps, "Override the experiment's repetitions")->check(CLI::PositiveNumber);
   run_cmd->add_flag("--quiet,-q", run_flags.quiet, "No per-cell progress lines");

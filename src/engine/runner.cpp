@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include <fmt/format.h>
 #include <openssl/sha.h>
 
 namespace lumos::engine {
@@ -102,6 +103,7 @@ class CellRunner {
   Result<void> run(const std::optional<Error>& setup_error, CellReport& report) {
     for (int rep = 0; rep < cell_.repetitions; ++rep) {
       telemetry::Invocation inv = blank(rep);
+      if (plan_.done && plan_.done->count(invocation_key(inv))) continue;  // resumed: recorded already
       if (setup_error) {
         inv.error = setup_error->to_string();
       } else if (cell_.function->command) {
@@ -384,6 +386,12 @@ class LoadRunner {
   using Clock = std::chrono::steady_clock;
 
   Result<void> level(double level, CellReport& report) {
+    if (plan_.done) {
+      telemetry::Invocation probe = cells_.blank(0);
+      probe.load = spec_.kind;
+      probe.level = level;
+      if (plan_.done->count(invocation_key(probe))) return {};  // resumed: this level has records
+    }
     InstancePool pool(rt_, cell_.function->name, spec_.pool, plan_.start_timeout);
     if (auto warmed = pool.prewarm(); !warmed) {
       report.first_error = warmed.error().to_string();
@@ -586,6 +594,12 @@ Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nloh
     }
   }
   return spec;
+}
+
+std::string invocation_key(const telemetry::Invocation& inv) {
+  std::string key = inv.function + "|" + inv.input + "|" + inv.io + "|" + inv.runtime + "|";
+  if (!inv.load.empty()) return key + inv.load + "|" + fmt::format("{}", inv.level);
+  return key + inv.mode + "|" + std::to_string(inv.rep);
 }
 
 std::size_t count_cells(const RunPlan& plan) { return expand_cells(plan).size(); }

@@ -1,4 +1,9 @@
 // The lumos command line: help, usage errors, config errors, summary and manifest.
+#include <signal.h>
+
+#include <set>
+#include <thread>
+
 #include "test_support.hpp"
 
 #include "lumos/telemetry/manifest.hpp"
@@ -64,4 +69,38 @@ TEST(Cli, RunWritesManifestAndSummaryReadsResults) {
   EXPECT_EQ(again.exit_code, 2) << "an existing results folder is never overwritten";
   EXPECT_NE(again.output.find("already holds results"), std::string::npos) << again.output;
   EXPECT_EQ(again.records.size(), 8u) << "the earlier results are intact";
+}
+
+TEST(Cli, KilledRunResumesWithoutLosingOrRepeatingInvocations) {
+  TempDir dir;
+  std::ofstream(dir.path / "exp.yaml") << "functions: [{name: hello, inputs: [small]}]\nruntimes: [native]\n"
+                                       << "modes: [cold, warm]\nrepetitions: 150\n";
+  auto results = dir.path / "out" / "invocations.jsonl";
+  auto child = ChildProcess::spawn({lumos_binary().string(), "run", (dir.path / "exp.yaml").string(), "--out",
+                                    (dir.path / "out").string(), "--quiet"});
+  ASSERT_TRUE(child) << child.error().to_string();
+  for (int i = 0; i < 3000; ++i) {
+    auto so_far = telemetry::read_invocations(results);
+    if (so_far && so_far->size() >= 40) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(child->pid(), SIGKILL);
+  child->terminate(std::chrono::milliseconds(1000));
+  auto partial = telemetry::read_invocations(results);
+  ASSERT_TRUE(partial);
+  ASSERT_LT(partial->size(), 300u) << "the run finished before it could be killed";
+
+  auto resumed = run_command({lumos_binary().string(), "run", "--resume", (dir.path / "out").string(), "--quiet"});
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(resumed->exit_code, 0) << resumed->out;
+  auto all = telemetry::read_invocations(results);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 300u);
+  std::set<std::pair<std::string, int>> unique;
+  for (const auto& r : *all) unique.insert({r.mode, r.rep});
+  EXPECT_EQ(unique.size(), 300u) << "no invocation is recorded twice";
+  auto manifest = telemetry::read_json_file(dir.path / "out" / "manifest.json");
+  ASSERT_TRUE(manifest);
+  EXPECT_EQ((*manifest)["status"], "finished");
+  EXPECT_EQ((*manifest)["invocations"], 300);
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 #include <memory>
@@ -80,6 +81,9 @@ struct RunPlan {
   int warmup = 1;
   /// When set, cells are function x input x io x runtime x load level (modes are not used).
   std::optional<LoadSpec> load;
+  /// Resuming: invocation_key() of every invocation already recorded; those are skipped
+  /// (load levels with any record are skipped whole). Not owned.
+  const std::set<std::string>* done = nullptr;
   std::chrono::milliseconds timeout{10'000};
   std::chrono::milliseconds start_timeout{30'000};
 };
@@ -107,6 +111,10 @@ using RuntimeFactory = std::function<Result<std::unique_ptr<runtime::Runtime>>(c
 Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime,
                            telemetry::InvocationSink& sink,
                            const std::function<void(const CellReport&)>& on_cell = {});
+
+/// Identity of an invocation within a run: function, input, io, runtime, mode and rep (for
+/// load records: the load kind and level instead of mode, and no rep).
+std::string invocation_key(const telemetry::Invocation& inv);
 
 /// Number of cells run_plan() will run (warm cells of one-shot programs and BaaS cells of
 /// functions without BaaS support are left out).
