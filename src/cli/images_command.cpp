@@ -142,8 +142,8 @@ int run_images(const Flags& flags) {
   auto tools = image::default_image_tools();
   bool wants_debian = std::find(which.begin(), which.end(), "container-debian") != which.end();
   if (wants_debian && !image::debian_base_ready(tools)) {
-    std::fprintf(stderr, "Building the Debian 12 base image once (debootstrap --variant=minbase bookworm) into %s; "
-                         "this takes from 30 s to a few minutes\n", tools.base_dir.c_str());
+    std::fprintf(stderr, "Building the Debian 12 base image once into %s (debootstrap --variant=minbase bookworm "
+                         "unless scripts/setup did it: 30 s to a few minutes)\n", tools.base_dir.c_str());
   }
   auto tc = build::default_toolchain();
   fs::path artifacts_dir = default_artifacts_dir();

@@ -26,6 +26,8 @@ namespace {
 constexpr const char* kRecipe = "lumos-image-recipe 1";
 constexpr const char* kRefName = "org.opencontainers.image.ref.name";
 constexpr const char* kBaseTag = "bookworm-minbase";
+// Left at the top of a complete debootstrap root file system by scripts/setup.
+constexpr const char* kDebootstrapDone = ".lumos-debootstrap-complete";
 constexpr const char* kDebianPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 fs::path default_prefix() {
@@ -134,6 +136,7 @@ void clean_base_rootfs(const fs::path& rootfs) {
     }
   }
   fs::remove(rootfs / "etc/resolv.conf", ec);
+  fs::remove(rootfs / kDebootstrapDone, ec);
   std::ofstream(rootfs / "etc/hostname", std::ios::trunc) << "localhost\n";
 }
 
@@ -148,20 +151,23 @@ Result<ImageInfo> debian_base(const ImageTools& tools) {
 
   std::error_code ec;
   fs::path rootfs = tools.base_dir / "rootfs";
-  unmount_leftovers(rootfs);
-  fs::remove_all(rootfs, ec);
   fs::remove_all(layout, ec);
   fs::remove_all(cache_dir(layout), ec);
   fs::create_directories(tools.base_dir, ec);
-  std::vector<std::string> argv = {tools.debootstrap, "--variant=minbase", "bookworm", rootfs.string()};
-  if (auto mirror = debian_mirror(); !mirror.empty()) argv.push_back(mirror);
-  auto boot = run_tool(argv, what, std::chrono::minutes(30));
-  unmount_leftovers(rootfs);
-  if (!boot) {
-    std::string log = read_file(rootfs / "debootstrap/debootstrap.log");
-    if (log.size() > 600) log = "..." + log.substr(log.size() - 600);
+  // scripts/setup may have run debootstrap already (it marks a complete root file system).
+  if (!fs::exists(rootfs / kDebootstrapDone, ec)) {
+    unmount_leftovers(rootfs);
     fs::remove_all(rootfs, ec);
-    return fail(boot.error().code, boot.error().message + (log.empty() ? "" : "\n" + log));
+    std::vector<std::string> argv = {tools.debootstrap, "--variant=minbase", "bookworm", rootfs.string()};
+    if (auto mirror = debian_mirror(); !mirror.empty()) argv.push_back(mirror);
+    auto boot = run_tool(argv, what, std::chrono::minutes(30));
+    unmount_leftovers(rootfs);
+    if (!boot) {
+      std::string log = read_file(rootfs / "debootstrap/debootstrap.log");
+      if (log.size() > 600) log = "..." + log.substr(log.size() - 600);
+      fs::remove_all(rootfs, ec);
+      return fail(boot.error().code, boot.error().message + (log.empty() ? "" : "\n" + log));
+    }
   }
   clean_base_rootfs(rootfs);
   fs::path layer_tar = tools.base_dir / "layer.tar";
