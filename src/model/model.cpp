@@ -22,14 +22,14 @@ constexpr double kKiB = 1024.0;
 constexpr double kMiB = 1024.0 * 1024.0;
 
 // ---- features ---------------------------------------------------------------------------
-// Names: "w:F/I" work of an input (compute), "rt:R" runtime factor, "fr:F/R" function x
-// runtime affinity (ridge), "fi:F/I" input effect (ridge), "f:F" function effect (ridge),
-// "cold:R" cold factor, "lb:R" slope on log payload KiB, "lbb:R" slope on log BaaS KiB,
-// "ls:R" slope on log module MiB, "baas:R" BaaS extra, "rtm:R/M" runtime x mode, "cpu"
-// elasticity on log(1 / cpu share).
+// Log forms: "w:F/I" work of an input (compute), "rt:R" runtime factor, "fr:F/R" function x
+// runtime affinity (ridge), "fi:F/I" input effect (ridge), "f:F" function effect, "cold:R"
+// cold factor, "lb" slope on log payload KiB, "ls:R" slope on log module MiB, "baas:R" BaaS
+// extra, "cpu" elasticity on log(1 / cpu share). Linear forms (ns): "a:R/M" fixed cost per
+// runtime and mode, "b:R" ns per MiB, "baas:R/M" BaaS extra.
 
 bool penalized(const std::string& name) {
-  return name.rfind("fr:", 0) == 0 || name.rfind("fi:", 0) == 0 || name.rfind("f:", 0) == 0;
+  return name.rfind("fr:", 0) == 0 || name.rfind("fi:", 0) == 0;
 }
 
 struct Context {
@@ -56,27 +56,30 @@ struct Config {
 Features compute_features(const Config& c, const std::string& ref) {
   Features x = {{"w:" + c.function + "/" + c.input, 1.0},
                 {"fr:" + c.function + "/" + c.runtime, 1.0}};
-  if (c.runtime != ref) x.emplace_back("rt:" + c.runtime, 1.0);
+  if (c.runtime != ref) {
+    x.emplace_back("rt:" + c.runtime, 1.0);
+    x.emplace_back("zb:" + c.runtime, std::log(std::max(c.bytes, 1.0) / kKiB));
+  }
   if (c.mode == "cold") x.emplace_back("cold:" + c.runtime, 1.0);
   return x;
 }
 
 Features serde_features(const Config& c) {
-  Features x = {{"rt:" + c.runtime, 1.0},
-                {"lb:" + c.runtime, std::log(std::max(c.bytes, 1.0) / kKiB)},
+  Features x = {{"lb", std::log(std::max(c.bytes, 1.0) / kKiB)},
                 {"f:" + c.function, 1.0},
                 {"fi:" + c.function + "/" + c.input, 1.0},
                 {"fr:" + c.function + "/" + c.runtime, 1.0}};
+  if (c.runtime != "native") {
+    x.emplace_back("rt:" + c.runtime, 1.0);
+    x.emplace_back("zb:" + c.runtime, std::log(std::max(c.bytes, 1.0) / kKiB));
+  }
   if (c.mode == "cold") x.emplace_back("cold:" + c.runtime, 1.0);
   return x;
 }
 
+// Linear (ns): fixed cost per runtime and mode plus ns per MiB moved.
 Features io_features(const Config& c) {
-  Features x = {{"rt:" + c.runtime, 1.0},
-                {"lbb:" + c.runtime, std::log(std::max(c.baas_bytes, 1.0) / kKiB)},
-                {"fr:" + c.function + "/" + c.runtime, 1.0}};
-  if (c.mode == "cold") x.emplace_back("cold:" + c.runtime, 1.0);
-  return x;
+  return {{"a:" + c.runtime + "/" + c.mode, 1.0}, {"b:" + c.runtime, c.baas_bytes / kMiB}};
 }
 
 Features start_features(const Config& c) {
@@ -86,22 +89,23 @@ Features start_features(const Config& c) {
   return x;
 }
 
+// Linear (ns): the request path outside the function, fixed per runtime and mode, plus copying.
 Features overhead_features(const Config& c) {
-  Features x = {{"rtm:" + c.runtime + "/" + c.mode, 1.0},
-                {"lb:" + c.runtime, std::log(std::max(c.bytes, 1.0) / kKiB)},
-                {"fr:" + c.function + "/" + c.runtime, 1.0},
-                {"fi:" + c.function + "/" + c.input, 1.0}};
+  Features x = {{"a:" + c.runtime + "/" + c.mode, 1.0}, {"b:" + c.runtime, c.bytes / kMiB}};
   if (c.io == "baas") x.emplace_back("baas:" + c.runtime + "/" + c.mode, 1.0);
   return x;
 }
 
+// The component's value in ns for features x at CPU share exp(-log_inv_share).
 double evaluate(const Component& comp, const Features& x, double log_inv_share) {
-  double s = comp.cpu_elasticity * log_inv_share;
+  double s = 0;
   for (const auto& [name, v] : x) {
     auto it = comp.coef.find(name);
     if (it != comp.coef.end()) s += it->second * v;
   }
-  return s;
+  const double share_scale = std::exp(comp.cpu_elasticity * log_inv_share);
+  if (comp.linear) return std::max(s, kMinComponentNs) * share_scale;
+  return std::exp(s) * share_scale;
 }
 
 std::optional<double> module_bytes_of(const ModuleSizes& sizes, const std::string& fn, const std::string& rt) {
@@ -119,39 +123,50 @@ double network_ns(const Environment& env, double baas_bytes, double round_trips)
 
 struct Sample {
   Features x;
-  double y = 0;           // log target
-  double log_inv_share = 0;
+  double y_ns = 0;          // measured median of the component
+  double log_inv_share = 0;  // log(1 / cpu share) of the cell's profile
 };
 
-Component fit_component(const std::string& name, const std::vector<Sample>& samples, double ridge) {
+// Log form: ridge LS of log(y); the CPU elasticity is fitted when >= 2 shares were measured,
+// else 1 (CPU-bound time scales with 1 / share). Linear form: relative LS of y normalized to
+// share 1 with the given elasticity.
+Component fit_component(const std::string& name, const std::vector<Sample>& samples, double ridge, bool linear,
+                        double elasticity = 1.0) {
   Component comp;
   comp.name = name;
+  comp.linear = linear;
+  comp.cpu_elasticity = elasticity;
   comp.cells = samples.size();
   if (samples.empty()) return comp;
   std::set<double> shares;
   for (const auto& s : samples) shares.insert(std::round(s.log_inv_share * 1e6));
-  comp.cpu_elasticity_fitted = shares.size() >= 2;
+  comp.cpu_elasticity_fitted = !linear && shares.size() >= 2;
   std::vector<LsRow> rows;
   rows.reserve(samples.size());
   for (const auto& s : samples) {
+    const double y = std::max(s.y_ns, kMinComponentNs);
     LsRow r;
     r.x = s.x;
-    if (comp.cpu_elasticity_fitted) {
+    if (linear) {
+      r.y = y * std::exp(-elasticity * s.log_inv_share);
+      r.w = 1.0 / (r.y * r.y);
+    } else if (comp.cpu_elasticity_fitted) {
       r.x.emplace_back("cpu", s.log_inv_share);
-      r.y = s.y;
+      r.y = std::log(y);
     } else {
-      r.y = s.y - s.log_inv_share;  // elasticity 1 (CPU-bound time scales with 1 / share)
+      r.y = std::log(y) - elasticity * s.log_inv_share;
     }
     rows.push_back(std::move(r));
   }
-  comp.coef = detail::solve_ridge(rows, [&](const std::string& n) { return penalized(n) ? ridge : 0.0; });
+  comp.coef = detail::solve_ridge(rows, [&](const std::string& n) { return penalized(n) ? ridge : 0.0; },
+                                  linear ? 1e-30 : 1e-9);
   if (comp.cpu_elasticity_fitted) {
     comp.cpu_elasticity = comp.coef["cpu"];
     comp.coef.erase("cpu");
   }
   double ss = 0;
   for (const auto& s : samples) {
-    const double r = s.y - evaluate(comp, s.x, s.log_inv_share);
+    const double r = std::log(std::max(s.y_ns, kMinComponentNs)) - std::log(evaluate(comp, s.x, s.log_inv_share));
     ss += r * r;
   }
   comp.rms_log_residual = std::sqrt(ss / static_cast<double>(samples.size()));
@@ -247,28 +262,27 @@ Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const Fit
     const Environment& env = env_of(m.profiles, c.key.profile);
     const double lis = -std::log(env.cpu_share);
     const Config cfg = config_of(c.key, c, m.module_sizes);
-    compute.push_back({compute_features(cfg, m.reference_runtime), std::log(std::max(c.compute, kMinComponentNs)), lis});
-    serde.push_back({serde_features(cfg), std::log(std::max(c.serde, kMinComponentNs)), lis});
-    overhead.push_back({overhead_features(cfg), std::log(std::max(c.overhead, kMinComponentNs)), lis});
+    compute.push_back({compute_features(cfg, m.reference_runtime), c.compute, lis});
+    serde.push_back({serde_features(cfg), c.serde, lis});
+    overhead.push_back({overhead_features(cfg), c.overhead, lis});
     if (c.key.io == "baas") {
       const double local = c.io - network_ns(env, c.baas_bytes, m.round_trips_per_request);
-      io.push_back({io_features(cfg), std::log(std::max(local, kMinComponentNs)), 0.0});
+      io.push_back({io_features(cfg), local, 0.0});
       in_baas[fi_key(c.key)].push_back(c.baas_bytes);
     } else {
       in_bytes[fi_key(c.key)].push_back(c.bytes);
     }
-    if (c.key.mode == "cold") start.push_back({start_features(cfg), std::log(std::max(c.start, kMinComponentNs)), lis});
+    if (c.key.mode == "cold") start.push_back({start_features(cfg), c.start, lis});
     if (c.e2e_median > 0 && std::isfinite(c.e2e_p95)) tails[c.key.runtime + "/" + c.key.mode].push_back(c.e2e_p95 / c.e2e_median);
     const double cpu_time = c.compute + c.serde + c.overhead;
     if (c.key.mode == "warm" && std::isfinite(c.cpu_ns) && cpu_time > 0) cpu_ratios[c.key.runtime].push_back(c.cpu_ns / cpu_time);
     if (std::isfinite(c.peak_rss)) rss[fr_key(c.key)].push_back(c.peak_rss / kMiB);
   }
-  m.start = fit_component("start", start, options.ridge);
-  m.compute = fit_component("compute", compute, options.ridge);
-  m.serde = fit_component("serde", serde, options.ridge);
-  m.io = fit_component("io", io, options.ridge);
-  m.io.cpu_elasticity = 0;  // waiting on the network, not CPU
-  m.overhead = fit_component("overhead", overhead, options.ridge);
+  m.start = fit_component("start", start, options.ridge, false);
+  m.compute = fit_component("compute", compute, options.ridge, false);
+  m.serde = fit_component("serde", serde, options.ridge, false);
+  m.io = fit_component("io", io, options.ridge, true, 0.0);  // waiting on Redis and the network, not CPU
+  m.overhead = fit_component("overhead", overhead, options.ridge, true);
   for (auto& [k, v] : tails) m.tail_ratio[k] = stats::median(v);
   for (auto& [k, v] : cpu_ratios) m.cpu_ratio[k] = std::clamp(stats::median(v), 0.1, 1.5);
   for (auto& [k, v] : rss) m.peak_rss_mb[k] = stats::median(v);
@@ -339,7 +353,7 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
   const double share_factor = std::pow(1.0 / p.env.cpu_share, 1.0);
   // compute
   {
-    const double ns = std::exp(evaluate(m.compute, compute_features(cfg, m.reference_runtime), lis));
+    const double ns = (evaluate(m.compute, compute_features(cfg, m.reference_runtime), lis));
     const double work = std::exp(coef_or(m.compute, "w:" + fi));
     const double slow = std::exp(coef_or(m.compute, "rt:" + q.runtime) + coef_or(m.compute, "fr:" + fr));
     term("compute", ns,
@@ -347,18 +361,18 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
                      q.mode == "cold" ? fmt::format(" x cold {:.3g}", std::exp(coef_or(m.compute, "cold:" + q.runtime))) : "",
                      p.env.cpu_share != 1 ? fmt::format(" / cpu share {:g}", p.env.cpu_share) : ""));
   }
-  term("serde", std::exp(evaluate(m.serde, serde_features(cfg), lis)),
+  term("serde", (evaluate(m.serde, serde_features(cfg), lis)),
        fmt::format("(de)serialize {} on {}", fmt::format("{:.0f} B", info.bytes), q.runtime));
-  term("overhead", std::exp(evaluate(m.overhead, overhead_features(cfg), lis)),
+  term("overhead", (evaluate(m.overhead, overhead_features(cfg), lis)),
        fmt::format("{} {} request path", q.runtime, q.mode));
   if (q.mode == "cold") {
-    const double ns = std::exp(evaluate(m.start, start_features(cfg), lis));
+    const double ns = (evaluate(m.start, start_features(cfg), lis));
     term("start", ns, cfg.module_bytes ? fmt::format("{} start, module {:.2f} MiB", q.runtime, *cfg.module_bytes / kMiB)
                                        : fmt::format("{} start", q.runtime));
   }
   if (q.io == "baas") {
     if (m.io.cells == 0) p.notes.push_back("no BaaS measurements: BaaS time is the network part only");
-    const double local = m.io.cells ? std::exp(evaluate(m.io, io_features(cfg), 0.0)) : 0.0;
+    const double local = m.io.cells ? evaluate(m.io, io_features(cfg), 0.0) : 0.0;
     term("io", local, fmt::format("BaaS get+put of {:.0f} B from {}", info.baas_bytes, q.runtime));
     const double net = network_ns(p.env, info.baas_bytes, m.round_trips_per_request);
     if (net > 0) {
@@ -476,7 +490,8 @@ Validation validate(const std::vector<Cell>& cells, const Dataset& data, Holdout
 namespace {
 
 nlohmann::json component_json(const Component& c) {
-  return {{"coefficients", c.coef},
+  return {{"form", c.linear ? "linear" : "log"},
+          {"coefficients", c.coef},
           {"cpu_elasticity", c.cpu_elasticity},
           {"cpu_elasticity_fitted", c.cpu_elasticity_fitted},
           {"cells", c.cells},
@@ -487,6 +502,7 @@ Component component_from(const std::string& name, const nlohmann::json& j) {
   Component c;
   c.name = name;
   if (!j.is_object()) return c;
+  c.linear = j.value("form", "log") == "linear";
   c.coef = j.value("coefficients", std::map<std::string, double>{});
   c.cpu_elasticity = j.value("cpu_elasticity", 1.0);
   c.cpu_elasticity_fitted = j.value("cpu_elasticity_fitted", false);
@@ -645,10 +661,8 @@ std::string format_model(const Model& m) {
     const double start = m.start.coef.count("rt:" + rt)
                              ? std::exp(coef_or(m.start, "rt:" + rt) + coef_or(m.start, "ls:" + rt) * ls)
                              : stats::kNaN;
-    const double per_req = m.overhead.coef.count("rtm:" + rt + "/warm")
-                               ? std::exp(coef_or(m.overhead, "rtm:" + rt + "/warm"))
-                               : stats::kNaN;
-    const double io = m.io.coef.count("rt:" + rt) ? std::exp(coef_or(m.io, "rt:" + rt)) : stats::kNaN;
+    const double per_req = m.overhead.coef.count("a:" + rt + "/warm") ? coef_or(m.overhead, "a:" + rt + "/warm") : stats::kNaN;
+    const double io = m.io.coef.count("a:" + rt + "/warm") ? coef_or(m.io, "a:" + rt + "/warm") : stats::kNaN;
     auto u = m.usl.find(rt);
     out += fmt::format("{:<18} {:>14} {:>12} {:>12} {:>14} {:>12} {:>10}\n", rt, fmt::format("{:.3g}x", factor),
                        ns_text(start), ns_text(per_req), ns_text(io),

@@ -435,8 +435,8 @@ Table model_table(const ReportData& r) {
     const double factor = rt == m.reference_runtime ? 1.0 : std::exp(coef(m.compute, "rt:" + rt));
     auto u = m.usl.find(rt);
     auto tail = m.tail_ratio.find(rt + "/warm");
-    t.rows.push_back({rt, fmt_ratio(factor), fmt_ns(start), fmt_ns(std::exp(coef(m.overhead, "rtm:" + rt + "/warm"))),
-                      fmt_ns(std::exp(coef(m.io, "rt:" + rt))), u == m.usl.end() ? "-" : fmt::format("{:.3g}", u->second.sigma),
+    t.rows.push_back({rt, fmt_ratio(factor), fmt_ns(start), fmt_ns(coef(m.overhead, "a:" + rt + "/warm")),
+                      fmt_ns(coef(m.io, "a:" + rt + "/warm")), u == m.usl.end() ? "-" : fmt::format("{:.3g}", u->second.sigma),
                       u == m.usl.end() ? "-" : fmt::format("{:.3g}", u->second.kappa),
                       tail == m.tail_ratio.end() ? "-" : fmt::format("{:.2f}", tail->second)});
   }

@@ -7,9 +7,10 @@
 //              + overhead(runtime, mode, bytes)
 //              + queueing(concurrency)                      (USL, or bounds without data)
 //
-// Each component except the network is log-linear: log(component) = a sum of named
-// coefficients (a runtime's factor, a function's work, a function x runtime affinity, a cold
-// factor, a slope on log bytes or log module size), fitted by (ridge-)least squares on cell
+// start, compute and serde are log-linear: log(component) = a sum of named coefficients (a
+// runtime's factor, a function's or input's work, a function x runtime affinity, a cold
+// factor, a slope on log bytes or log module size); overhead and io are linear: a fixed cost
+// per runtime and mode plus a cost per byte. All are fitted by (ridge-)least squares on cell
 // medians with Eigen. Coefficients are saved by name in JSON so every prediction can be
 // explained term by term. docs/ARCHITECTURE.md ("Model and report") lists which terms are
 // identifiable from which experiments.
@@ -32,7 +33,10 @@ namespace lumos::model {
 /// One fitted log-linear component.
 struct Component {
   std::string name;                     ///< "start", "compute", "serde", "io", "overhead"
-  std::map<std::string, double> coef;   ///< feature name -> coefficient (log-ns units)
+  /// false: log(ns) = sum coef x feature (multiplicative factors); true: ns = sum coef x
+  /// feature (a fixed cost plus a cost per byte), fitted with relative (1 / y^2) weights.
+  bool linear = false;
+  std::map<std::string, double> coef;   ///< feature name -> coefficient (log-ns or ns units)
   double cpu_elasticity = 1.0;          ///< time scales with (1 / cpu_share) ^ elasticity
   bool cpu_elasticity_fitted = false;   ///< true when the data held >= 2 CPU shares
   std::size_t cells = 0;                ///< cells the fit used
