@@ -428,7 +428,7 @@ int run(int argc, char** argv) {
                         "I/O-serialization view: (de)serialization + BaaS time per runtime and its ratio to native");
 
   std::vector<Subcommand> extra = {add_images_command(app), add_model_command(app), add_report_command(app),
-                                   add_trace_command(app)};
+                                   add_trace_command(app), add_serve_command(app)};
 
   try {
     app.parse(argc, argv);

@@ -18,6 +18,7 @@ struct Subcommand {
 Subcommand add_images_command(CLI::App& parent);  ///< images_command.cpp: `lumos images`
 Subcommand add_model_command(CLI::App& parent);   ///< model_command.cpp: `lumos model fit|predict`
 Subcommand add_report_command(CLI::App& parent);  ///< report_command.cpp: `lumos report`
+Subcommand add_serve_command(CLI::App& parent);   ///< serve_command.cpp: `lumos serve`
 Subcommand add_trace_command(CLI::App& parent);   ///< trace_command.cpp: `lumos trace convert|generate`
 
 /// Where `lumos build` puts artifacts by default: build/artifacts next to the lumos binary.
