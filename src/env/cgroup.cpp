@@ -1,1 +1,412 @@
-// placeholder: filled by its owner
+// cgroup v1 slots: create, limit, join, measure and remove; OCI resources from a profile.
+#include "lumos/env/cgroup.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "lumos/telemetry/proc_stats.hpp"
+
+namespace lumos::env {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kSlotPrefix = "lumos-slot-";
+
+// One write(2) of `text` (cgroup files take a value per write); the error names the file.
+Result<void> write_value(const fs::path& file, const std::string& text) {
+  int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return fail(ErrorCode::kIo, "cannot open " + file.string() + ": " + std::strerror(errno));
+  ssize_t n = ::write(fd, text.data(), text.size());
+  int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(text.size())) {
+    return fail(ErrorCode::kIo, "cannot write '" + text + "' to " + file.string() + ": " + std::strerror(err));
+  }
+  return {};
+}
+
+std::optional<std::string> read_text(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) return std::nullopt;
+  std::stringstream s;
+  s << in.rdbuf();
+  auto t = s.str();
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+  return t;
+}
+
+std::optional<std::uint64_t> read_number(const fs::path& file) {
+  std::ifstream in(file);
+  std::uint64_t v = 0;
+  if (in >> v) return v;
+  return std::nullopt;
+}
+
+// "key value" lines (cpu.stat, memory.oom_control).
+std::optional<std::uint64_t> read_keyed(const fs::path& file, const std::string& key) {
+  std::ifstream in(file);
+  std::string k;
+  std::uint64_t v = 0;
+  while (in >> k >> v) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+std::vector<pid_t> read_pids(const fs::path& file) {
+  std::vector<pid_t> out;
+  std::ifstream in(file);
+  pid_t p = 0;
+  while (in >> p) out.push_back(p);
+  return out;
+}
+
+// Every group in the tree at dir, children before parents.
+std::vector<fs::path> groups_post_order(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_directory(ec) && !e.is_symlink(ec)) {
+      auto sub = groups_post_order(e.path());
+      out.insert(out.end(), sub.begin(), sub.end());
+    }
+  }
+  out.push_back(dir);
+  return out;
+}
+
+bool own_thread(pid_t tid) {
+  std::error_code ec;
+  return fs::exists("/proc/self/task/" + std::to_string(tid), ec);
+}
+
+// Empties and removes the group tree at dir: lumos' own threads go to `parent`'s tasks,
+// other processes are killed (they were put there by lumos). Gives up after ~2 s.
+void remove_tree(const fs::path& dir, const fs::path& parent) {
+  std::error_code ec;
+  for (int attempt = 0; attempt < 200 && fs::exists(dir, ec); ++attempt) {
+    for (const auto& group : groups_post_order(dir)) {
+      for (pid_t tid : read_pids(group / "tasks")) {
+        if (own_thread(tid)) {
+          (void)write_value(parent / "tasks", std::to_string(tid));
+        } else if (tid != getpid()) {
+          ::kill(tid, SIGKILL);
+        }
+      }
+      ::rmdir(group.c_str());
+    }
+    if (!fs::exists(dir, ec)) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+// lumos' cgroup in the hierarchy mounted at `mount` (folder name = its controllers).
+std::string own_in(const fs::path& mount) {
+  auto first = mount.filename().string();
+  first = first.substr(0, first.find(','));
+  auto own = telemetry::own_cgroup(first);
+  if (own == "/" ) {
+    auto named = telemetry::own_cgroup("name=" + first);
+    if (named != "/") return named;
+  }
+  return own;
+}
+
+// Mounted v1 hierarchies under root: real folders holding cgroup.procs (symlinks such as
+// cpu -> cpu,cpuacct are skipped so each hierarchy appears once).
+std::vector<fs::path> mounted_hierarchies(const fs::path& root) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root, ec)) {
+    if (e.is_symlink(ec) || !e.is_directory(ec)) continue;
+    if (e.path().filename() == "unified") continue;  // cgroup2
+    if (fs::exists(e.path() / "cgroup.procs", ec) && fs::exists(e.path() / "tasks", ec)) out.push_back(e.path());
+  }
+  return out;
+}
+
+// Removes slots left by lumos processes that no longer exist (killed runs).
+void remove_stale_slots(const fs::path& root) {
+  for (const auto& mount : mounted_hierarchies(root)) {
+    fs::path parent = mount / fs::path(own_in(mount)).relative_path();
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(parent, ec)) {
+      auto n = e.path().filename().string();
+      if (n.rfind(kSlotPrefix, 0) != 0 || !e.is_directory(ec)) continue;
+      pid_t owner = static_cast<pid_t>(std::atol(n.c_str() + std::strlen(kSlotPrefix)));
+      if (owner <= 0 || owner == getpid()) continue;
+      if (::kill(owner, 0) == 0 || errno != ESRCH) continue;
+      remove_tree(e.path(), parent);
+    }
+  }
+}
+
+}  // namespace
+
+// --- ThreadInSlot ---------------------------------------------------------------------------
+
+ThreadInSlot::ThreadInSlot(ThreadInSlot&& other) noexcept : tid_(other.tid_), back_(std::move(other.back_)) {
+  other.tid_ = -1;
+  other.back_.clear();
+}
+
+ThreadInSlot::~ThreadInSlot() { leave(); }
+
+void ThreadInSlot::leave() {
+  if (tid_ <= 0) return;
+  for (const auto& tasks : back_) (void)write_value(tasks, std::to_string(tid_));
+  tid_ = -1;
+  back_.clear();
+}
+
+// --- CgroupSlot -----------------------------------------------------------------------------
+
+fs::path CgroupSlot::Hierarchy::dir() const { return mount / fs::path(own).relative_path() / name; }
+
+Result<std::unique_ptr<CgroupSlot>> CgroupSlot::create(const Profile& profile, const CgroupOptions& options) {
+  std::string what = "profile '" + profile.name + "'";
+  if (options.require_root && geteuid() != 0) {
+    return fail(ErrorCode::kNotInstalled,
+                what + " limits CPU or memory, which needs cgroups and so root: run lumos as root, "
+                       "or use a profile without cpu/memory limits (e.g. cloud)");
+  }
+  std::set<std::string> required;
+  if (profile.cpu_quota > 0) required.insert("cpu");
+  if (!profile.cpuset.empty()) required.insert("cpuset");
+  if (profile.memory_limit_bytes > 0) required.insert("memory");
+  const std::vector<std::string> wanted = {"cpu", "cpuacct", "cpuset", "memory"};
+
+  std::unique_ptr<CgroupSlot> slot(new CgroupSlot());
+  static std::atomic<int> counter{0};
+  slot->name_ = options.name.empty() ? kSlotPrefix + std::to_string(getpid()) + "-" + std::to_string(counter++)
+                                     : options.name;
+  slot->root_ = options.root;
+  std::error_code ec;
+  for (const auto& c : wanted) {
+    bool needed = required.count(c) > 0;
+    // Without a cpuset or quota the slot keeps lumos' CPUs and bandwidth (set_cpu_shares
+    // joins the cpu hierarchy later if asked).
+    if ((c == "cpuset" || c == "cpu") && !needed) continue;
+    fs::path mount = options.root / c;
+    if (!fs::exists(mount / "cgroup.procs", ec)) {
+      if (!needed) continue;
+      return fail(ErrorCode::kNotInstalled, "the cgroup v1 '" + c + "' controller is not mounted at " + mount.string() +
+                                                " (" + what + " needs it); mount it or use a profile without that limit");
+    }
+    fs::path canonical = fs::canonical(mount, ec);
+    bool merged = false;
+    for (auto& h : slot->hierarchies_) {
+      if (fs::canonical(h.mount, ec) == canonical) {
+        h.controllers.push_back(c);
+        merged = true;
+      }
+    }
+    if (merged) continue;
+    Hierarchy h;
+    h.mount = mount;
+    h.own = telemetry::own_cgroup(c);
+    h.controllers = {c};
+    h.name = slot->name_;
+    fs::path parent = h.dir().parent_path();
+    if (!fs::is_directory(parent, ec)) {
+      if (!needed) continue;
+      return fail(ErrorCode::kNotInstalled, "lumos' own '" + c + "' cgroup " + parent.string() + " does not exist");
+    }
+    if (::mkdir(h.dir().c_str(), 0755) != 0) {
+      if (!needed) continue;
+      return fail(ErrorCode::kIo, "cannot create cgroup " + h.dir().string() + ": " + std::strerror(errno) +
+                                      (errno == EACCES || errno == EPERM || errno == EROFS
+                                           ? " (cgroups need root and a writable /sys/fs/cgroup)"
+                                           : ""));
+    }
+    slot->hierarchies_.push_back(std::move(h));
+  }
+  // Slots of killed lumos runs would otherwise pile up (and keep their memory charged).
+  remove_stale_slots(options.root);
+
+  auto has = [&](const Hierarchy& h, const std::string& c) {
+    return std::find(h.controllers.begin(), h.controllers.end(), c) != h.controllers.end();
+  };
+  for (const auto& h : slot->hierarchies_) {
+    fs::path d = h.dir();
+    if (has(h, "cpuset")) {
+      // A new v1 cpuset is empty: copy the parent's memory nodes, and its CPUs unless narrowed.
+      auto mems = read_text(d.parent_path() / "cpuset.mems").value_or("0");
+      auto cpus = read_text(d.parent_path() / "cpuset.cpus").value_or("0");
+      if (auto w = write_value(d / "cpuset.mems", mems); !w) return tl::unexpected(w.error());
+      std::string want = profile.cpuset.empty() ? cpus : profile.cpuset;
+      if (auto w = write_value(d / "cpuset.cpus", want); !w) {
+        return fail(ErrorCode::kConfig, what + ": cpuset '" + want + "' is not a subset of lumos' CPUs (" + cpus +
+                                            "): " + w.error().message);
+      }
+    }
+    if (has(h, "cpu") && profile.cpu_quota > 0) {
+      auto period = profile.cpu_period.count();
+      auto quota = std::max<std::int64_t>(1000, std::llround(profile.cpu_quota * static_cast<double>(period)));
+      if (auto w = write_value(d / "cpu.cfs_period_us", std::to_string(period)); !w) return tl::unexpected(w.error());
+      if (auto w = write_value(d / "cpu.cfs_quota_us", std::to_string(quota)); !w) return tl::unexpected(w.error());
+    }
+    if (has(h, "memory") && profile.memory_limit_bytes > 0) {
+      auto limit = std::to_string(profile.memory_limit_bytes);
+      if (auto w = write_value(d / "memory.limit_in_bytes", limit); !w) return tl::unexpected(w.error());
+      // Also cap memory+swap where swap accounting exists, so the limit means "no more RAM"
+      // and not "swap instead".
+      if (fs::exists(d / "memory.memsw.limit_in_bytes", ec)) (void)write_value(d / "memory.memsw.limit_in_bytes", limit);
+    }
+  }
+  return slot;
+}
+
+CgroupSlot::~CgroupSlot() {
+  std::set<fs::path> done;
+  std::error_code ec;
+  for (const auto& h : hierarchies_) {
+    remove_tree(h.dir(), h.dir().parent_path());
+    done.insert(fs::canonical(h.mount, ec));
+  }
+  // runc creates the slot's folder in every hierarchy for containers placed in it.
+  for (const auto& mount : mounted_hierarchies(root_)) {
+    if (done.count(fs::canonical(mount, ec))) continue;
+    fs::path parent = mount / fs::path(own_in(mount)).relative_path();
+    if (fs::exists(parent / name_, ec)) remove_tree(parent / name_, parent);
+  }
+}
+
+const CgroupSlot::Hierarchy* CgroupSlot::find(const std::string& controller) const {
+  for (const auto& h : hierarchies_) {
+    if (std::find(h.controllers.begin(), h.controllers.end(), controller) != h.controllers.end()) return &h;
+  }
+  return nullptr;
+}
+
+std::string CgroupSlot::path(const std::string& controller) const {
+  const auto* h = find(controller);
+  if (!h) return "";
+  return (fs::path(h->own) / name_).string();
+}
+
+Result<void> CgroupSlot::add(pid_t pid) {
+  for (const auto& h : hierarchies_) {
+    if (auto w = write_value(h.dir() / "cgroup.procs", std::to_string(pid)); !w) return w;
+  }
+  return {};
+}
+
+Result<ThreadInSlot> CgroupSlot::enter_calling_thread() {
+  ThreadInSlot guard;
+  pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+  // Where the thread is now, per hierarchy, from /proc/thread-self/cgroup.
+  std::ifstream in("/proc/thread-self/cgroup");
+  std::vector<std::pair<std::string, std::string>> lines;  // controllers, path
+  std::string line;
+  while (std::getline(in, line)) {
+    auto a = line.find(':');
+    auto b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    std::string controllers = ",";
+    controllers.append(line, a + 1, b - a - 1).push_back(',');
+    lines.emplace_back(std::move(controllers), line.substr(b + 1));
+  }
+  guard.tid_ = tid;
+  for (const auto& h : hierarchies_) {
+    std::string current = h.own;
+    for (const auto& [controllers, path] : lines) {
+      if (controllers.find("," + h.controllers.front() + ",") != std::string::npos) current = path;
+    }
+    if (auto w = write_value(h.dir() / "tasks", std::to_string(tid)); !w) return tl::unexpected(w.error());  // guard moves back
+    guard.back_.push_back(h.mount / fs::path(current).relative_path() / "tasks");
+  }
+  return guard;
+}
+
+std::vector<pid_t> CgroupSlot::pids() const {
+  std::vector<pid_t> out;
+  if (hierarchies_.empty()) return out;
+  for (const auto& group : groups_post_order(hierarchies_.front().dir())) {
+    auto p = read_pids(group / "cgroup.procs");
+    out.insert(out.end(), p.begin(), p.end());
+  }
+  return out;
+}
+
+CgroupUsage CgroupSlot::usage() const {
+  CgroupUsage u;
+  if (const auto* h = find("cpuacct")) {
+    if (auto v = read_number(h->dir() / "cpuacct.usage")) u.cpu = std::chrono::nanoseconds(*v);
+  }
+  if (const auto* h = find("cpu")) {
+    u.throttled_periods = read_keyed(h->dir() / "cpu.stat", "nr_throttled");
+    if (auto v = read_keyed(h->dir() / "cpu.stat", "throttled_time")) u.throttled = std::chrono::nanoseconds(*v);
+  }
+  if (const auto* h = find("memory")) {
+    u.memory_peak_bytes = read_number(h->dir() / "memory.max_usage_in_bytes");
+    u.memory_failcnt = read_number(h->dir() / "memory.failcnt");
+    u.oom_kills = read_keyed(h->dir() / "memory.oom_control", "oom_kill");
+  }
+  return u;
+}
+
+Result<void> CgroupSlot::reset_memory_peak() {
+  const auto* h = find("memory");
+  if (!h) return fail(ErrorCode::kNotInstalled, "slot " + name_ + " has no memory cgroup");
+  return write_value(h->dir() / "memory.max_usage_in_bytes", "0");
+}
+
+Result<void> CgroupSlot::set_cpu_shares(std::uint64_t shares) {
+  const auto* h = find("cpu");
+  std::error_code ec;
+  if (!h) {
+    for (auto& existing : hierarchies_) {  // cpu co-mounted with a hierarchy the slot has
+      if (fs::canonical(existing.mount, ec) == fs::canonical(root_ / "cpu", ec)) {
+        existing.controllers.push_back("cpu");
+        h = &existing;
+      }
+    }
+  }
+  if (!h) {
+    // Join the cpu hierarchy now (no quota): shares need a group there.
+    if (!fs::exists(root_ / "cpu" / "cgroup.procs", ec)) {
+      return fail(ErrorCode::kNotInstalled, "the cgroup v1 'cpu' controller is not mounted at " + (root_ / "cpu").string());
+    }
+    Hierarchy n;
+    n.mount = root_ / "cpu";
+    n.own = telemetry::own_cgroup("cpu");
+    n.controllers = {"cpu"};
+    n.name = name_;
+    if (::mkdir(n.dir().c_str(), 0755) != 0 && errno != EEXIST) {
+      return fail(ErrorCode::kIo, "cannot create cgroup " + n.dir().string() + ": " + std::strerror(errno));
+    }
+    hierarchies_.push_back(std::move(n));
+    h = &hierarchies_.back();
+    // Processes already in the slot join the new group too.
+    for (pid_t p : pids()) (void)write_value(h->dir() / "cgroup.procs", std::to_string(p));
+  }
+  return write_value(h->dir() / "cpu.shares", std::to_string(shares));
+}
+
+nlohmann::json oci_resources(const Profile& p) {
+  nlohmann::json r = nlohmann::json::object();
+  if (p.cpu_quota > 0) {
+    auto period = p.cpu_period.count();
+    r["cpu"]["period"] = period;
+    r["cpu"]["quota"] = std::max<std::int64_t>(1000, std::llround(p.cpu_quota * static_cast<double>(period)));
+  }
+  if (!p.cpuset.empty()) r["cpu"]["cpus"] = p.cpuset;
+  if (p.memory_limit_bytes > 0) r["memory"]["limit"] = static_cast<std::int64_t>(p.memory_limit_bytes);
+  return r;
+}
+
+}  // namespace lumos::env

@@ -1,0 +1,127 @@
+// A cgroup v1 "slot": the emulated device of a profile (CPU quota, cpuset, memory limit) that
+// instances of every runtime are placed in, plus the same limits as OCI linux.resources.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lumos/common/result.hpp"
+#include "lumos/env/profile.hpp"
+
+namespace lumos::env {
+
+struct CgroupOptions {
+  /// Where the v1 hierarchies are mounted (one folder per controller).
+  std::filesystem::path root = "/sys/fs/cgroup";
+  /// Slot name; empty: "lumos-slot-<pid>-<n>". Created under lumos' own cgroup of each hierarchy.
+  std::string name;
+  /// Cgroup writes need root; tests with a fake `root` may turn the check off.
+  bool require_root = true;
+};
+
+/// What the slot's processes used, cumulative since creation (nullopt: controller absent).
+struct CgroupUsage {
+  std::optional<std::chrono::nanoseconds> cpu;        ///< cpuacct.usage
+  std::optional<std::uint64_t> memory_peak_bytes;     ///< memory.max_usage_in_bytes
+  std::optional<std::uint64_t> memory_failcnt;        ///< memory.failcnt: allocations that hit the limit
+  std::optional<std::uint64_t> oom_kills;             ///< memory.oom_control "oom_kill"
+  std::optional<std::uint64_t> throttled_periods;     ///< cpu.stat nr_throttled
+  std::optional<std::chrono::nanoseconds> throttled;  ///< cpu.stat throttled_time
+};
+
+class CgroupSlot;
+
+/// While alive, the calling thread sits in a slot, so every process it starts (posix_spawn,
+/// fork, `runc run`) is born there; the destructor moves the thread back. Move-only.
+class ThreadInSlot {
+ public:
+  ThreadInSlot(ThreadInSlot&& other) noexcept;
+  ThreadInSlot& operator=(ThreadInSlot&&) = delete;
+  ThreadInSlot(const ThreadInSlot&) = delete;
+  ~ThreadInSlot();
+  /// Moves the thread back to where it was (idempotent).
+  void leave();
+
+ private:
+  friend class CgroupSlot;
+  ThreadInSlot() = default;
+  pid_t tid_ = -1;
+  std::vector<std::filesystem::path> back_;  ///< the `tasks` files of the original cgroups
+};
+
+/// A cgroup v1 group per needed hierarchy (cpu, cpuacct, cpuset, memory), named the same in
+/// each, under lumos' own cgroup of that hierarchy. Owns the groups: the destructor kills the
+/// processes left in them (never lumos itself) and removes the groups, including any
+/// sub-groups (e.g. runc containers placed with oci_cgroups_path) and the slot's folder in
+/// other hierarchies that runc creates. Also removes slots of lumos processes that died.
+class CgroupSlot {
+ public:
+  /// Creates the groups and applies the profile's CPU quota/period, cpuset (mems copied from
+  /// the parent) and memory limit. Fails with kNotInstalled when not root or when a hierarchy
+  /// the profile needs is not mounted, and kIo (naming the file) when the kernel refuses a
+  /// value, e.g. a cpuset outside lumos' CPUs. cpuacct and memory are joined when present
+  /// even without limits, for usage().
+  static Result<std::unique_ptr<CgroupSlot>> create(const Profile& profile, const CgroupOptions& options = {});
+  ~CgroupSlot();
+  CgroupSlot(const CgroupSlot&) = delete;
+  CgroupSlot& operator=(const CgroupSlot&) = delete;
+
+  /// The slot's name, the same in every hierarchy.
+  const std::string& name() const { return name_; }
+  /// The group's path inside a controller's hierarchy ("/…/lumos-slot-12-0"), as
+  /// telemetry::cgroup_cpu_time("cpuacct") / cgroup_peak_memory("memory") take it; empty if
+  /// the slot does not use that controller.
+  std::string path(const std::string& controller) const;
+  /// For an OCI config's linux.cgroupsPath: "<name>/<id>", relative, so runc (which resolves
+  /// it against its own cgroup, i.e. lumos') puts container `id` inside this slot in every
+  /// hierarchy and the slot's limits hold for it. Its cgroup is then path(controller) + "/" + id.
+  std::string oci_cgroups_path(const std::string& id) const { return name_ + "/" + id; }
+
+  /// Moves process pid (all its threads) into the slot. Its first instants, and memory it
+  /// touched before, stay charged where it was; enter_calling_thread() avoids that.
+  Result<void> add(pid_t pid);
+  /// Moves the calling thread (only it) into the slot until the returned guard dies, so
+  /// children it spawns meanwhile start inside: race-free placement for posix_spawn.
+  Result<ThreadInSlot> enter_calling_thread();
+  /// Processes in the slot (cgroup.procs of the first hierarchy, sub-groups included).
+  std::vector<pid_t> pids() const;
+  /// Cumulative usage (see CgroupUsage).
+  CgroupUsage usage() const;
+  /// Resets memory.max_usage_in_bytes, so the next usage() peak covers only what follows.
+  Result<void> reset_memory_peak();
+  /// cpu.shares of the slot (default 1024): its weight against lumos' siblings and other
+  /// host tasks when the CPU is contended. Raising it (e.g. 262144) makes the emulated device
+  /// less sensitive to unrelated load; it never lets it exceed its quota.
+  Result<void> set_cpu_shares(std::uint64_t shares);
+
+ private:
+  struct Hierarchy {
+    std::filesystem::path mount;       ///< e.g. /sys/fs/cgroup/cpu
+    std::string own;                   ///< lumos' cgroup inside it, e.g. "/"
+    std::vector<std::string> controllers;
+    std::filesystem::path dir() const;  ///< mount / own / name
+    std::string name;
+  };
+  CgroupSlot() = default;
+  const Hierarchy* find(const std::string& controller) const;
+
+  std::string name_;
+  std::filesystem::path root_;
+  std::vector<Hierarchy> hierarchies_;
+};
+
+/// The profile's limits as an OCI runtime config's linux.resources (cpu quota/period/cpus,
+/// memory limit), to merge into a config with json::merge_patch when every container should
+/// get its own copy of the device instead of sharing a slot. Empty object: no limits.
+nlohmann::json oci_resources(const Profile& profile);
+
+}  // namespace lumos::env
