@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <ctime>
+#include <atomic>
+#include <mutex>
 #include <set>
 #include <fstream>
 #include <iostream>
@@ -352,9 +354,33 @@ int cmd_run(const RunFlags& flags_in) {
   std::printf("Running %s: %zu cells x %d repetitions -> %s/invocations.jsonl\n", experiment->name.c_str(),
               cells, plan.repetitions, out.c_str());
   auto factory = [&tools](const std::string& name) { return runtime::make_runtime(name, tools); };
+  // A live progress bar with ETA on a terminal (the per-cell lines below stay in logs too).
+  const bool tty = isatty(STDOUT_FILENO) && !flags.quiet;
+  const std::size_t expected = engine::expected_invocations(plan);
+  std::atomic<std::size_t> recorded{0};
+  std::mutex progress_mutex;
+  auto last_draw = std::chrono::steady_clock::now();
+  const auto progress_start = last_draw;
+  if (tty) {
+    plan.on_invocation = [&] {
+      std::size_t n = ++recorded;
+      std::lock_guard lock(progress_mutex);
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_draw < std::chrono::milliseconds(100) && n < expected) return;
+      last_draw = now;
+      double elapsed = std::chrono::duration<double>(now - progress_start).count();
+      double frac = expected ? std::min(1.0, static_cast<double>(n) / static_cast<double>(expected)) : 0.0;
+      double eta = frac > 0 ? elapsed * (1 - frac) / frac : 0;
+      int filled = static_cast<int>(frac * 30);
+      std::printf("\r  [%s%s] %zu/%zu invocations, %.0fs elapsed, ETA %.0fs   ", std::string(filled, '#').c_str(),
+                  std::string(30 - filled, '.').c_str(), n, expected, elapsed, eta);
+      std::fflush(stdout);
+    };
+  }
   auto t0 = std::chrono::steady_clock::now();
   auto totals = engine::run_plan(plan, factory, *writer, [&](const engine::CellReport& c) {
     if (flags.quiet) return;
+    if (tty) std::printf("\r%-100s\r", "");  // clear the progress bar line
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     double eta = elapsed / static_cast<double>(c.index) * static_cast<double>(c.count - c.index);
     std::string input = c.io == "baas" ? c.input + "@baas" : c.input;

@@ -121,6 +121,7 @@ class CellRunner {
         if (report.first_error.empty()) report.first_error = inv.error;
       }
       if (auto w = sink_.write(inv); !w) return w;
+      if (plan_.on_invocation) plan_.on_invocation();
     }
     if (instance_) instance_->stop();
     if (!e2e_.empty()) {
@@ -439,6 +440,7 @@ class LoadRunner {
           if (report.first_error.empty()) report.first_error = inv.error;
         }
         if (auto w = sink_.write(inv); !w && !write_error) write_error = w.error();
+        if (plan_.on_invocation) plan_.on_invocation();
       }
     };
     std::vector<std::thread> threads;
@@ -603,6 +605,22 @@ std::string invocation_key(const telemetry::Invocation& inv) {
 }
 
 std::size_t count_cells(const RunPlan& plan) { return expand_cells(plan).size(); }
+
+std::size_t expected_invocations(const RunPlan& plan) {
+  std::size_t total = 0;
+  for (const auto& cell : expand_cells(plan)) {
+    if (cell.mode != "load") {
+      total += static_cast<std::size_t>(cell.repetitions);
+    } else if (plan.load->kind == "closed") {
+      total += plan.load->concurrency.size() * static_cast<std::size_t>(plan.load->requests);
+    } else {
+      for (double rate : plan.load->rates) {
+        total += static_cast<std::size_t>(rate * std::chrono::duration<double>(plan.load->duration).count());
+      }
+    }
+  }
+  return total;
+}
 
 Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime,
                            telemetry::InvocationSink& sink,

@@ -84,6 +84,9 @@ struct RunPlan {
   /// Resuming: invocation_key() of every invocation already recorded; those are skipped
   /// (load levels with any record are skipped whole). Not owned.
   const std::set<std::string>* done = nullptr;
+  /// Called after every recorded invocation (from client threads in load cells), e.g. to
+  /// draw a progress bar.
+  std::function<void()> on_invocation;
   std::chrono::milliseconds timeout{10'000};
   std::chrono::milliseconds start_timeout{30'000};
 };
@@ -115,6 +118,9 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
 /// Identity of an invocation within a run: function, input, io, runtime, mode and rep (for
 /// load records: the load kind and level instead of mode, and no rep).
 std::string invocation_key(const telemetry::Invocation& inv);
+
+/// Invocations run_plan() is expected to record (open-loop levels: rate x duration).
+std::size_t expected_invocations(const RunPlan& plan);
 
 /// Number of cells run_plan() will run (warm cells of one-shot programs and BaaS cells of
 /// functions without BaaS support are left out).
