@@ -99,7 +99,9 @@ void remove_tree(const fs::path& dir, const fs::path& parent) {
   std::error_code ec;
   for (int attempt = 0; attempt < 200 && fs::exists(dir, ec); ++attempt) {
     for (const auto& group : groups_post_order(dir)) {
-      for (pid_t tid : read_pids(group / "tasks")) {
+      // v1 lists threads in `tasks`; the cgroup2 hierarchy only has cgroup.procs.
+      auto ids = fs::exists(group / "tasks", ec) ? read_pids(group / "tasks") : read_pids(group / "cgroup.procs");
+      for (pid_t tid : ids) {
         if (own_thread(tid)) {
           (void)write_value(parent / "tasks", std::to_string(tid));
         } else if (tid != getpid()) {
@@ -115,25 +117,33 @@ void remove_tree(const fs::path& dir, const fs::path& parent) {
 
 // lumos' cgroup in the hierarchy mounted at `mount` (folder name = its controllers).
 std::string own_in(const fs::path& mount) {
+  if (mount.filename() == "unified") {
+    std::ifstream in("/proc/self/cgroup");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("0::", 0) == 0) return line.substr(3);
+    }
+    return "/";
+  }
   auto first = mount.filename().string();
   first = first.substr(0, first.find(','));
   auto own = telemetry::own_cgroup(first);
-  if (own == "/" ) {
+  if (own == "/") {
     auto named = telemetry::own_cgroup("name=" + first);
     if (named != "/") return named;
   }
   return own;
 }
 
-// Mounted v1 hierarchies under root: real folders holding cgroup.procs (symlinks such as
-// cpu -> cpu,cpuacct are skipped so each hierarchy appears once).
+// Mounted hierarchies under root: real folders holding cgroup.procs (symlinks such as
+// cpu -> cpu,cpuacct are skipped so each hierarchy appears once). Includes a hybrid
+// system's cgroup2 "unified" folder, where runc also creates the slot's folder.
 std::vector<fs::path> mounted_hierarchies(const fs::path& root) {
   std::vector<fs::path> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(root, ec)) {
     if (e.is_symlink(ec) || !e.is_directory(ec)) continue;
-    if (e.path().filename() == "unified") continue;  // cgroup2
-    if (fs::exists(e.path() / "cgroup.procs", ec) && fs::exists(e.path() / "tasks", ec)) out.push_back(e.path());
+    if (fs::exists(e.path() / "cgroup.procs", ec)) out.push_back(e.path());
   }
   return out;
 }
