@@ -121,6 +121,15 @@ double network_ns(const Environment& env, double baas_bytes, double round_trips)
   return ns;
 }
 
+// Slopes on a continuous regressor (the rest are indicators).
+bool is_slope(const std::string& n) {
+  return n == "lb" || n.rfind("ls:", 0) == 0 || n.rfind("zb:", 0) == 0 || n.rfind("b:", 0) == 0;
+}
+
+// Least spread of a slope's regressor over the fitted cells: 4x in size for log slopes,
+// 64 KiB for per-MiB costs.
+double min_slope_range(const std::string& n) { return n.rfind("b:", 0) == 0 ? 1.0 / 16 : std::log(4.0); }
+
 struct Sample {
   Features x;
   double y_ns = 0;          // measured median of the component
@@ -141,12 +150,28 @@ Component fit_component(const std::string& name, const std::vector<Sample>& samp
   std::set<double> shares;
   for (const auto& s : samples) shares.insert(std::round(s.log_inv_share * 1e6));
   comp.cpu_elasticity_fitted = !linear && shares.size() >= 2;
+  // A slope is only fitted where its regressor varies enough to be told apart from the
+  // intercept; otherwise extrapolating it would be noise (e.g. equal module sizes).
+  std::map<std::string, std::pair<double, double>> range;  // slope feature -> (min, max)
+  for (const auto& s : samples) {
+    for (const auto& [n, v] : s.x) {
+      if (!is_slope(n)) continue;
+      auto [it, fresh] = range.try_emplace(n, v, v);
+      if (!fresh) it->second = {std::min(it->second.first, v), std::max(it->second.second, v)};
+    }
+  }
+  std::set<std::string> dropped;
+  for (const auto& [n, mm] : range) {
+    if (mm.second - mm.first < min_slope_range(n)) dropped.insert(n);
+  }
   std::vector<LsRow> rows;
   rows.reserve(samples.size());
   for (const auto& s : samples) {
     const double y = std::max(s.y_ns, kMinComponentNs);
     LsRow r;
-    r.x = s.x;
+    for (const auto& xv : s.x) {
+      if (!dropped.count(xv.first)) r.x.push_back(xv);
+    }
     if (linear) {
       r.y = y * std::exp(-elasticity * s.log_inv_share);
       r.w = 1.0 / (r.y * r.y);
