@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <ctime>
+#include <deque>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -362,6 +363,35 @@ class CellRunner {
   std::vector<nanoseconds> e2e_;
 };
 
+/// One request of a load: lease an instance from the pool (cold if it had to start one),
+/// invoke, check, give the instance back. e2e counts from `issued`.
+void serve_with_pool(const RunPlan& plan, CellRunner& cells, InstancePool& pool, telemetry::Invocation& inv,
+                     std::chrono::steady_clock::time_point issued) {
+  using Clock = std::chrono::steady_clock;
+  auto lease = pool.acquire();
+  if (!lease) {
+    inv.e2e = Clock::now() - issued;
+    inv.error = lease.error().to_string();
+    inv.mode = "cold";
+    return;
+  }
+  inv.mode = lease->cold ? "cold" : "warm";
+  if (lease->cold) inv.phases = lease->instance->start_phases();
+  auto t0 = Clock::now();
+  auto response = lease->instance->invoke(cells.request_for(inv), plan.timeout);
+  auto t1 = Clock::now();
+  inv.e2e = t1 - issued;
+  inv.phases["invoke"] = t1 - t0;
+  // Time between the intended send and the request leaving: waiting for a client thread
+  // (open loop, trace) or for a free instance.
+  auto before_invoke = std::chrono::duration_cast<std::chrono::nanoseconds>(t0 - issued) - lease->started;
+  inv.phases["queue"] = std::max(std::chrono::nanoseconds(0), before_invoke);
+  cells.record_response(inv, response);
+  auto stats = lease->instance->stats();
+  inv.peak_rss_bytes = stats.peak_rss_bytes;
+  pool.release(std::move(lease->instance));
+}
+
 /// Runs one load cell: for each level, a fresh pool and N closed-loop clients, or an open-loop
 /// arrival process timed from each request's intended send time (no coordinated omission).
 class LoadRunner {
@@ -431,7 +461,7 @@ class LoadRunner {
         inv.level = level;
         inv.offset_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(issued - start).count();
         inv.started_at = utc_now();
-        serve(pool, inv, issued);
+        serve_with_pool(plan_, cells_, pool, inv, issued);
         std::lock_guard lock(write_mutex);
         if (inv.ok) {
           ++report.ok;
@@ -450,31 +480,6 @@ class LoadRunner {
     return {};
   }
 
-  void serve(InstancePool& pool, telemetry::Invocation& inv, Clock::time_point issued) {
-    auto lease = pool.acquire();
-    if (!lease) {
-      inv.e2e = Clock::now() - issued;
-      inv.error = lease.error().to_string();
-      inv.mode = "cold";
-      return;
-    }
-    inv.mode = lease->cold ? "cold" : "warm";
-    if (lease->cold) inv.phases = lease->instance->start_phases();
-    auto t0 = Clock::now();
-    auto response = lease->instance->invoke(cells_.request_for(inv), plan_.timeout);
-    auto t1 = Clock::now();
-    inv.e2e = t1 - issued;
-    inv.phases["invoke"] = t1 - t0;
-    // Time between the intended send and the request leaving: waiting for a client thread
-    // (open loop) or for a free instance.
-    auto before_invoke = std::chrono::duration_cast<std::chrono::nanoseconds>(t0 - issued) - lease->started;
-    inv.phases["queue"] = std::max(std::chrono::nanoseconds(0), before_invoke);
-    cells_.record_response(inv, response);
-    auto stats = lease->instance->stats();
-    inv.peak_rss_bytes = stats.peak_rss_bytes;
-    pool.release(std::move(lease->instance));
-  }
-
   const RunPlan& plan_;
   const LoadSpec& spec_;
   CellRunner& cells_;
@@ -482,6 +487,105 @@ class LoadRunner {
   const Cell& cell_;
   telemetry::InvocationSink& sink_;
 };
+
+/// Replays a trace on one runtime: every event is sent at its (scaled) time to its function's
+/// pool, from up to max_in_flight client threads; latency counts from the intended time.
+Result<void> replay_trace(const RunPlan& plan, runtime::Runtime& rt, const std::string& runtime_name,
+                          const std::string& io, telemetry::InvocationSink& sink, BaasStore& store,
+                          CellReport& report) {
+  using Clock = std::chrono::steady_clock;
+  const LoadSpec& spec = *plan.load;
+  std::deque<Cell> cells;
+  std::map<std::string, std::unique_ptr<CellRunner>> runners;  // "function|input"
+  std::map<std::string, std::unique_ptr<InstancePool>> pools;  // function
+  std::map<std::string, std::string> missing;                  // "function|input" -> why
+  for (const auto& e : spec.trace) {
+    std::string key = e.function + "|" + e.input;
+    if (runners.count(key) || missing.count(key)) continue;
+    const FunctionUnderTest* f = nullptr;
+    for (const auto& fn : plan.functions) {
+      if (fn.name == e.function) f = &fn;
+    }
+    const InputCase* in = nullptr;
+    if (f) {
+      for (const auto& c : f->inputs) {
+        if (c.name == e.input) in = &c;
+      }
+    }
+    if (!f || !in) {
+      missing[key] = "the trace names " + e.function + " input " + e.input +
+                     ", which the experiment's functions do not list";
+      continue;
+    }
+    if (auto ok = rt.prepare(f->artifacts); !ok) {
+      missing[key] = ok.error().to_string();
+      continue;
+    }
+    cells.push_back(Cell{f, in, io, runtime_name, "load", 1});
+    auto runner = std::make_unique<CellRunner>(plan, cells.back(), &rt, sink, store);
+    if (io == "baas") {
+      auto seeded = store.with_client([&](baas::RedisClient& c) { return c.set(runner->input_key(), in->request); });
+      if (!seeded) {
+        missing[key] = "seeding the BaaS input: " + seeded.error().message;
+        continue;
+      }
+    }
+    runners[key] = std::move(runner);
+    if (!pools.count(f->name)) {
+      pools[f->name] = std::make_unique<InstancePool>(rt, f->name, spec.pool, plan.start_timeout);
+    }
+  }
+  std::atomic<std::size_t> next{0};
+  std::mutex write_mutex;
+  std::optional<Error> write_error;
+  const auto start = Clock::now();
+  auto client = [&] {
+    for (;;) {
+      std::size_t i = next++;
+      if (i >= spec.trace.size()) return;
+      const auto& e = spec.trace[i];
+      auto issued = start + std::chrono::duration_cast<Clock::duration>(e.at);
+      std::this_thread::sleep_until(issued);
+      std::string key = e.function + "|" + e.input;
+      telemetry::Invocation inv;
+      if (auto it = runners.find(key); it != runners.end()) {
+        inv = it->second->blank(static_cast<int>(i));
+        inv.load = "trace";
+        inv.level = spec.time_scale;
+        inv.offset_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(e.at).count();
+        inv.started_at = utc_now();
+        serve_with_pool(plan, *it->second, *pools.at(e.function), inv, issued);
+      } else {
+        inv.function = e.function;
+        inv.input = e.input;
+        inv.runtime = runtime_name;
+        inv.io = io;
+        inv.mode = "cold";
+        inv.rep = static_cast<int>(i);
+        inv.load = "trace";
+        inv.level = spec.time_scale;
+        inv.offset_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(e.at).count();
+        inv.exec_mode = "unknown";
+        inv.error = Error{ErrorCode::kConfig, missing[key]}.to_string();
+      }
+      std::lock_guard lock(write_mutex);
+      if (inv.ok) {
+        ++report.ok;
+      } else {
+        ++report.failed;
+        if (report.first_error.empty()) report.first_error = inv.error;
+      }
+      if (auto w = sink.write(inv); !w && !write_error) write_error = w.error();
+      if (plan.on_invocation) plan.on_invocation();
+    }
+  };
+  std::vector<std::thread> threads;
+  int n_threads = std::max(1, std::min<int>(spec.max_in_flight, static_cast<int>(spec.trace.size())));
+  for (int t = 0; t < n_threads; ++t) threads.emplace_back(client);
+  for (auto& t : threads) t.join();
+  if (write_error) return tl::unexpected(*write_error);
+  return {};
+}
 
 }  // namespace
 
@@ -531,7 +635,7 @@ std::vector<Cell> expand_cells(const RunPlan& plan) {
 }  // namespace
 
 Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nlohmann::json>& pool,
-                            const std::string& origin) {
+                            const std::string& origin, const std::filesystem::path& base_dir) {
   auto error = [&](const std::string& what) { return fail(ErrorCode::kConfig, origin + ": " + what); };
   auto number = [](const nlohmann::json& v) -> std::optional<double> {
     try {
@@ -552,7 +656,7 @@ Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nloh
     return out;
   };
   static const std::set<std::string> known = {"kind", "concurrency", "requests", "rates", "arrival",
-                                              "duration_s", "seed", "max_in_flight"};
+                                              "duration_s", "seed", "max_in_flight", "file", "time_scale"};
   LoadSpec spec;
   for (const auto& [key, _] : load.items()) {
     if (!known.count(key)) return error("unknown key '" + key + "' in load");
@@ -575,8 +679,23 @@ Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nloh
     spec.rates = *r;
     spec.arrival = load.value("arrival", std::string("poisson"));
     if (spec.arrival != "poisson" && spec.arrival != "fixed") return error("load.arrival must be poisson or fixed");
+  } else if (spec.kind == "trace") {
+    if (!load.contains("file") || !load["file"].is_string()) {
+      return error("load.file names the trace to replay (CSV offset_ms,function,input; see traces/README.md)");
+    }
+    std::filesystem::path file = load["file"].get<std::string>();
+    if (file.is_relative()) file = base_dir / file;
+    auto events = load_trace(file);
+    if (!events) return tl::unexpected(events.error());
+    if (load.contains("time_scale")) {
+      auto f = number(load["time_scale"]);
+      if (!f || *f <= 0) return error("load.time_scale must be a positive number (0.5 = twice as fast)");
+      spec.time_scale = *f;
+    }
+    spec.trace = time_scale(*events, spec.time_scale);
+    if (spec.trace.empty()) return error("the trace " + file.string() + " has no events");
   } else {
-    return error("load.kind must be closed or open (trace replay: see `lumos trace`)");
+    return error("load.kind must be closed, open or trace");
   }
   if (load.contains("duration_s")) {
     auto d = number(load["duration_s"]);
@@ -604,9 +723,13 @@ std::string invocation_key(const telemetry::Invocation& inv) {
   return key + inv.mode + "|" + std::to_string(inv.rep);
 }
 
-std::size_t count_cells(const RunPlan& plan) { return expand_cells(plan).size(); }
+std::size_t count_cells(const RunPlan& plan) {
+  if (plan.load && plan.load->kind == "trace") return plan.io.size() * plan.runtimes.size();
+  return expand_cells(plan).size();
+}
 
 std::size_t expected_invocations(const RunPlan& plan) {
+  if (plan.load && plan.load->kind == "trace") return plan.load->trace.size() * count_cells(plan);
   std::size_t total = 0;
   for (const auto& cell : expand_cells(plan)) {
     if (cell.mode != "load") {
@@ -625,6 +748,38 @@ std::size_t expected_invocations(const RunPlan& plan) {
 Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime,
                            telemetry::InvocationSink& sink,
                            const std::function<void(const CellReport&)>& on_cell) {
+  if (plan.load && plan.load->kind == "trace") {
+    // Trace replay: one pass over the trace per io x runtime, every function at once.
+    RunTotals totals;
+    BaasStore store(plan.baas);
+    std::size_t index = 0;
+    const std::size_t count = plan.io.size() * plan.runtimes.size();
+    for (const auto& io : plan.io) {
+      for (const auto& name : plan.runtimes) {
+        CellReport report;
+        report.index = ++index;
+        report.count = count;
+        report.function = "(trace)";
+        report.input = "-";
+        report.io = io;
+        report.runtime = name;
+        report.mode = "trace";
+        auto rt = make_runtime(name);
+        if (rt) {
+          if (auto ok = (*rt)->check(); !ok) rt = tl::unexpected(ok.error());
+        }
+        if (!rt) {
+          report.first_error = rt.error().to_string();
+        } else if (auto r = replay_trace(plan, **rt, name, io, sink, store, report); !r) {
+          return tl::unexpected(r.error());
+        }
+        totals.invocations += static_cast<std::size_t>(report.ok + report.failed);
+        totals.failed += static_cast<std::size_t>(report.failed);
+        if (on_cell) on_cell(report);
+      }
+    }
+    return totals;
+  }
   std::vector<Cell> cells = expand_cells(plan);
   // One runtime object per name; prepare() once per function and runtime.
   std::map<std::string, Result<std::unique_ptr<runtime::Runtime>>> runtimes;

@@ -183,3 +183,34 @@ TEST(Runner, PerFunctionOverridesShapeTheCells) {
   EXPECT_EQ(sink.records.back().function, "b");
   EXPECT_EQ(sink.records.back().rep, 3);
 }
+
+TEST(Runner, TraceReplaySendsEveryEventToItsFunctionAndReportsUnknownOnes) {
+  engine::RunPlan plan;
+  plan.functions = {fn("a", {{"x", "x", "x"}}), fn("b", {{"y", "yy", "yy"}})};
+  plan.runtimes = {"fake"};
+  engine::LoadSpec load;
+  load.kind = "trace";
+  for (int i = 0; i < 6; ++i) {
+    load.trace.push_back({std::chrono::milliseconds(2 * i), i % 2 ? "a" : "b", i % 2 ? "x" : "y"});
+  }
+  load.trace.push_back({std::chrono::milliseconds(13), "c", "z"});
+  plan.load = load;
+  EXPECT_EQ(engine::count_cells(plan), 1u);
+  EXPECT_EQ(engine::expected_invocations(plan), 7u);
+  MemorySink sink;
+  auto totals = engine::run_plan(plan, real_factory(), sink);
+  ASSERT_TRUE(totals);
+  ASSERT_EQ(sink.records.size(), 7u);
+  EXPECT_EQ(totals->failed, 1u);
+  int cold = 0;
+  for (const auto& r : sink.records) {
+    EXPECT_EQ(r.load, "trace");
+    if (r.function == "c") {
+      EXPECT_NE(r.error.find("the trace names c input z"), std::string::npos) << r.error;
+    } else {
+      EXPECT_TRUE(r.ok) << r.error;
+      cold += r.mode == "cold";
+    }
+  }
+  EXPECT_GE(cold, 2) << "each function's pool starts from zero";
+}

@@ -15,6 +15,7 @@
 
 #include "lumos/baas/redis.hpp"
 #include "lumos/engine/pool.hpp"
+#include "lumos/engine/trace.hpp"
 #include "lumos/runtime/runtime.hpp"
 #include "lumos/telemetry/jsonl.hpp"
 
@@ -52,7 +53,7 @@ struct FunctionUnderTest {
 
 /// Load generation for a cell instead of sequential repetitions.
 struct LoadSpec {
-  std::string kind;                    ///< "closed" (N concurrent clients) or "open" (arrival rate)
+  std::string kind;  ///< "closed" (N concurrent clients), "open" (arrival rate) or "trace" (replay)
   std::vector<int> concurrency;        ///< closed: one level per value
   int requests = 100;                  ///< closed: requests per level
   std::vector<double> rates;           ///< open: requests per second, one level per value
@@ -61,12 +62,14 @@ struct LoadSpec {
   std::uint64_t seed = 1;
   int max_in_flight = 64;              ///< open: client threads (late sends count in latency)
   PoolConfig pool;                     ///< the instance pool of each level (fresh per level)
+  std::vector<TraceEvent> trace;       ///< trace: events (already time-scaled), by time
+  double time_scale = 1.0;             ///< trace: recorded as the level
 };
 
 /// Reads the experiment's `load:` and `pool:` sections (YAML converted to JSON, scalars as
 /// strings). Errors (kConfig) name `origin` and the key.
 Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nlohmann::json>& pool,
-                            const std::string& origin);
+                            const std::string& origin, const std::filesystem::path& base_dir = {});
 
 struct RunPlan {
   std::vector<FunctionUnderTest> functions;
