@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Lumos' own overhead, measured side by side in one run on this machine:
-#   1. cold start of `hello` on runc       vs `runc run` of the same bundle      (hyperfine)
+#   1. cold start of `hello` on runc       vs `runc run` of the same bundle           (hyperfine)
 #   2. cold start of `hello` on wasmedge-aot vs the wasmedge CLI on the same AoT module (hyperfine)
 #   3. warm round trip of `hello` on wasmedge-aot (lumos' own median)
+# lumos and the bare tools run in alternating rounds, so drifting machine load hits both alike.
 # Prints the figures and their ratios; it does not pass or fail (machines are noisy).
-# Usage: bench/overhead.sh [RUNS]   (default 30; needs `make functions` first)
+# Usage: bench/overhead.sh [RUNS_PER_ROUND] [ROUNDS]   (default 10 x 3; needs `make functions`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-30}
+runs=${1:-10}
+rounds=${2:-3}
 lumos=build/lumos
 art=build/artifacts/hello
 root=${LUMOS_WASMEDGE_ROOT:-/opt/lumos/wasmedge-0.14.1}
@@ -25,30 +27,39 @@ modes: [cold, warm]
 repetitions: $runs
 warmup: 50
 YAML
-echo "== lumos: hello on runc and wasmedge-aot, $runs cold + $runs warm each"
-"$lumos" run "$tmp/overhead.yaml" --out "$tmp/results" --quiet >/dev/null
-"$lumos" summary "$tmp/results" --csv > "$tmp/summary.csv"
-median() {  # runtime mode -> median ns
-  awk -F, -v r="$1" -v m="$2" 'NR>1 && $2==r && $3==m {print $7}' "$tmp/summary.csv"
-}
+cli="$lib/ld-linux-x86-64.so.2 --library-path $lib:/usr/lib/x86_64-linux-gnu $root/root/usr/bin/wasmedge --reactor $art/hello.aot.wasm lumos_alloc 16"
+for r in $(seq 1 "$rounds"); do
+  echo "== round $r/$rounds: lumos ($runs cold + $runs warm per runtime), then hyperfine ($runs runs each)"
+  "$lumos" run "$tmp/overhead.yaml" --out "$tmp/results-$r" --quiet >/dev/null &
+  pid=$!
+  wait $pid
+  # The OCI bundle lumos ran hello's containers from (its runtime config is per lumos process).
+  bundle=/run/lumos/configs/$pid/hello/runc
+  [ -f "$bundle/config.json" ] || { echo "no runc bundle at $bundle" >&2; exit 1; }
+  hyperfine -N --warmup 3 --runs "$runs" --export-json "$tmp/hf-$r.json" \
+    -n runc "runc --root /run/lumos/runc run --bundle $bundle lumos-bench-$$" \
+    -n wasmedge-cli "$cli" >/dev/null
+done
 
-echo "== hyperfine: bare tools, $runs runs each"
-# The bundle lumos prepared for runc; the wasmedge CLI under the private loader (no shell wrapper).
-hyperfine -N --warmup 3 --runs "$runs" --export-json "$tmp/hf.json" \
-  -n runc "runc --root /run/lumos/runc run --bundle $art/runc-bundle lumos-bench-$$" \
-  -n wasmedge-cli "$lib/ld-linux-x86-64.so.2 --library-path $lib:/usr/lib/x86_64-linux-gnu $root/root/usr/bin/wasmedge --reactor $art/hello.aot.wasm lumos_alloc 16" \
-  >/dev/null
-hf_median() {
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print([r["median"] for r in d["results"] if r["command"]==sys.argv[2]][0]*1e9)' "$tmp/hf.json" "$1"
-}
-
-runc_hf=$(hf_median runc); cli_hf=$(hf_median wasmedge-cli)
-runc_lumos=$(median runc cold); aot_lumos=$(median wasmedge-aot cold); aot_warm=$(median wasmedge-aot warm)
-awk -v a="$runc_lumos" -v b="$runc_hf" -v c="$aot_lumos" -v d="$cli_hf" -v w="$aot_warm" 'BEGIN {
-  printf "\n%-44s %12s %12s %8s\n", "figure (medians)", "lumos", "bare tool", "ratio"
-  printf "%-44s %10.2f ms %10.2f ms %8.3f\n", "cold start hello, runc vs `runc run`", a/1e6, b/1e6, a/b
-  printf "%-44s %10.2f ms %10.2f ms %8.3f\n", "cold start hello, wasmedge-aot vs wasmedge CLI", c/1e6, d/1e6, c/d
-  printf "%-44s %10.1f us\n", "warm round trip hello, wasmedge-aot", w/1e3
-  printf "\nGoals: runc ratio <= 1.10; wasmedge-aot ratio <= 1.05; warm round trip <= 50 us.\n"
-  printf "lumos cold start = spawn to first response; hyperfine = the whole process lifetime.\n"
-}'
+python3 - "$tmp" "$rounds" <<'PY'
+import json, statistics, sys
+tmp, rounds = sys.argv[1], int(sys.argv[2])
+lumos, bare = {}, {}
+for r in range(1, rounds + 1):
+    for line in open(f"{tmp}/results-{r}/invocations.jsonl"):
+        inv = json.loads(line)
+        if inv["ok"]:
+            lumos.setdefault((inv["runtime"], inv["mode"]), []).append(inv["e2e_ns"])
+    for res in json.load(open(f"{tmp}/hf-{r}.json"))["results"]:
+        bare.setdefault(res["command"], []).extend(t * 1e9 for t in res["times"])
+med = lambda xs: statistics.median(xs)
+rows = [("cold start hello, runc vs `runc run`", med(lumos[("runc", "cold")]), med(bare["runc"])),
+        ("cold start hello, wasmedge-aot vs wasmedge CLI", med(lumos[("wasmedge-aot", "cold")]),
+         med(bare["wasmedge-cli"]))]
+print(f"\n{'figure (medians over all rounds)':46} {'lumos':>12} {'bare tool':>12} {'ratio':>7}")
+for name, a, b in rows:
+    print(f"{name:46} {a/1e6:9.2f} ms {b/1e6:9.2f} ms {a/b:7.3f}")
+print(f"{'warm round trip hello, wasmedge-aot':46} {med(lumos[('wasmedge-aot', 'warm')])/1e3:9.1f} us")
+print("\nGoals: runc ratio <= 1.10; wasmedge-aot ratio <= 1.05; warm round trip <= 50 us.")
+print("lumos cold start = spawn to first response; hyperfine = the whole process lifetime.")
+PY

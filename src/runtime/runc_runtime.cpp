@@ -121,7 +121,9 @@ class RuncRuntime final : public Runtime {
     auto process = variant_.process ? variant_.process(*image) : Result<ContainerProcess>(image_process(*image));
     if (!process) return tl::unexpected(process.error());
     if (auto m = make_mount_points(*rootfs, *process); !m) return m;
-    fs::path config_dir = a.work_dir / "bundles" / (variant_.name + "-config");
+    // The runtime config is per lumos process: it names this run's network namespace, and
+    // concurrent runs must not rewrite each other's (the unpacked rootfs is shared).
+    fs::path config_dir = tools_.state_dir / "configs" / std::to_string(getpid()) / a.function / variant_.name;
     std::error_code ec;
     fs::create_directories(config_dir, ec);
     if (auto w = write_file(config_dir / "config.json", with_network(bundle_config(*process, *rootfs)).dump(2)); !w) {
