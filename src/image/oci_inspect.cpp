@@ -299,15 +299,20 @@ Result<ImageInfo> inspect_image(const fs::path& layout, std::string_view tag) {
     std::string d;
     while (std::getline(dirs, d, ':')) candidates.push_back(d + "/" + program);
   }
+  std::string directory;
   for (const auto& c : candidates) {
     std::string resolved;
     const Entry* e = resolve(tree, c, &resolved);
+    if (e && e->type == 'd' && directory.empty()) directory = resolved;
     if (!e || e->type == 'd') continue;
     if (e->type == '-' && !e->executable && !info.is_wasm()) {
       return fail(ErrorCode::kBuild, what + ": entrypoint " + program + " (" + resolved +
                                          ") is not executable in the image");
     }
     return info;
+  }
+  if (!directory.empty()) {
+    return fail(ErrorCode::kBuild, what + ": entrypoint " + program + " (" + directory + ") is a directory, not a program");
   }
   return fail(ErrorCode::kBuild, what + ": entrypoint " + program +
                                      " does not exist in the image's layers (fix the image config's "

@@ -69,6 +69,10 @@ class PodmanRuntime final : public Runtime {
                                            ": skopeo copy exited with code " + std::to_string(copied->exit_code) +
                                            ": " + tail(copied->out));
       }
+      // The previous version of this image is now untagged: drop it (fails harmlessly if in use).
+      if (inspected && inspected->exit_code == 0 && !trim(inspected->out).empty()) {
+        (void)lumos::run_command({tools_.podman, "rmi", trim(inspected->out)});
+      }
     }
     loaded_[a.function] = Loaded{reference};
     return {};

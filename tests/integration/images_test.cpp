@@ -165,3 +165,50 @@ repetitions: 1
     }
   }
 }
+
+TEST(Images, EntrypointIsResolvedThroughPathAndSymlinksAndMustBeAnExecutableFile) {
+  auto built = run_command({lumos_binary().string(), "build", "hello"});
+  ASSERT_TRUE(built && built->exit_code == 0) << (built ? built->out : "");
+  TempDir dir;
+  fs::path fns = dir.path / "fns";
+  fs::path hello = fs::path(LUMOS_BINARY_DIR) / "artifacts" / "hello";
+  std::string src = std::string(LUMOS_SOURCE_DIR) + "/functions/hello/";
+  fs::create_directories(fns / "entry-check");
+  std::ofstream(fns / "entry-check" / "function.yaml")
+      << "language: c++\nbaas: false\nsources: [" << src << "hello.cpp]\nprebuilt: {native: " << (hello / "hello").string()
+      << ", wasm: " << (hello / "hello.wasm").string() << ", wasm_aot: " << (hello / "hello.aot.wasm").string()
+      << "}\ninputs: [{name: small, file: " << src << "inputs/small.json}]\n";
+  fs::path artifacts = fs::path(LUMOS_BINARY_DIR) / "artifacts" / "entry-check";
+  fs::remove_all(artifacts / "oci");
+  fs::remove_all(artifacts / "oci-cache");
+  auto images = [&] {
+    return run_command({lumos_binary().string(), "images", "--functions-dir", fns.string(), "--image",
+                        "container-debian", "entry-check"});
+  };
+  auto first = images();
+  ASSERT_TRUE(first && first->exit_code == 0) << (first ? first->out : "");
+  std::string ref = (artifacts / "oci").string() + ":container-debian";
+  auto set_entrypoint = [&](const std::string& entry) {
+    auto r = run_command({"umoci", "config", "--image", ref, "--config.entrypoint", entry});
+    ASSERT_TRUE(r && r->exit_code == 0) << (r ? r->out : "");
+  };
+  // "sh" is found through PATH: /usr/local/bin ... /bin/sh, where /bin -> usr/bin and
+  // /usr/bin/sh -> dash are symlinks.
+  set_entrypoint("sh");
+  auto via_path = images();
+  ASSERT_TRUE(via_path);
+  EXPECT_EQ(via_path->exit_code, 0) << via_path->out;
+  set_entrypoint("/etc/passwd");
+  auto not_exec = images();
+  ASSERT_TRUE(not_exec);
+  EXPECT_EQ(not_exec->exit_code, 1);
+  EXPECT_NE(not_exec->out.find("entrypoint /etc/passwd (/etc/passwd) is not executable in the image"),
+            std::string::npos)
+      << not_exec->out;
+  set_entrypoint("/usr/share");
+  auto directory = images();
+  ASSERT_TRUE(directory);
+  EXPECT_EQ(directory->exit_code, 1);
+  EXPECT_NE(directory->out.find("entrypoint /usr/share (/usr/share) is a directory, not a program"), std::string::npos)
+      << directory->out;
+}
