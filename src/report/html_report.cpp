@@ -942,7 +942,8 @@ th{background:#f3f3f3}.scroll{overflow-x:auto;max-height:40em;overflow-y:auto}na
 // Checks that every figure has its SVG or a missing-data note, for people and the browser test.
 constexpr const char* kScript = R"(document.addEventListener('DOMContentLoaded',function(){
 var figs=document.querySelectorAll('figure.plot'),drawn=0,missing=0;
-figs.forEach(function(f){if(f.querySelector('svg')){drawn++;}else if(f.querySelector('.missing')){missing++;}});
+figs.forEach(function(f){var s=f.querySelector('svg'),b=s&&s.getBoundingClientRect();
+if(b&&b.width>0&&b.height>0){drawn++;}else if(!s&&f.querySelector('.missing')){missing++;}});
 document.body.setAttribute('data-plots-drawn',String(drawn));
 document.body.setAttribute('data-plots-missing',String(missing));
 document.body.setAttribute('data-report-ok',String(drawn+missing===figs.length));});)";
