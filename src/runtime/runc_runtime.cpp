@@ -95,6 +95,17 @@ struct Prepared {
 class RuncRuntime final : public Runtime {
  public:
   RuncRuntime(ToolPaths tools, RuncVariant variant) : tools_(std::move(tools)), variant_(std::move(variant)) {}
+  // The per-process runtime configs go with the runtime (emptied parents too).
+  ~RuncRuntime() override {
+    std::error_code ec;
+    for (const auto& [_, p] : prepared_) {
+      fs::remove_all(p.bundle, ec);
+      for (fs::path dir = p.bundle.parent_path(); dir != tools_.state_dir && dir.has_relative_path();
+           dir = dir.parent_path()) {
+        if (!fs::remove(dir, ec)) break;  // not empty (another runtime's) or gone
+      }
+    }
+  }
 
   std::string_view name() const override { return variant_.name; }
 
