@@ -407,9 +407,8 @@ TEST(LinkEmulator, RedisThroughTheEdgeLink) {
   auto em = LinkEmulator::start((*redis)->endpoint(), edge_link());
   ASSERT_TRUE(em) << em.error().to_string();
   Boost boost;
-  auto direct = baas::RedisClient::connect((*redis)->endpoint(), 5000ms);
   auto client = baas::RedisClient::connect((*em)->endpoint(), 5000ms);
-  ASSERT_TRUE(direct && client) << (client ? "" : client.error().to_string());
+  ASSERT_TRUE(client) << client.error().to_string();
   ASSERT_TRUE(client->ping());
   std::vector<double> pings;
   for (int i = 0; i < 50; ++i) {
@@ -417,9 +416,16 @@ TEST(LinkEmulator, RedisThroughTheEdgeLink) {
     ASSERT_TRUE(client->ping());
     pings.push_back(ms(Clock::now() - t0));
   }
-  // SET and GET of 4 MB, through the link and directly (Redis' own time, subtracted).
-  std::string value(4'000'000, 'v');
-  auto timed = [&](baas::RedisClient& c, bool set) {
+  // SET and GET of 2 MB and 6 MB, through the link and directly. The difference of the times
+  // is 4 MB on the wire, with the round trip and per-command costs cancelled. Redis' and
+  // hiredis' per-byte costs remain (~10 ms/MB on a busy host, partly overlapping the wire), so
+  // the raw figure is a little low and the one minus the direct difference a little high; the
+  // emulator's own rate is checked exactly by EdgeBandwidthIsWithinTenPercentBothWays.
+  auto direct = baas::RedisClient::connect((*redis)->endpoint(), 5000ms);
+  ASSERT_TRUE(direct);
+  auto timed = [&](baas::RedisClient& c, bool set, std::size_t bytes) {
+    std::string value(bytes, 'v');
+    if (!set) EXPECT_TRUE(direct->set("lumos:env:big", value));
     std::vector<double> t;
     for (int i = 0; i < 3; ++i) {
       auto t0 = Clock::now();
@@ -432,18 +438,22 @@ TEST(LinkEmulator, RedisThroughTheEdgeLink) {
     }
     return median(t);
   };
-  double set_direct = timed(*direct, true), set_ms = timed(*client, true);
-  double get_direct = timed(*direct, false), get_ms = timed(*client, false);
-  double rtt = ms(edge_link().rtt);
   double configured = static_cast<double>(edge_link().bandwidth_bps) / 1e6;
-  double set_bw = 4e6 * 8 / ((set_ms - set_direct - rtt) * 1e3);
-  double get_bw = 4e6 * 8 / ((get_ms - get_direct - rtt) * 1e3);
-  std::printf("[redis via edge-pi link] PING median %.2f ms; SET 4 MB %.0f ms (direct %.0f ms): %.2f Mbit/s; "
-              "GET 4 MB %.0f ms (direct %.0f ms): %.2f Mbit/s\n",
-              median(pings), set_ms, set_direct, set_bw, get_ms, get_direct, get_bw);
-  EXPECT_TRUE(within(median(pings), rtt, 0.10));
-  EXPECT_TRUE(within(set_bw, configured, 0.10)) << set_bw;
-  EXPECT_TRUE(within(get_bw, configured, 0.10)) << get_bw;
+  auto measure = [&](bool set) {
+    double d2 = timed(*direct, set, 2'000'000), d6 = timed(*direct, set, 6'000'000);
+    double t2 = timed(*client, set, 2'000'000), t6 = timed(*client, set, 6'000'000);
+    double raw = 4e6 * 8 / ((t6 - t2) * 1e3);
+    double corrected = 4e6 * 8 / ((t6 - t2 - (d6 - d2)) * 1e3);
+    std::printf("[redis via edge-pi link] %s 2 MB %.0f ms, 6 MB %.0f ms (direct %.0f / %.0f ms): %.2f Mbit/s, "
+                "%.2f Mbit/s without Redis' own per-byte time\n",
+                set ? "SET" : "GET", t2, t6, d2, d6, raw, corrected);
+    EXPECT_TRUE(within(raw, configured, 0.15)) << raw;
+    EXPECT_TRUE(within(corrected, configured, 0.15)) << corrected;
+  };
+  measure(true);
+  measure(false);
+  std::printf("[redis via edge-pi link] PING median %.2f ms\n", median(pings));
+  EXPECT_TRUE(within(median(pings), ms(edge_link().rtt), 0.10));
 }
 
 // --- cgroup slots --------------------------------------------------------------------------
