@@ -43,6 +43,14 @@ std::uint64_t tree_bytes(const fs::path& root) {
   return total;
 }
 
+// Removes the build artifacts of test-only functions when a test ends.
+struct ArtifactsCleanup {
+  std::vector<std::string> functions;
+  ~ArtifactsCleanup() {
+    for (const auto& f : functions) fs::remove_all(fs::path(LUMOS_BINARY_DIR) / "artifacts" / f);
+  }
+};
+
 }  // namespace
 
 TEST(Images, ListsTheFourImagesOfEachFunctionWithPulledAndUnpackedSizes) {
@@ -113,6 +121,7 @@ TEST(Images, BrokenImagesGiveClearFailedRecordsOnEveryContainerRuntime) {
   auto built = run_command({lumos_binary().string(), "build", "hello"});
   ASSERT_TRUE(built && built->exit_code == 0) << (built ? built->out : "");
   TempDir dir;
+  ArtifactsCleanup cleanup{{"broken-blob", "broken-entry"}};
   fs::path fns = dir.path / "fns";
   fs::path hello = fs::path(LUMOS_BINARY_DIR) / "artifacts" / "hello";
   std::string src = std::string(LUMOS_SOURCE_DIR) + "/functions/hello/";
@@ -170,6 +179,7 @@ TEST(Images, EntrypointIsResolvedThroughPathAndSymlinksAndMustBeAnExecutableFile
   auto built = run_command({lumos_binary().string(), "build", "hello"});
   ASSERT_TRUE(built && built->exit_code == 0) << (built ? built->out : "");
   TempDir dir;
+  ArtifactsCleanup cleanup{{"entry-check"}};
   fs::path fns = dir.path / "fns";
   fs::path hello = fs::path(LUMOS_BINARY_DIR) / "artifacts" / "hello";
   std::string src = std::string(LUMOS_SOURCE_DIR) + "/functions/hello/";
