@@ -32,10 +32,18 @@ for r in $(seq 1 "$rounds"); do
   echo "== round $r/$rounds: lumos ($runs cold + $runs warm per runtime), then hyperfine ($runs runs each)"
   "$lumos" run "$tmp/overhead.yaml" --out "$tmp/results-$r" --quiet >/dev/null &
   pid=$!
+  # Keep a copy of the OCI bundle config lumos runs hello's containers with (it is per lumos
+  # process and removed when lumos ends; its rootfs path is absolute, so the copy works as is).
+  bundle=$tmp/bundle
+  mkdir -p "$bundle"
+  for _ in $(seq 1 6000); do
+    if [ -f "/run/lumos/configs/$pid/hello/runc/config.json" ]; then
+      cp "/run/lumos/configs/$pid/hello/runc/config.json" "$bundle/config.json" && break
+    fi
+    sleep 0.01
+  done
   wait $pid
-  # The OCI bundle lumos ran hello's containers from (its runtime config is per lumos process).
-  bundle=/run/lumos/configs/$pid/hello/runc
-  [ -f "$bundle/config.json" ] || { echo "no runc bundle at $bundle" >&2; exit 1; }
+  [ -f "$bundle/config.json" ] || { echo "lumos wrote no runc bundle config" >&2; exit 1; }
   hyperfine -N --warmup 3 --runs "$runs" --export-json "$tmp/hf-$r.json" \
     -n runc "runc --root /run/lumos/runc run --bundle $bundle lumos-bench-$$" \
     -n wasmedge-cli "$cli" >/dev/null
