@@ -447,8 +447,10 @@ TEST(LinkEmulator, RedisThroughTheEdgeLink) {
     std::printf("[redis via edge-pi link] %s 2 MB %.0f ms, 6 MB %.0f ms (direct %.0f / %.0f ms): %.2f Mbit/s, "
                 "%.2f Mbit/s without Redis' own per-byte time\n",
                 set ? "SET" : "GET", t2, t6, d2, d6, raw, corrected);
-    EXPECT_TRUE(within(raw, configured, 0.15)) << raw;
-    EXPECT_TRUE(within(corrected, configured, 0.15)) << corrected;
+    // The link's rate lies between the two (within 10%), and Redis costs at most 20%.
+    EXPECT_LE(raw, configured * 1.10);
+    EXPECT_GE(corrected, configured * 0.90);
+    EXPECT_GE(raw, configured * 0.80);
   };
   measure(true);
   measure(false);
