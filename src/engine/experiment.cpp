@@ -57,7 +57,8 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
   if (!root.IsMap()) return error("expected a mapping with at least 'functions'");
   static const std::set<std::string> known = {"name",     "description", "functions", "runtimes",
                                               "modes",    "repetitions", "warmup",    "timeout_ms",
-                                              "start_timeout_ms", "function_dirs", "io", "baas"};
+                                              "start_timeout_ms", "function_dirs", "io", "baas",
+                                              "load", "pool"};
   Experiment ex;
   try {
     for (const auto& kv : root) {
@@ -129,6 +130,14 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
         if (io != "direct" && io != "baas") return error("io '" + io + "' of function " + sel.name + " must be direct or baas");
       }
       if (sel.repetitions < 0) return error("'repetitions' of function " + sel.name + " must be at least 1");
+    }
+    if (root["load"]) {
+      ex.load = to_json(root["load"]);
+      if (!ex.load->is_object()) return error("'load' is a mapping: {kind: closed, concurrency: [...]} or {kind: open, rates: [...]}");
+    }
+    if (root["pool"]) {
+      ex.pool = to_json(root["pool"]);
+      if (!ex.pool->is_object()) return error("'pool' is a mapping: {keep_alive_ms, max_instances, prewarm}");
     }
     if (const auto& b = root["baas"]) {
       if (!b.IsMap() || !b["address"]) return error("'baas' takes {address: host:port} of an existing Redis");
