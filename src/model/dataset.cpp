@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "lumos/env/profile.hpp"
 #include "lumos/stats/quality.hpp"
 
 namespace lumos::model {
@@ -35,7 +36,31 @@ std::optional<double> optional_number(const nlohmann::json& j, std::initializer_
 }
 
 // Profiles a manifest may describe: {"profiles": {name: {...}}} or [{name, ...}], at the top
-// level or inside "experiment"; or one {"profile": {name, ...}}.
+// level or inside "experiment"; and the run's own profile (see run_profile).
+void read_manifest_profiles(const nlohmann::json& m, std::map<std::string, Environment>& out);
+
+// The profile a whole run used: manifest "profile" (env::to_json form, or a name), else the
+// experiment's `profile:` (a built-in name, a file path, or an inline mapping). "" if none.
+std::string run_profile(const nlohmann::json& m, std::map<std::string, Environment>& profiles) {
+  if (!m.is_object()) return "";
+  for (const nlohmann::json* p : {m.contains("profile") ? &m["profile"] : nullptr,
+                                  m.contains("experiment") && m["experiment"].is_object() && m["experiment"].contains("profile")
+                                      ? &m["experiment"]["profile"]
+                                      : nullptr}) {
+    if (!p) continue;
+    if (p->is_string()) {
+      std::string name = fs::path(p->get<std::string>()).stem().string();  // "edge-pi" or "profiles/edge-pi.yaml"
+      return name;
+    }
+    if (p->is_object()) {
+      const std::string name = p->contains("name") && (*p)["name"].is_string() ? (*p)["name"].get<std::string>() : "custom";
+      profiles[name] = environment_from_json(name, *p);
+      return name;
+    }
+  }
+  return "";
+}
+
 void read_manifest_profiles(const nlohmann::json& m, std::map<std::string, Environment>& out) {
   if (!m.is_object()) return;
   const auto take = [&](const nlohmann::json& p) {
@@ -54,9 +79,6 @@ void read_manifest_profiles(const nlohmann::json& m, std::map<std::string, Envir
   if (m.contains("profiles")) take(m["profiles"]);
   if (m.contains("experiment") && m["experiment"].is_object() && m["experiment"].contains("profiles")) {
     take(m["experiment"]["profiles"]);
-  }
-  if (m.contains("profile") && m["profile"].is_object() && m["profile"].contains("name")) {
-    out[m["profile"]["name"]] = environment_from_json(m["profile"]["name"], m["profile"]);
   }
 }
 
@@ -81,32 +103,97 @@ std::string runtime_flavour_for_images(const std::string& runtime,
 
 std::map<std::string, Environment> default_profiles() {
   std::map<std::string, Environment> p;
-  p["cloud"] = Environment{"cloud", 1.0, std::nullopt, 0.0, std::nullopt};
-  p["edge"] = Environment{"edge", 0.5, 1024.0, 20.0, 50.0};
-  p["edge-tiny"] = Environment{"edge-tiny", 0.25, 512.0, 50.0, 10.0};
+  for (const auto& name : env::builtin_profile_names()) {
+    if (auto prof = env::builtin_profile(name)) p[name] = environment_from_json(name, env::to_json(*prof));
+  }
+  if (!p.count("cloud")) p["cloud"] = Environment{};
+  if (p.count("edge-pi")) {
+    p["edge"] = p["edge-pi"];
+    p["edge"].name = "edge";
+  }
   return p;
 }
+
+namespace {
+
+// Number of CPUs in a cpuset list ("0", "0-1", "0,2-3"); 0 when empty or malformed.
+double cpuset_count(const std::string& s) {
+  double n = 0;
+  std::stringstream in(s);
+  for (std::string part; std::getline(in, part, ',');) {
+    int a = 0, b = 0;
+    if (std::sscanf(part.c_str(), "%d-%d", &a, &b) == 2 && b >= a) {
+      n += b - a + 1;
+    } else if (std::sscanf(part.c_str(), "%d", &a) == 1) {
+      n += 1;
+    } else {
+      return 0;
+    }
+  }
+  return n;
+}
+
+// A number, or a string with a unit parsed by the env module's parsers.
+std::optional<double> typed(const nlohmann::json& j, const char* key, char kind) {
+  auto it = j.find(key);
+  if (it == j.end()) return std::nullopt;
+  if (it->is_number()) return it->get<double>();
+  if (!it->is_string()) return std::nullopt;
+  const std::string text = it->get<std::string>();
+  if (kind == 't') {
+    if (auto d = env::parse_duration(text)) return static_cast<double>(d->count());  // ns
+  } else if (kind == 'b') {
+    if (auto b = env::parse_bytes(text)) return static_cast<double>(*b);
+  } else if (auto bw = env::parse_bandwidth(text)) {
+    return static_cast<double>(*bw);  // bit/s
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 Environment environment_from_json(const std::string& name, const nlohmann::json& j) {
   Environment e;
   e.name = name;
   if (!j.is_object()) return e;
-  e.cpu_share = number_or(j, {"cpu_share", "cpus", "cpu", "cpu_quota"}, e.cpu_share);
+  const auto set_quota = [&](double q) {
+    if (q > 0) {
+      e.cpu_share = std::min(1.0, q);
+      e.device_cpus = q;
+    }
+  };
+  // Flat keys.
+  if (auto q = optional_number(j, {"cpu_share", "cpus", "cpu_quota"})) set_quota(*q);
+  if (auto it = j.find("device_cpus"); it != j.end()) {  // our own to_json: null = the host's CPUs
+    e.device_cpus = it->is_number() ? std::optional<double>(it->get<double>()) : std::nullopt;
+  }
   e.memory_mb = optional_number(j, {"memory_mb", "mem_mb"});
   e.rtt_ms = number_or(j, {"rtt_ms"}, e.rtt_ms);
-  e.bandwidth_mbps = optional_number(j, {"bandwidth_mbps", "bandwidth_mbit", "bandwidth_mbit_s"});
-  // Nested forms: {"cpu": {"quota": 0.5}}, {"network": {"rtt_ms": 20, "bandwidth_mbit": 50}}.
-  if (auto it = j.find("cpu"); it != j.end() && it->is_object()) {
-    e.cpu_share = number_or(*it, {"quota", "share", "cpus"}, e.cpu_share);
-  }
-  if (auto it = j.find("network"); it != j.end() && it->is_object()) {
-    e.rtt_ms = number_or(*it, {"rtt_ms"}, e.rtt_ms);
-    if (auto bw = optional_number(*it, {"bandwidth_mbps", "bandwidth_mbit", "bandwidth_mbit_s"})) {
-      e.bandwidth_mbps = bw;
+  e.bandwidth_mbps = optional_number(j, {"bandwidth_mbps", "bandwidth_mbit"});
+  // Sections: env::to_json(Profile) and the experiment's YAML form.
+  if (auto it = j.find("cpu"); it != j.end()) {
+    if (it->is_number()) set_quota(it->get<double>());
+    if (it->is_object()) {
+      if (auto q = optional_number(*it, {"quota", "share", "cpus"})) set_quota(*q);
+      if (auto cs = it->find("cpuset"); cs != it->end() && cs->is_string() && cpuset_count(*cs) > 0) {
+        e.device_cpus = std::min(e.device_cpus.value_or(1e9), cpuset_count(*cs));
+      }
     }
   }
   if (auto it = j.find("memory"); it != j.end() && it->is_object()) {
+    if (auto b = optional_number(*it, {"limit_bytes"}); b && *b > 0) e.memory_mb = *b / (1024.0 * 1024.0);
+    if (auto b = typed(*it, "limit", 'b'); b && *b > 0) e.memory_mb = *b / (1024.0 * 1024.0);
     if (auto mb = optional_number(*it, {"limit_mb", "mb"})) e.memory_mb = mb;
+  }
+  for (const char* section : {"link", "network"}) {
+    auto it = j.find(section);
+    if (it == j.end() || !it->is_object()) continue;
+    if (auto ns = optional_number(*it, {"rtt_ns"})) e.rtt_ms = *ns / 1e6;
+    if (auto ns = typed(*it, "rtt", 't')) e.rtt_ms = *ns / 1e6;
+    if (auto ms = optional_number(*it, {"rtt_ms"})) e.rtt_ms = *ms;
+    if (auto bps = optional_number(*it, {"bandwidth_bps"}); bps && *bps > 0) e.bandwidth_mbps = *bps / 1e6;
+    if (auto bps = typed(*it, "bandwidth", 'w'); bps && *bps > 0) e.bandwidth_mbps = *bps / 1e6;
+    if (auto mbps = optional_number(*it, {"bandwidth_mbps", "bandwidth_mbit"})) e.bandwidth_mbps = mbps;
   }
   if (!(e.cpu_share > 0)) e.cpu_share = 1.0;
   return e;
@@ -114,6 +201,7 @@ Environment environment_from_json(const std::string& name, const nlohmann::json&
 
 nlohmann::json to_json(const Environment& e) {
   nlohmann::json j = {{"cpu_share", e.cpu_share}, {"rtt_ms", e.rtt_ms}};
+  j["device_cpus"] = e.device_cpus ? nlohmann::json(*e.device_cpus) : nlohmann::json();
   j["memory_mb"] = e.memory_mb ? nlohmann::json(*e.memory_mb) : nlohmann::json();
   j["bandwidth_mbps"] = e.bandwidth_mbps ? nlohmann::json(*e.bandwidth_mbps) : nlohmann::json();
   return j;
@@ -230,12 +318,14 @@ Result<Dataset> load_datasets(const std::vector<fs::path>& dirs, const LoadOptio
       return fail(ErrorCode::kIo, "cannot read " + file.string() +
                                       " (is it a results folder written by `lumos run --out`?)");
     }
+    std::string folder_profile = "cloud";
     {
       std::ifstream mf(dir / "manifest.json");
       if (mf) {
         nlohmann::json m = nlohmann::json::parse(mf, nullptr, false);
         if (!m.is_discarded()) {
           read_manifest_profiles(m, d.profiles);
+          if (auto p = run_profile(m, d.profiles); !p.empty()) folder_profile = p;
           if (m.contains("environment") && m["environment"].is_object()) {
             d.host_cpus = static_cast<int>(number_or(m["environment"], {"cpus_online", "cores"}, d.host_cpus));
           }
@@ -255,6 +345,7 @@ Result<Dataset> load_datasets(const std::vector<fs::path>& dirs, const LoadOptio
       }
       Observation o;
       o.inv = telemetry::invocation_from_json(j);
+      o.profile = folder_profile;
       o.offset_ns = optional_number(j, {"offset_ns"});
       const std::string load = string_field(j, "load").value_or("");
       if (auto it = j.find("concurrency"); it != j.end() && it->is_number()) {

@@ -360,7 +360,10 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
   } else {
     p.env = pit->second;
   }
-  if (q.cpu_share) p.env.cpu_share = *q.cpu_share;
+  if (q.cpu_share) {  // a CPU quota: speed of one request and capacity of the device
+    p.env.cpu_share = std::min(1.0, *q.cpu_share);
+    p.env.device_cpus = *q.cpu_share;
+  }
   if (q.rtt_ms) p.env.rtt_ms = *q.rtt_ms;
   if (q.bandwidth_mbps) p.env.bandwidth_mbps = *q.bandwidth_mbps;
   if (q.memory_mb) p.env.memory_mb = *q.memory_mb;
@@ -417,7 +420,8 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
   p.cpu_demand_ns = ratio * cpu_part * p.env.cpu_share;  // CPU time does not grow with a lower share
   const double n = q.concurrency;
   const double x1 = 1e9 / p.service_ns;
-  const double cores = std::min(n * p.env.cpu_share, static_cast<double>(m.host_cpus));
+  const double cores = std::min({n * p.env.cpu_share, p.env.device_cpus.value_or(m.host_cpus),
+                                 static_cast<double>(m.host_cpus)});
   const double x_max = p.cpu_demand_ns > 0 ? cores * 1e9 / p.cpu_demand_ns : INFINITY;
   double x = 0;
   if (auto it = m.usl.find(q.runtime); it != m.usl.end()) {

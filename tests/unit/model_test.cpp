@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "lumos/env/profile.hpp"
 #include "lumos/model/cost.hpp"
 #include "lumos/model/dataset.hpp"
 #include "lumos/model/model.hpp"
@@ -317,6 +318,43 @@ TEST(Dataset, MalformedLineNamesItsNumberButATruncatedLastLineIsSkipped) {
   auto bad = load_dataset(dir);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find(":1:"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(Dataset, TheRunsProfileComesFromTheManifestInEitherForm) {
+  const fs::path dir = fs::temp_directory_path() / ("lumos-model-profile-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "invocations.jsonl")
+      << R"({"function":"f","runtime":"native","mode":"warm","input":"i","ok":true,"e2e_ns":1000,"phases_ns":{"compute":500}})"
+      << "\n";
+  auto tiny = env::builtin_profile("edge-tiny");
+  ASSERT_TRUE(tiny);
+  std::ofstream(dir / "manifest.json") << nlohmann::json{{"profile", env::to_json(*tiny)}}.dump();
+  auto d = load_dataset(dir);
+  ASSERT_TRUE(d) << d.error().to_string();
+  ASSERT_EQ(d->observations.size(), 1u);
+  EXPECT_EQ(d->observations[0].profile, "edge-tiny");
+  const Environment& e = d->profiles.at("edge-tiny");
+  EXPECT_DOUBLE_EQ(e.cpu_share, 0.25);
+  EXPECT_DOUBLE_EQ(*e.device_cpus, 0.25);
+  EXPECT_DOUBLE_EQ(*e.memory_mb, 256.0);
+  EXPECT_DOUBLE_EQ(e.rtt_ms, 50.0);
+  EXPECT_DOUBLE_EQ(*e.bandwidth_mbps, 10.0);
+  // The experiment's inline YAML form, with units.
+  const nlohmann::json inline_profile = {{"name", "lab"},
+                                         {"cpu", {{"quota", 2.0}, {"cpuset", "0-1"}}},
+                                         {"memory", {{"limit", "1GiB"}}},
+                                         {"link", {{"rtt", "5ms"}, {"bandwidth", "100Mbit"}}}};
+  std::ofstream(dir / "manifest.json") << nlohmann::json{{"experiment", {{"profile", inline_profile}}}}.dump();
+  auto lab = load_dataset(dir);
+  ASSERT_TRUE(lab);
+  EXPECT_EQ(lab->observations[0].profile, "lab");
+  const Environment& l = lab->profiles.at("lab");
+  EXPECT_DOUBLE_EQ(l.cpu_share, 1.0);  // one request uses at most one CPU
+  EXPECT_DOUBLE_EQ(*l.device_cpus, 2.0);
+  EXPECT_DOUBLE_EQ(*l.memory_mb, 1024.0);
+  EXPECT_DOUBLE_EQ(l.rtt_ms, 5.0);
+  EXPECT_DOUBLE_EQ(*l.bandwidth_mbps, 100.0);
   fs::remove_all(dir);
 }
 

@@ -23,19 +23,21 @@ namespace lumos::model {
 /// Environment-level drivers of one profile (an edge device, a cloud VM).
 struct Environment {
   std::string name = "cloud";
-  double cpu_share = 1.0;                 ///< CPUs one instance may use (cgroup quota), e.g. 0.5
-  std::optional<double> memory_mb;        ///< memory limit of one instance; none: unlimited
+  double cpu_share = 1.0;                 ///< speed of one single-threaded request: min(1, CPU quota)
+  std::optional<double> device_cpus;      ///< CPU capacity of the whole device (quota, cpuset); none: the host's
+  std::optional<double> memory_mb;        ///< memory limit; none: unlimited
   double rtt_ms = 0.0;                    ///< round trip function <-> BaaS added by the link emulator
   std::optional<double> bandwidth_mbps;   ///< link bandwidth; none: not limited
 };
 
-/// Built-in profiles used when a results folder does not describe its own: `cloud` (no limits),
-/// `edge` (Raspberry-Pi-class: 0.5 CPU, 1024 MB, 20 ms RTT, 50 Mbit/s) and `edge-tiny`
-/// (0.25 CPU, 512 MB, 50 ms, 10 Mbit/s). Documented in docs/ARCHITECTURE.md.
+/// Built-in profiles: env::builtin_profile's `cloud`, `edge-pi`, `edge-tiny` (experiments/
+/// profiles/*.yaml), plus `edge` as another name for `edge-pi`.
 std::map<std::string, Environment> default_profiles();
 
-/// Profile from a JSON object; accepts `cpu_share`/`cpus`/`cpu`, `memory_mb`, `rtt_ms`,
-/// `bandwidth_mbps`/`bandwidth_mbit`. Missing keys keep the defaults of Environment.
+/// Profile from JSON. Reads env::to_json(Profile) (`cpu.quota`, `cpu.cpuset`,
+/// `memory.limit_bytes`, `link.rtt_ns`, `link.bandwidth_bps`; 0 = unlimited), the YAML form of
+/// an experiment's inline profile (`memory.limit: 1GiB`, `link.rtt: 20ms`, `link.bandwidth:
+/// 50Mbit`), and flat keys (`cpu_share`, `memory_mb`, `rtt_ms`, `bandwidth_mbps`).
 Environment environment_from_json(const std::string& name, const nlohmann::json& j);
 nlohmann::json to_json(const Environment& e);
 
@@ -43,7 +45,9 @@ nlohmann::json to_json(const Environment& e);
 struct Observation {
   telemetry::Invocation inv;
   int concurrency = 1;               ///< closed-loop clients when it ran (results field `concurrency`)
-  std::string profile = "cloud";     ///< environment profile name (results field `profile`)
+  /// Environment profile name: the record's `profile` field, else the run's (manifest
+  /// `profile` or `experiment.profile`), else "cloud".
+  std::string profile = "cloud";
   std::optional<bool> met_cold;      ///< engine's own record of the instance state, if any
   std::optional<std::string> contamination;  ///< why it is excluded (stats::contamination)
   /// Load cells (results fields `load`, `offset_ns`): when the request was issued since its
