@@ -114,6 +114,10 @@ Subcommand add_model_command(CLI::App& parent) {
   pred->add_option("--mode", flags->query.mode, "cold or warm")->capture_default_str();
   pred->add_option("--io", flags->query.io, "direct or baas")->capture_default_str();
   pred->add_option("--concurrency,-c", flags->query.concurrency, "Closed-loop clients")->capture_default_str();
+  pred->add_option("--cold-fraction", flags->query.cold_fraction,
+                   "Warm queries under load: share of requests meeting a new instance (0-1)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   pred->add_option("--profile,-p", flags->query.profile, "Environment profile (cloud, edge, edge-tiny, or from the results)")
       ->capture_default_str();
   pred->add_option("--cpu-share", flags->cpu_share, "Override the profile's CPU share per instance");

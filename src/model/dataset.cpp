@@ -371,6 +371,7 @@ Result<Dataset> load_datasets(const std::vector<fs::path>& dirs, const LoadOptio
       // Load cells (a pool serves them, cold or warm as the load makes it): one cell per level,
       // mode "closed" (concurrency = level) or "open" (arrival rate; not used by the model).
       if (!load.empty()) {
+        if (!o.met_cold && (o.inv.mode == "cold" || o.inv.mode == "warm")) o.met_cold = o.inv.mode == "cold";
         o.inv.mode = load;
         if (load == "open") o.concurrency = 0;
       }
@@ -406,7 +407,7 @@ std::vector<Cell> make_cells(const Dataset& data) {
     Cell c;
     c.key = key;
     c.n = obs.size();
-    std::vector<double> start, compute, serde, io, overhead, cpu, rss, bytes, baas;
+    std::vector<double> start, compute, serde, io, overhead, cpu, rss, bytes, baas, warm;
     std::map<std::string, std::vector<double>> phases;
     double t_first = INFINITY, t_last = -INFINITY;
     bool times_ok = true;
@@ -430,6 +431,12 @@ std::vector<Cell> make_cells(const Dataset& data) {
       const double cmp = get("compute"), sd = get("deserialize") + get("serialize");
       const double bio = get("baas_get") + get("baas_put");
       c.e2e_ns.push_back(e2e);
+      const bool cold = o->met_cold ? *o->met_cold : o->inv.mode == "cold";
+      if (cold) {
+        ++c.n_cold;
+      } else {
+        warm.push_back(e2e);
+      }
       start.push_back(s);
       compute.push_back(cmp);
       serde.push_back(sd);
@@ -455,6 +462,7 @@ std::vector<Cell> make_cells(const Dataset& data) {
     if (c.n_ok > 0) {
       c.e2e_median = stats::median(c.e2e_ns);
       c.e2e_p95 = stats::percentile(c.e2e_ns, 95.0);
+      if (!warm.empty()) c.warm_e2e_mean = stats::mean(warm);
       c.start = stats::median(start);
       c.compute = stats::median(compute);
       c.serde = stats::median(serde);

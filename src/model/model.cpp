@@ -205,28 +205,28 @@ bool sequential(const Cell& c) {
 std::string fi_key(const CellKey& k) { return k.function + "/" + k.input; }
 std::string fr_key(const CellKey& k) { return k.function + "/" + k.runtime; }
 
-// Per-client throughput at concurrency 1 of a closed series: its level-1 cell, else the warm
-// sequential cell of the same configuration.
+// Contention from closed-loop levels, free of cold starts: by Little's law the warm
+// requests of level N complete at X(N) = N / mean warm latency. C(N) = X(N) / X(1), X(1) from
+// the series' level 1, else its warm sequential cell, else assuming linear scaling up to the
+// lowest level.
 std::map<std::string, Usl> fit_usls(const std::vector<Cell>& cells) {
   using SeriesKey = std::tuple<std::string, std::string, std::string, std::string, std::string>;
-  std::map<SeriesKey, std::map<int, double>> series;  // -> N -> throughput
+  std::map<SeriesKey, std::map<int, double>> series;  // -> N -> throughput of warm requests
   std::map<SeriesKey, double> warm_x1;
   for (const auto& c : cells) {
     const SeriesKey k{c.key.function, c.key.input, c.key.runtime, c.key.io, c.key.profile};
-    if (c.key.mode == "closed" && std::isfinite(c.throughput_rps)) series[k][c.key.concurrency] = c.throughput_rps;
-    if (sequential(c) && c.key.mode == "warm" && c.e2e_median > 0) warm_x1[k] = 1e9 / c.e2e_median;
+    if (c.key.mode == "closed" && c.warm_e2e_mean > 0) series[k][c.key.concurrency] = c.key.concurrency * 1e9 / c.warm_e2e_mean;
+    if (sequential(c) && c.key.mode == "warm" && c.warm_e2e_mean > 0) warm_x1[k] = 1e9 / c.warm_e2e_mean;
   }
   std::map<std::string, std::vector<UslPoint>> points;
   for (const auto& [k, levels] : series) {
     double x1 = 0;
-    double n0 = 1;
     if (levels.count(1)) {
       x1 = levels.at(1);
     } else if (warm_x1.count(k)) {
       x1 = warm_x1.at(k);
     } else {
-      n0 = levels.begin()->first;
-      x1 = levels.begin()->second / n0;  // assumes linear scaling up to the lowest level
+      x1 = levels.begin()->second / levels.begin()->first;
     }
     if (!(x1 > 0)) continue;
     for (const auto& [n, x] : levels) {
@@ -411,32 +411,55 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
   (void)share_factor;
   for (const auto& t : p.terms) p.service_ns += t.ns;
 
-  // Queueing: USL when fitted for the runtime, else operational bounds.
-  double cpu_part = 0;
-  for (const auto& t : p.terms) {
-    if (t.component != "io" && t.component != "network") cpu_part += t.ns;
+  // Queueing at N closed-loop clients (Little's law, zero think time). A share f of the
+  // requests meets a new instance (an autoscaling pool; `cold_fraction`); the mean service
+  // time mixes both. Inflation over the service time: USL when fitted for the runtime, else
+  // operational bounds (CPU demand against the device's CPUs).
+  const auto cpu_of = [&](const Prediction& pr) {
+    double c = 0;
+    for (const auto& t : pr.terms) {
+      if (t.component != "io" && t.component != "network") c += t.ns;
+    }
+    const double ratio = m.cpu_ratio.count(q.runtime) ? m.cpu_ratio.at(q.runtime) : 1.0;
+    return ratio * c * p.env.cpu_share;  // CPU time does not grow with a lower share
+  };
+  p.cpu_demand_ns = cpu_of(p);
+  const double f = q.mode == "warm" ? std::clamp(q.cold_fraction, 0.0, 1.0) : 0.0;
+  double mean_service = p.service_ns, mean_demand = p.cpu_demand_ns, cold_service = p.service_ns;
+  if (f > 0) {
+    Query cq = q;
+    cq.mode = "cold";
+    cq.concurrency = 1;
+    cq.cold_fraction = 0;
+    auto cold = predict(m, cq, prices);
+    if (!cold) return tl::unexpected(cold.error());
+    cold_service = cold->service_ns;
+    mean_service = (1 - f) * p.service_ns + f * cold->service_ns;
+    mean_demand = (1 - f) * p.cpu_demand_ns + f * cold->cpu_demand_ns;
   }
-  const double ratio = m.cpu_ratio.count(q.runtime) ? m.cpu_ratio.at(q.runtime) : 1.0;
-  p.cpu_demand_ns = ratio * cpu_part * p.env.cpu_share;  // CPU time does not grow with a lower share
   const double n = q.concurrency;
-  const double x1 = 1e9 / p.service_ns;
   const double cores = std::min({n * p.env.cpu_share, p.env.device_cpus.value_or(m.host_cpus),
                                  static_cast<double>(m.host_cpus)});
-  const double x_max = p.cpu_demand_ns > 0 ? cores * 1e9 / p.cpu_demand_ns : INFINITY;
-  double x = 0;
+  const double x_max = mean_demand > 0 ? cores * 1e9 / mean_demand : INFINITY;
+  double inflation = 1;
   if (auto it = m.usl.find(q.runtime); it != m.usl.end()) {
     p.usl_fitted = true;
-    x = std::min(x1 * usl_capacity(it->second, n), x_max);
-  } else {
-    x = std::min(n * x1, x_max);
-    if (n > 1) p.notes.push_back("no concurrency data for this runtime: queueing from bounds (CPU demand vs cores), not a fitted USL");
+    inflation = n / usl_capacity(it->second, n);
+  } else if (n > 1) {
+    p.notes.push_back("no concurrency data for this runtime: queueing from bounds (CPU demand vs cores), not a fitted USL");
   }
-  p.throughput_rps = x;
-  p.p50_ns = std::max(p.service_ns, n / x * 1e9);
-  p.queueing_ns = p.p50_ns - p.service_ns;
+  double mean_latency = mean_service * inflation;
+  p.throughput_rps = std::min(n / mean_latency * 1e9, x_max);
+  mean_latency = n / p.throughput_rps * 1e9;
+  inflation = mean_latency / mean_service;
+  // The median request is warm while fewer than half meet a new instance.
+  p.p50_ns = (f < 0.5 ? p.service_ns : cold_service) * inflation;
+  p.queueing_ns = p.p50_ns - (f < 0.5 ? p.service_ns : cold_service);
+  if (f > 0) p.notes.push_back(fmt::format("{:.0f}% of requests meet a new instance (cold start)", f * 100));
   const std::string tk = q.runtime + "/" + q.mode;
   const double tail = m.tail_ratio.count(tk) ? m.tail_ratio.at(tk) : 1.5;
   p.p95_ns = p.p50_ns * tail;
+  if (f >= 0.05) p.p95_ns = std::max(p.p95_ns, cold_service * inflation);  // the tail is the cold starts
 
   // Cost: billed memory is the profile's limit, else the measured peak RSS.
   if (p.env.memory_mb) {
@@ -488,6 +511,7 @@ Validation validate(const std::vector<Cell>& cells, const Dataset& data, Holdout
       q.io = c->key.io;
       q.profile = c->key.profile;
       q.concurrency = c->key.concurrency;
+      if (c->key.mode == "closed" && c->n_ok > 0) q.cold_fraction = static_cast<double>(c->n_cold) / static_cast<double>(c->n_ok);
       auto pred = predict(*model, q);
       if (!pred) {
         ++v.not_identifiable;
@@ -644,7 +668,7 @@ nlohmann::json to_json(const Prediction& p) {
   for (const auto& t : p.terms) terms.push_back({{"component", t.component}, {"ns", t.ns}, {"why", t.why}});
   return {{"query", {{"function", p.query.function}, {"input", p.query.input}, {"runtime", p.query.runtime},
                      {"mode", p.query.mode}, {"io", p.query.io}, {"profile", p.query.profile},
-                     {"concurrency", p.query.concurrency}}},
+                     {"concurrency", p.query.concurrency}, {"cold_fraction", p.query.cold_fraction}}},
           {"environment", to_json(p.env)},
           {"terms", terms},
           {"service_ns", p.service_ns},

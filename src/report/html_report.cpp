@@ -684,12 +684,16 @@ Figure io_figure(const ReportData& r) {
 }
 
 std::vector<Figure> concurrency_figures(const ReportData& r) {
-  // Series: function/input/io -> runtime -> N -> (throughput, p95)
-  std::map<std::string, std::map<std::string, std::map<int, std::pair<double, double>>>> series;
+  // Series: function/input/io -> runtime -> N -> (throughput, p95, share of cold starts)
+  struct Level {
+    double throughput, p95, cold_fraction;
+  };
+  std::map<std::string, std::map<std::string, std::map<int, Level>>> series;
   for (const auto& c : r.cells) {
     if (c.n_ok == 0 || c.key.mode != "closed") continue;
     series[c.key.function + "/" + c.key.input + (c.key.io == "baas" ? "@baas" : "") +
-           (c.key.profile != "cloud" ? " " + c.key.profile : "")][c.key.runtime][c.key.concurrency] = {c.throughput_rps, c.e2e_p95};
+           (c.key.profile != "cloud" ? " " + c.key.profile : "")][c.key.runtime][c.key.concurrency] = {
+        c.throughput_rps, c.e2e_p95, static_cast<double>(c.n_cold) / static_cast<double>(c.n_ok)};
   }
   if (series.empty()) {
     Figure f{"concurrency", "Throughput and p95 latency vs concurrency",
@@ -704,7 +708,7 @@ std::vector<Figure> concurrency_figures(const ReportData& r) {
     if (++k > 6) break;  // keep the page readable; the CSV has every level
     Figure f{fmt::format("concurrency-{}", k), "Throughput and p95 latency vs concurrency: " + name,
              "Closed-loop levels: completed requests per second over the level's wall time, and the 95th percentile of "
-             "latency. Dashed: the model's USL (or bounds) prediction.",
+             "latency (both log scale). Dashed: the model's prediction (USL or bounds, with the level's share of cold starts).",
              "", "", ""};
     std::string data, plot_x = "plot ", plot_p = "plot ";
     std::set<std::string> rts_set;
@@ -713,7 +717,7 @@ std::vector<Figure> concurrency_figures(const ReportData& r) {
     for (const auto& rt : sorted_runtimes(rts_set)) {
       const auto& levels = by_rt.at(rt);
       data += fmt::format("$r{} << EOD\n", j);
-      for (const auto& [n, v] : levels) data += fmt::format("{} {} {}\n", n, num(v.first), num(v.second / 1e6));
+      for (const auto& [n, v] : levels) data += fmt::format("{} {} {}\n", n, num(v.throughput), num(v.p95 / 1e6));
       data += "EOD\n";
       plot_x += fmt::format("{}$r{} using 1:2 with linespoints lw 2 pt 7 lc rgb '{}' title {}", j ? ", " : "", j, color_of(rt), gq(rt));
       plot_p += fmt::format("{}$r{} using 1:3 with linespoints lw 2 pt 7 lc rgb '{}' title {}", j ? ", " : "", j, color_of(rt), gq(rt));
@@ -733,6 +737,7 @@ std::vector<Figure> concurrency_figures(const ReportData& r) {
           q.runtime = rt;
           q.io = io;
           q.concurrency = n;
+          q.cold_fraction = v.cold_fraction;
           if (auto p = model::predict(*r.model, q)) {
             data += fmt::format("{} {} {}\n", n, num(p->throughput_rps), num(p->p95_ns / 1e6));
             any = true;
@@ -747,9 +752,9 @@ std::vector<Figure> concurrency_figures(const ReportData& r) {
       ++j;
     }
     f.script = terminal(1100, 420) + data +
-               "set multiplot layout 1,2\nset logscale x 2\nset xlabel 'concurrency (clients)'\nset key top left\n"
-               "set ylabel 'throughput (requests/s)'\nset title 'Throughput'\n" + plot_x +
-               "\nset ylabel 'p95 latency (ms)'\nset title 'p95 latency'\nset logscale y\n" + plot_p + "\nunset multiplot\n";
+               "set multiplot layout 1,2\nset logscale x 2\nset logscale y\nset xlabel 'concurrency (clients)'\n"
+               "set key top left font ',9'\nset ylabel 'throughput (requests/s, log)'\nset title 'Throughput'\n" + plot_x +
+               "\nset ylabel 'p95 latency (ms, log)'\nset title 'p95 latency'\n" + plot_p + "\nunset multiplot\n";
     out.push_back(std::move(f));
   }
   return out;

@@ -201,6 +201,25 @@ TEST(ModelPredict, QueueingWithoutConcurrencyDataFollowsTheCpuBound) {
   EXPECT_GT(p->p95_ns, p->p50_ns * 0.99);
 }
 
+TEST(ModelPredict, ColdStartsUnderLoadLowerThroughputAndFillTheTail) {
+  const Truth t;
+  const Dataset d = t.dataset();
+  auto m = fit(make_cells(d), d);
+  ASSERT_TRUE(m);
+  Query q;
+  q.function = "fib";
+  q.input = "m";
+  q.runtime = "runc";
+  q.concurrency = 4;
+  auto warm = predict(*m, q);
+  q.cold_fraction = 0.25;
+  auto mixed = predict(*m, q);
+  ASSERT_TRUE(warm && mixed);
+  EXPECT_LT(mixed->throughput_rps, warm->throughput_rps / 10);  // a 120 ms start in every 4th request
+  EXPECT_GT(mixed->p95_ns, 120e6);                                // the tail is the cold starts
+  EXPECT_LT(mixed->p50_ns, 10e6);                                 // the median request is warm
+}
+
 TEST(ModelPredict, CostUsesMeasuredMemoryAndThePriceTable) {
   const Truth t;
   const Dataset d = t.dataset();

@@ -123,6 +123,8 @@ struct CellKey {
 struct Cell {
   CellKey key;
   std::size_t n = 0, n_ok = 0, n_contaminated = 0, n_outliers = 0;
+  std::size_t n_cold = 0;           ///< ok invocations that met a new instance (load cells)
+  double warm_e2e_mean = stats::kNaN;  ///< mean e2e of the ok invocations on a warm instance
   std::vector<double> e2e_ns;       ///< the samples (ok, uncontaminated)
   double e2e_median = stats::kNaN, e2e_p95 = stats::kNaN;
   double start = stats::kNaN;       ///< median sum of start phases (cold cells)

@@ -104,6 +104,9 @@ struct Query {
   std::string io = "direct";
   std::string profile = "cloud";
   int concurrency = 1;
+  /// Warm queries under load: share of requests that meet a new instance (an autoscaling
+  /// pool scaling up; N / requests for a fresh pool of N clients without pre-warming).
+  double cold_fraction = 0;
   std::optional<double> cpu_share, rtt_ms, bandwidth_mbps, memory_mb;  ///< override the profile
 };
 
