@@ -17,7 +17,11 @@
 
 #include "lumos/baas/redis.hpp"
 #include "lumos/build/builder.hpp"
+#include "lumos/env/cgroup.hpp"
+#include "lumos/env/link_emulator.hpp"
 #include "lumos/env/netns.hpp"
+#include "lumos/env/profile.hpp"
+#include "lumos/image/oci_image.hpp"
 #include "lumos/engine/experiment.hpp"
 #include "lumos/engine/runner.hpp"
 #include "lumos/report/summary.hpp"
@@ -110,6 +114,9 @@ telemetry::ToolVersionCommands version_commands(const runtime::ToolPaths& tools,
       {"runc", {tools.runc, "--version"}},
       {"cc", {tc.cc, "--version"}},
       {"clang", {tc.wasm_cc, "--version"}},
+      {"podman", {"podman", "--version"}},
+      {"umoci", {"umoci", "--version"}},
+      {"skopeo", {"skopeo", "--version"}},
   };
 }
 
@@ -131,10 +138,24 @@ int cmd_build(const std::vector<std::string>& names_in, const std::vector<std::s
   std::printf("Building %zu function(s) into %s (-O%s, AoT --optimize %s)\n", specs->size(),
               out.c_str(), tc.opt_level.c_str(), tc.opt_level.c_str());
   bool ok = true;
+  auto image_tools = image::default_image_tools();
   for (const auto& spec : *specs) {
     auto result = build::build_function(spec, out, tc);
     print_build(result);
     ok = ok && result.ok();
+    if (!result.ok() || spec.kind != "sdk") continue;
+    // The function's OCI images (incremental; what `lumos images` lists).
+    for (const auto& img : image::build_images(result.artifacts, image_tools)) {
+      if (!img) {
+        std::fprintf(stderr, "    image: %s\n", img.error().to_string().c_str());
+        ok = false;
+        continue;
+      }
+      std::printf("  %-18s %-9s %10s  %-16s %s\n", spec.name.c_str(), img->flavour.c_str(),
+                  human_bytes(img->pulled_bytes).c_str(),
+                  img->rebuilt ? fmt::format("built in {:.1f} s", img->took.count() / 1000.0).c_str() : "up to date",
+                  img->reference().c_str());
+    }
   }
   return ok ? 0 : kExitFailure;
 }
@@ -287,10 +308,16 @@ int cmd_run(const RunFlags& flags_in) {
   }
 
   auto tools = runtime::default_tool_paths(self_exe(), "/run/lumos");
+  // Environment profile: CPU/memory limits per cell (cgroup slots; container configs).
+  plan.profile = experiment->profile;
+  plan.spawn_scope = std::make_shared<std::function<std::function<void()>()>>();
+  tools.spawn_scope = plan.spawn_scope;
+  if (plan.profile && plan.profile->limits_resources()) tools.container_resources = env::oci_resources(*plan.profile);
 
   // BaaS: an existing Redis, or lumos' own (with a network path for containers).
   std::unique_ptr<env::LinkedNetns> netns;
   std::unique_ptr<baas::RedisServer> redis;
+  std::unique_ptr<env::LinkEmulator> link;  // declared after redis: stops first
   nlohmann::json baas_info = nullptr;
   bool any_baas = std::find(plan.io.begin(), plan.io.end(), "baas") != plan.io.end();
   for (const auto& f : plan.functions) {
@@ -323,10 +350,23 @@ int cmd_run(const RunFlags& flags_in) {
       }
     }
     if (plan.baas) {
-      setenv("LUMOS_BAAS_ADDR", plan.baas->to_string().c_str(), 1);
+      // Functions reach Redis through the profile's emulated link (RTT, jitter, bandwidth) if
+      // it has one; lumos' own seeding and checking talk to Redis directly.
+      baas::Endpoint function_side = *plan.baas;
+      if (plan.profile && !plan.profile->link.ideal()) {
+        std::vector<std::string> binds;
+        if (netns) binds.push_back(netns->host_ip());
+        auto em = env::LinkEmulator::start(*plan.baas, plan.profile->link, binds);
+        if (!em) return report_error(em.error());
+        link = std::move(*em);
+        function_side = link->endpoint();
+        std::printf("Emulating the %s link to Redis on %s\n", plan.profile->name.c_str(),
+                    function_side.to_string().c_str());
+      }
+      setenv("LUMOS_BAAS_ADDR", function_side.to_string().c_str(), 1);
       if (netns) {
         tools.container_netns = netns->path();
-        tools.container_baas_addr = netns->host_ip() + ":" + std::to_string(plan.baas->port);
+        tools.container_baas_addr = netns->host_ip() + ":" + std::to_string(function_side.port);
       }
     }
   }
@@ -344,6 +384,7 @@ int cmd_run(const RunFlags& flags_in) {
   if (previous.is_null()) manifest["started_at"] = timestamp();
   manifest["status"] = "running";
   manifest["baas"] = baas_info;
+  manifest["profile"] = plan.profile ? env::to_json(*plan.profile) : nlohmann::json(nullptr);
   manifest["environment"] = telemetry::environment_fingerprint(version_commands(tools, tc), LUMOS_SOURCE_DIR);
   manifest["toolchain"] = {{"opt_level", tc.opt_level}, {"wasm_target", "wasm32-wasi"},
                            {"aot", "wasmedge compile --optimize " + tc.opt_level}};

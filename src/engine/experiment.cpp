@@ -58,7 +58,7 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
   static const std::set<std::string> known = {"name",     "description", "functions", "runtimes",
                                               "modes",    "repetitions", "warmup",    "timeout_ms",
                                               "start_timeout_ms", "function_dirs", "io", "baas",
-                                              "load", "pool"};
+                                              "load", "pool", "profile"};
   Experiment ex;
   try {
     for (const auto& kv : root) {
@@ -130,6 +130,11 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
         if (io != "direct" && io != "baas") return error("io '" + io + "' of function " + sel.name + " must be direct or baas");
       }
       if (sel.repetitions < 0) return error("'repetitions' of function " + sel.name + " must be at least 1");
+    }
+    if (root["profile"]) {
+      auto profile = env::resolve_profile(root["profile"], base_dir, origin);
+      if (!profile) return tl::unexpected(profile.error());
+      ex.profile = std::move(*profile);
     }
     if (root["load"]) {
       ex.load = to_json(root["load"]);

@@ -12,6 +12,8 @@
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "lumos/env/cgroup.hpp"
 #include <openssl/sha.h>
 
 namespace lumos::engine {
@@ -49,11 +51,7 @@ std::string preview(std::string_view s) {
 }
 
 /// The exec mode a runtime promises; a response from anything else is not what was asked.
-protocol::ExecMode expected_mode(std::string_view runtime) {
-  if (runtime == "wasmedge-interp") return protocol::ExecMode::kInterpreter;
-  if (runtime == "wasmedge-aot") return protocol::ExecMode::kAot;
-  return protocol::ExecMode::kNative;
-}
+protocol::ExecMode expected_mode(std::string_view runtime) { return runtime::promised_exec_mode(runtime); }
 
 struct Cell {
   const FunctionUnderTest* function;
@@ -818,6 +816,23 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
     report.io = cell.io;
     report.runtime = cell.runtime;
     report.mode = cell.mode;
+    // The environment profile's limits: a fresh cgroup slot per cell for native/wasm spawns.
+    std::shared_ptr<env::CgroupSlot> slot;
+    if (!setup_error && plan.profile && plan.profile->limits_resources() && plan.spawn_scope &&
+        cell.runtime.rfind("runc", 0) != 0 && cell.runtime != "podman") {
+      auto made = env::CgroupSlot::create(*plan.profile);
+      if (!made) {
+        setup_error = Error{made.error().code, "applying profile " + plan.profile->name + ": " + made.error().message};
+      } else {
+        slot = std::shared_ptr<env::CgroupSlot>(std::move(*made));
+        *plan.spawn_scope = [slot]() -> std::function<void()> {
+          auto in = slot->enter_calling_thread();
+          if (!in) return [] {};
+          auto guard = std::make_shared<env::ThreadInSlot>(std::move(*in));
+          return [guard] { guard->leave(); };
+        };
+      }
+    }
     CellRunner runner(plan, cell, rt, sink, store);
     if (cell.io == "baas" && !setup_error) {
       // Seed the input object (idempotent; the same key serves every cell of this input).
@@ -846,6 +861,7 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
     } else if (auto r = runner.run(setup_error, report); !r) {
       return tl::unexpected(r.error());
     }
+    if (plan.spawn_scope) *plan.spawn_scope = nullptr;  // instances are gone; the slot may go
     totals.invocations += static_cast<std::size_t>(report.ok + report.failed);
     totals.failed += static_cast<std::size_t>(report.failed);
     if (on_cell) on_cell(report);

@@ -11,6 +11,7 @@ namespace {
 
 class NativeRuntime final : public Runtime {
  public:
+  explicit NativeRuntime(ToolPaths tools) : tools_(std::move(tools)) {}
   std::string_view name() const override { return "native"; }
   Result<void> check() const override { return {}; }
 
@@ -29,6 +30,7 @@ class NativeRuntime final : public Runtime {
     if (it == exes_.end()) return fail(ErrorCode::kInternal, function + " was not prepared");
     ProcessInstanceOptions options;
     options.argv = {it->second.string()};
+    options.spawn_scope = tools_.spawn_scope;
     return start_process_instance(std::move(options), timeout);
   }
 
@@ -43,11 +45,14 @@ class NativeRuntime final : public Runtime {
   }
 
  private:
+  ToolPaths tools_;
   std::map<std::string, std::filesystem::path> exes_;
 };
 
 }  // namespace
 
-std::unique_ptr<Runtime> make_native_runtime() { return std::make_unique<NativeRuntime>(); }
+std::unique_ptr<Runtime> make_native_runtime(const ToolPaths& tools) {
+  return std::make_unique<NativeRuntime>(tools);
+}
 
 }  // namespace lumos::runtime

@@ -111,7 +111,10 @@ Result<std::unique_ptr<Instance>> start_process_instance(ProcessInstanceOptions 
                                                          std::chrono::milliseconds timeout) {
   std::int64_t t0 = monotonic_ns();
   auto deadline = Clock::now() + timeout;
+  std::function<void()> leave;
+  if (options.spawn_scope && *options.spawn_scope) leave = (*options.spawn_scope)();
   auto child = ChildProcess::spawn(options.argv);
+  if (leave) leave();
   if (!child) return tl::unexpected(child.error());
   auto message = protocol::read_message(child->stdout_fd(), deadline);
   std::int64_t t_ready = monotonic_ns();

@@ -17,6 +17,8 @@ struct ProcessInstanceOptions {
   std::function<InstanceStats(pid_t)> stats;
   /// Extra cleanup after the child had to be killed (e.g. `runc delete --force`).
   std::function<void()> after_kill;
+  /// If set, the child is spawned inside the scope it enters (a cgroup slot), see ToolPaths.
+  std::shared_ptr<std::function<std::function<void()>()>> spawn_scope;
 };
 
 /// Spawns the process and waits (up to `timeout`) for its ready frame. A kError frame

@@ -206,6 +206,8 @@ class RuncRuntime final : public Runtime {
  private:
   // Joins the BaaS network namespace (a veth link to the host's Redis, nothing else) if any.
   nlohmann::json with_network(nlohmann::json config) const {
+    // The environment profile's CPU/memory limits, per container.
+    if (tools_.container_resources.is_object()) config["linux"]["resources"].merge_patch(tools_.container_resources);
     if (tools_.container_netns.empty()) return config;
     for (auto& ns : config["linux"]["namespaces"]) {
       if (ns["type"] == "network") ns["path"] = tools_.container_netns;

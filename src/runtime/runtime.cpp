@@ -55,7 +55,7 @@ protocol::ExecMode promised_exec_mode(std::string_view runtime) {
 }
 
 Result<std::unique_ptr<Runtime>> make_runtime(std::string_view name, const ToolPaths& tools) {
-  if (name == "native") return make_native_runtime();
+  if (name == "native") return make_native_runtime(tools);
   if (name == "runc") return make_runc_runtime(tools, {"runc", std::string(image::kContainerScratch), {}, {}, {}, {}});
   if (name == "runc-debian") {
     return make_runc_runtime(tools, {"runc-debian", std::string(image::kContainerDebian), {}, {}, {}, {}});

@@ -11,7 +11,7 @@
 
 namespace lumos::runtime {
 
-std::unique_ptr<Runtime> make_native_runtime();
+std::unique_ptr<Runtime> make_native_runtime(const ToolPaths& tools);
 /// aot=false: forced interpreter on the plain module; aot=true: the AoT module.
 std::unique_ptr<Runtime> make_wasmedge_runtime(const ToolPaths& tools, bool aot);
 std::unique_ptr<Runtime> make_fake_runtime();

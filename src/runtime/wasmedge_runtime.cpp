@@ -46,6 +46,7 @@ class WasmEdgeRuntime final : public Runtime {
     ProcessInstanceOptions options;
     options.argv = {tools_.wasm_host.string(), "--mode", aot_ ? "aot" : "interp", "reactor",
                     it->second.string()};
+    options.spawn_scope = tools_.spawn_scope;
     return start_process_instance(std::move(options), timeout);
   }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lumos/build/function_spec.hpp"
+#include "lumos/env/profile.hpp"
 #include "lumos/common/result.hpp"
 
 namespace lumos::engine {
@@ -37,6 +38,8 @@ struct Experiment {
   std::string baas_address;                   ///< an existing Redis (host:port); empty: lumos starts one
   /// `load:` and `pool:` sections (see docs/ARCHITECTURE.md); nullopt: sequential repetitions.
   std::optional<nlohmann::json> load, pool;
+  /// `profile:` a built-in name (cloud, edge-pi, edge-tiny), a profile file or a mapping.
+  std::optional<env::Profile> profile;
   int repetitions = 30;                       ///< recorded invocations per cell
   int warmup = 1;                             ///< unrecorded requests before a warm cell
   std::chrono::milliseconds timeout{10'000};  ///< per invocation (request -> response)

@@ -16,6 +16,7 @@
 #include "lumos/baas/redis.hpp"
 #include "lumos/engine/pool.hpp"
 #include "lumos/engine/trace.hpp"
+#include "lumos/env/profile.hpp"
 #include "lumos/runtime/runtime.hpp"
 #include "lumos/telemetry/jsonl.hpp"
 
@@ -90,6 +91,11 @@ struct RunPlan {
   /// Called after every recorded invocation (from client threads in load cells), e.g. to
   /// draw a progress bar.
   std::function<void()> on_invocation;
+  /// Environment profile: each cell gets a cgroup slot with its CPU/memory limits, and
+  /// native/wasm instances are spawned inside it through `spawn_scope` (shared with the
+  /// runtimes' ToolPaths). Containers get the limits through their OCI config instead.
+  std::optional<env::Profile> profile;
+  std::shared_ptr<std::function<std::function<void()>()>> spawn_scope;
   std::chrono::milliseconds timeout{10'000};
   std::chrono::milliseconds start_timeout{30'000};
 };

@@ -6,7 +6,10 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
+
+#include <nlohmann/json.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -114,6 +117,11 @@ struct ToolPaths {
   /// containers get a network namespace with only a loopback device.
   std::string container_netns;
   std::string container_baas_addr;
+  /// Environment profile limits for containers (OCI linux.resources, merged into the config).
+  nlohmann::json container_resources;
+  /// Native processes and wasm hosts are spawned inside whatever this returns a guard for
+  /// (the engine points it at the current cell's cgroup slot); the guard's call leaves it.
+  std::shared_ptr<std::function<std::function<void()>()>> spawn_scope;
 };
 
 /// Tool paths with defaults: lumos-wasm-host next to `self_exe`, runc from PATH.
