@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -113,4 +114,30 @@ TEST(Baas, ADeadRedisGivesClearErrorsAndTheRunGoesOn) {
   const auto& last = records->back();
   EXPECT_FALSE(last.ok);
   EXPECT_NE(last.error.find("Redis"), std::string::npos) << last.error;
+}
+
+TEST(Baas, EdgeProfileLinkDelaysEveryRedisRoundTrip) {
+  // edge-pi: 20 ms RTT between functions and Redis. A BaaS request makes two round trips
+  // (GET the input, SET the output), so its warm latency grows by about 40 ms against cloud.
+  auto median_e2e = [](const std::string& profile) {
+    TempDir dir;
+    auto run = run_experiment(dir, "profile: " + profile + R"(
+functions: [{name: fibonacci, inputs: [small]}]
+runtimes: [native]
+io: [baas]
+modes: [warm]
+repetitions: 9
+)");
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    std::vector<double> e2e;
+    for (const auto& r : run.records) e2e.push_back(static_cast<double>(r.e2e.count()));
+    std::sort(e2e.begin(), e2e.end());
+    return e2e.empty() ? 0.0 : e2e[e2e.size() / 2];
+  };
+  double cloud = median_e2e("cloud");
+  double edge = median_e2e("edge-pi");
+  double added_ms = (edge - cloud) / 1e6;
+  std::printf("edge-pi adds %.1f ms per BaaS request (cloud %.2f ms, edge %.2f ms)\n", added_ms, cloud / 1e6, edge / 1e6);
+  EXPECT_GT(added_ms, 34.0);
+  EXPECT_LT(added_ms, 60.0);
 }
