@@ -19,10 +19,13 @@ build: configure
 functions: build
 	@$(LUMOS) build
 
-# Runs experiments/quick.yaml (a fresh results folder each time) and prints its summary.
+# Runs experiments/quick.yaml (a fresh results folder each time), prints its summary, and
+# writes the HTML report (with the image sizes) beside the results.
 demo: functions
 	@rm -rf $(RESULTS)
 	@$(LUMOS) run experiments/quick.yaml --out $(RESULTS)
+	@$(LUMOS) images hello fibonacci --json $(RESULTS)/images.json >/dev/null
+	@$(LUMOS) report $(RESULTS) -o $(RESULTS)/report.html
 
 test: functions
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j1
