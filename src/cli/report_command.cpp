@@ -77,11 +77,13 @@ int run_report(const ReportFlags& f) {
         val.scheme = v.value("scheme", "");
         val.mape = v.value("mape", 0.0);
         val.median_ape = v.value("median_ape", 0.0);
-        for (const auto& [k, x] : v.value("mape_by_runtime", nlohmann::json::object()).items()) {
+        const nlohmann::json mape = v.value("mape_by_runtime", nlohmann::json::object());
+        for (const auto& [k, x] : mape.items()) {
           if (x.is_number()) val.mape_by_runtime[k] = x.get<double>();
         }
         val.n_by_runtime = v.value("n_by_runtime", std::map<std::string, std::size_t>{});
-        for (const auto& p : v.value("points", nlohmann::json::array())) {
+        const nlohmann::json points = v.value("points", nlohmann::json::array());
+        for (const auto& p : points) {
           model::HeldOut h;
           h.key = {p.value("function", ""), p.value("input", ""), p.value("runtime", ""), p.value("mode", ""),
                    p.value("io", ""), p.value("profile", "cloud"), p.value("concurrency", 1)};

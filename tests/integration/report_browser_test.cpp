@@ -6,6 +6,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "test_support.hpp"
 
@@ -43,6 +44,28 @@ TEST(ReportCli, WritesHtmlMarkdownAndCsvBesideIt) {
     EXPECT_TRUE(fs::exists(dir.path / "r" / (std::string("report-") + id + ".csv"))) << id;
   }
   EXPECT_NE(slurp(dir.path / "r" / "report-paper-vs-ours.csv").find("up to 30x"), std::string::npos);
+}
+
+TEST(ReportCli, FitThenPredictThenReportWithTheSavedModel) {
+  TempDir dir;
+  const fs::path model = dir.path / "model.json";
+  auto fit = run_command({lumos_binary().string(), "model", "fit", kFixture.string(), "-o", model.string(), "--artifacts", "/nonexistent"});
+  ASSERT_TRUE(fit);
+  ASSERT_EQ(fit->exit_code, 0) << fit->out;
+  EXPECT_NE(fit->out.find("held-out MAPE"), std::string::npos) << fit->out;
+  auto pred = run_command({lumos_binary().string(), "model", "predict", "-m", model.string(), "-f", "fibonacci", "-i", "medium",
+                           "-r", "wasmedge-aot", "--profile", "edge-pi", "-c", "8", "--json"});
+  ASSERT_TRUE(pred);
+  ASSERT_EQ(pred->exit_code, 0) << pred->out;
+  const auto j = nlohmann::json::parse(pred->out);
+  EXPECT_GT(j.at("p50_ns").get<double>(), 0);
+  EXPECT_GT(j.at("throughput_rps").get<double>(), 0);
+  EXPECT_GT(j.at("cost").at("total_usd").get<double>(), 0);
+  EXPECT_TRUE(j.at("usl_fitted").get<bool>());  // the fixture has closed-loop levels
+  auto rep = run_command({lumos_binary().string(), "report", kFixture.string(), "-o", (dir.path / "r.html").string(), "-m", model.string()});
+  ASSERT_TRUE(rep);
+  ASSERT_EQ(rep->exit_code, 0) << rep->out;
+  EXPECT_NE(slurp(dir.path / "r-model-validation.csv").find("wasmedge-aot"), std::string::npos);
 }
 
 TEST(ReportCli, UsageErrorsExitWithTwo) {
