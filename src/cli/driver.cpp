@@ -393,8 +393,8 @@ int cmd_run(const RunFlags& flags_in) {
   auto writer = telemetry::JsonlWriter::open(out / "invocations.jsonl");
   if (!writer) return report_error(writer.error());
   std::size_t cells = engine::count_cells(plan);
-  std::printf("Running %s: %zu cells x %d repetitions -> %s/invocations.jsonl\n", experiment->name.c_str(),
-              cells, plan.repetitions, out.c_str());
+  std::printf("Running %s: %zu cells, %zu invocations expected -> %s/invocations.jsonl\n", experiment->name.c_str(),
+              cells, engine::expected_invocations(plan), out.c_str());
   auto factory = [&tools](const std::string& name) { return runtime::make_runtime(name, tools); };
   // A live progress bar with ETA on a terminal (the per-cell lines below stay in logs too).
   const bool tty = isatty(STDOUT_FILENO) && !flags.quiet;
