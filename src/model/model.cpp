@@ -291,7 +291,8 @@ Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const Fit
     serde.push_back({serde_features(cfg), c.serde, lis});
     overhead.push_back({overhead_features(cfg), c.overhead, lis});
     if (c.key.io == "baas") {
-      const double local = c.io - network_ns(env, c.baas_bytes, m.round_trips_per_request);
+      const double trips = m.round_trips_per_request + (c.key.mode == "cold" ? m.connect_round_trips : 0.0);
+      const double local = c.io - network_ns(env, c.baas_bytes, trips);
       io.push_back({io_features(cfg), local, 0.0});
       in_baas[fi_key(c.key)].push_back(c.baas_bytes);
     } else {
@@ -402,9 +403,10 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
     if (m.io.cells == 0) p.notes.push_back("no BaaS measurements: BaaS time is the network part only");
     const double local = m.io.cells ? evaluate(m.io, io_features(cfg), 0.0) : 0.0;
     term("io", local, fmt::format("BaaS get+put of {:.0f} B from {}", info.baas_bytes, q.runtime));
-    const double net = network_ns(p.env, info.baas_bytes, m.round_trips_per_request);
+    const double trips = m.round_trips_per_request + (q.mode == "cold" ? m.connect_round_trips : 0.0);
+    const double net = network_ns(p.env, info.baas_bytes, trips);
     if (net > 0) {
-      term("network", net, fmt::format("{:g} round trips x {:g} ms RTT{}", m.round_trips_per_request, p.env.rtt_ms,
+      term("network", net, fmt::format("{:g} round trips x {:g} ms RTT{}", trips, p.env.rtt_ms,
                                        p.env.bandwidth_mbps ? fmt::format(" + {:.0f} B at {:g} Mbit/s", info.baas_bytes, *p.env.bandwidth_mbps) : ""));
     }
   }
@@ -612,6 +614,7 @@ nlohmann::json to_json(const Model& m) {
   j["profiles"] = profiles;
   j["host_cpus"] = m.host_cpus;
   j["round_trips_per_request"] = m.round_trips_per_request;
+  j["connect_round_trips"] = m.connect_round_trips;
   j["results"] = m.results;
   j["cells"] = m.cells;
   nlohmann::json vs = nlohmann::json::array();
@@ -655,6 +658,7 @@ Result<Model> model_from_json(const nlohmann::json& j) {
     }
     m.host_cpus = j.value("host_cpus", 1);
     m.round_trips_per_request = j.value("round_trips_per_request", 2.0);
+    m.connect_round_trips = j.value("connect_round_trips", 1.5);
     m.results = j.value("results", std::vector<std::string>{});
     m.cells = j.value("cells", std::size_t{0});
     return m;

@@ -83,6 +83,9 @@ struct Model {
   std::map<std::string, Environment> profiles;
   int host_cpus = 1;
   double round_trips_per_request = 2;  ///< BaaS round trips per request (GET + SET)
+  /// Extra round trips of a cold BaaS request: one Redis connection per instance, opened on
+  /// first use; the link emulator holds a new connection's first bytes 1.5 RTT (handshake).
+  double connect_round_trips = 1.5;
   std::vector<std::string> results;    ///< folders it was fitted from
   std::size_t cells = 0;               ///< cells used
   std::vector<Validation> validations; ///< filled by `lumos model fit`
