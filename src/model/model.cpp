@@ -92,6 +92,7 @@ Features start_features(const Config& c) {
 // Linear (ns): the request path outside the function, fixed per runtime and mode, plus copying.
 Features overhead_features(const Config& c) {
   Features x = {{"a:" + c.runtime + "/" + c.mode, 1.0}, {"b:" + c.runtime, c.bytes / kMiB}};
+  if (c.mode == "cold") x.emplace_back("bc:" + c.runtime, c.bytes / kMiB);  // first touch of the payload
   if (c.io == "baas") x.emplace_back("baas:" + c.runtime + "/" + c.mode, 1.0);
   return x;
 }
@@ -123,12 +124,15 @@ double network_ns(const Environment& env, double baas_bytes, double round_trips)
 
 // Slopes on a continuous regressor (the rest are indicators).
 bool is_slope(const std::string& n) {
-  return n == "lb" || n.rfind("ls:", 0) == 0 || n.rfind("zb:", 0) == 0 || n.rfind("b:", 0) == 0;
+  return n == "lb" || n.rfind("ls:", 0) == 0 || n.rfind("zb:", 0) == 0 || n.rfind("b:", 0) == 0 ||
+         n.rfind("bc:", 0) == 0;
 }
 
 // Least spread of a slope's regressor over the fitted cells: 4x in size for log slopes,
 // 64 KiB for per-MiB costs.
-double min_slope_range(const std::string& n) { return n.rfind("b:", 0) == 0 ? 1.0 / 16 : std::log(4.0); }
+double min_slope_range(const std::string& n) {
+  return n.rfind("b:", 0) == 0 || n.rfind("bc:", 0) == 0 ? 1.0 / 16 : std::log(4.0);
+}
 
 struct Sample {
   Features x;
@@ -281,15 +285,32 @@ Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const Fit
   std::vector<Sample> start, compute, serde, io, overhead;
   std::map<std::string, std::vector<double>> tails, cpu_ratios, rss;
   std::map<std::string, std::vector<double>> in_bytes, in_baas;
+  // A cold request computes like a warm one plus first-touch costs (page faults, cold caches)
+  // that do not grow with the work: the work terms are fitted on warm cells, and a cold cell's
+  // extra over its warm twin goes to the (additive) cold request path.
+  std::map<CellKey, const Cell*> warm_twin;
+  for (const auto& c : cells) {
+    if (sequential(c) && c.key.mode == "warm") warm_twin[c.key] = &c;
+  }
   for (const auto& c : cells) {
     if (!sequential(c)) continue;
     ++m.cells;
     const Environment& env = env_of(m.profiles, c.key.profile);
     const double lis = -std::log(env.cpu_share);
     const Config cfg = config_of(c.key, c, m.module_sizes);
-    compute.push_back({compute_features(cfg, m.reference_runtime), c.compute, lis});
-    serde.push_back({serde_features(cfg), c.serde, lis});
-    overhead.push_back({overhead_features(cfg), c.overhead, lis});
+    CellKey twin_key = c.key;
+    twin_key.mode = "warm";
+    const auto twin = c.key.mode == "cold" ? warm_twin.find(twin_key) : warm_twin.end();
+    double overhead_ns = c.overhead;
+    if (twin != warm_twin.end()) {
+      overhead_ns += (c.compute + c.serde) - (twin->second->compute + twin->second->serde);
+    } else {  // warm cells, and cold cells that have no warm twin (taken as warm work)
+      Config as_warm = cfg;
+      as_warm.mode = "warm";
+      compute.push_back({compute_features(as_warm, m.reference_runtime), c.compute, lis});
+      serde.push_back({serde_features(as_warm), c.serde, lis});
+    }
+    overhead.push_back({overhead_features(cfg), overhead_ns, lis});
     if (c.key.io == "baas") {
       const double trips = m.round_trips_per_request + (c.key.mode == "cold" ? m.connect_round_trips : 0.0);
       const double local = c.io - network_ns(env, c.baas_bytes, trips);
@@ -376,26 +397,27 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
   if (!m.compute.coef.count("fr:" + fr)) {
     p.notes.push_back(fmt::format("{} was never measured on {}: the runtime's average factor is used", q.function, q.runtime));
   }
+  Config warm_cfg = cfg;  // work terms are warm; the cold extra is in the request path
+  warm_cfg.mode = "warm";
   const auto term = [&](const std::string& name, double ns, std::string why) {
     p.terms.push_back({name, ns, std::move(why)});
   };
-  const double share_factor = std::pow(1.0 / p.env.cpu_share, 1.0);
   // compute
   {
-    const double ns = (evaluate(m.compute, compute_features(cfg, m.reference_runtime), lis));
+    const double ns = evaluate(m.compute, compute_features(warm_cfg, m.reference_runtime), lis);
     const double work = std::exp(coef_or(m.compute, "w:" + fi));
-    const double slow = std::exp(coef_or(m.compute, "rt:" + q.runtime) + coef_or(m.compute, "fr:" + fr));
+    const double slow = ns / work * std::pow(p.env.cpu_share, m.compute.cpu_elasticity);
     term("compute", ns,
-         fmt::format("work {} x {} factor {:.3g}{}{}", ns_text(work), q.runtime, slow,
-                     q.mode == "cold" ? fmt::format(" x cold {:.3g}", std::exp(coef_or(m.compute, "cold:" + q.runtime))) : "",
+         fmt::format("work {} x {} factor {:.3g}{}", ns_text(work), q.runtime, slow,
                      p.env.cpu_share != 1 ? fmt::format(" / cpu share {:g}", p.env.cpu_share) : ""));
   }
-  term("serde", (evaluate(m.serde, serde_features(cfg), lis)),
+  term("serde", evaluate(m.serde, serde_features(warm_cfg), lis),
        fmt::format("(de)serialize {} on {}", fmt::format("{:.0f} B", info.bytes), q.runtime));
-  term("overhead", (evaluate(m.overhead, overhead_features(cfg), lis)),
-       fmt::format("{} {} request path", q.runtime, q.mode));
+  term("overhead", evaluate(m.overhead, overhead_features(cfg), lis),
+       q.mode == "cold" ? fmt::format("{} cold request path (incl. first-touch costs)", q.runtime)
+                        : fmt::format("{} warm request path", q.runtime));
   if (q.mode == "cold") {
-    const double ns = (evaluate(m.start, start_features(cfg), lis));
+    const double ns = evaluate(m.start, start_features(cfg), lis);
     term("start", ns, cfg.module_bytes ? fmt::format("{} start, module {:.2f} MiB", q.runtime, *cfg.module_bytes / kMiB)
                                        : fmt::format("{} start", q.runtime));
   }
@@ -410,7 +432,6 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
                                        p.env.bandwidth_mbps ? fmt::format(" + {:.0f} B at {:g} Mbit/s", info.baas_bytes, *p.env.bandwidth_mbps) : ""));
     }
   }
-  (void)share_factor;
   for (const auto& t : p.terms) p.service_ns += t.ns;
 
   // Queueing at N closed-loop clients (Little's law, zero think time). A share f of the
