@@ -8,14 +8,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-telemetry::Invocation inv(std::string runtime, std::string mode, std::chrono::nanoseconds de,
+telemetry::Invocation inv(const char* runtime, const char* mode, std::chrono::nanoseconds de,
                           std::chrono::nanoseconds ser, bool ok = true) {
   telemetry::Invocation i;
   i.function = "f";
   i.input = "small";
   i.io = "baas";
-  i.runtime = std::move(runtime);
-  i.mode = std::move(mode);
+  i.runtime = runtime;
+  i.mode = mode;
   i.ok = ok;
   i.phases = {{"deserialize", de}, {"serialize", ser}, {"baas_get", 100ns}, {"baas_put", 100ns}, {"compute", 5ns}};
   return i;
