@@ -32,6 +32,10 @@ bool penalized(const std::string& name) {
   return name.rfind("fr:", 0) == 0 || name.rfind("fi:", 0) == 0;
 }
 
+// Start effects of one function on one runtime: the sandbox does not depend on the function
+// beyond its module size, so these are shrunk hard (they mostly catch host-load drift).
+constexpr double kStartAffinityRidge = 10.0;
+
 struct Context {
   const std::map<std::string, Environment>* profiles = nullptr;
   const ModuleSizes* sizes = nullptr;
@@ -83,7 +87,7 @@ Features io_features(const Config& c) {
 }
 
 Features start_features(const Config& c) {
-  Features x = {{"rt:" + c.runtime, 1.0}, {"fr:" + c.function + "/" + c.runtime, 1.0}};
+  Features x = {{"rt:" + c.runtime, 1.0}, {"sf:" + c.function + "/" + c.runtime, 1.0}};
   if (c.module_bytes) x.emplace_back("ls:" + c.runtime, std::log(std::max(*c.module_bytes, 1.0) / kMiB));
   if (c.io == "baas") x.emplace_back("baas:" + c.runtime, 1.0);
   return x;
@@ -187,7 +191,11 @@ Component fit_component(const std::string& name, const std::vector<Sample>& samp
     }
     rows.push_back(std::move(r));
   }
-  comp.coef = detail::solve_ridge(rows, [&](const std::string& n) { return penalized(n) ? ridge : 0.0; },
+  comp.coef = detail::solve_ridge(rows,
+                                  [&](const std::string& n) {
+                                    if (n.rfind("sf:", 0) == 0) return kStartAffinityRidge * ridge;
+                                    return penalized(n) ? ridge : 0.0;
+                                  },
                                   linear ? 1e-30 : 1e-9);
   if (comp.cpu_elasticity_fitted) {
     comp.cpu_elasticity = comp.coef["cpu"];

@@ -191,9 +191,12 @@ struct Extremes {
   double lo = INFINITY, hi = -INFINITY;
   std::string lo_cell, hi_cell;
   std::size_t n = 0;
+  std::vector<double> values;
+  double median() const { return stats::median(values); }
   void add(double v, const std::string& cell) {
     if (!std::isfinite(v)) return;
     ++n;
+    values.push_back(v);
     if (v < lo) lo = v, lo_cell = cell;
     if (v > hi) hi = v, hi_cell = cell;
   }
@@ -250,7 +253,8 @@ std::vector<HeadlineRatio> headline_ratios(const ReportData& r) {
       const auto pct = [](double v) {
         return v >= 0 ? fmt::format("{:.0f}% lower", v * 100) : fmt::format("{:.0f}% higher", -v * 100);
       };
-      h.ours = fmt::format("up to {} (range {} to {}, {} cells)", pct(e.hi), pct(e.lo), pct(e.hi), e.n);
+      h.ours = fmt::format("up to {} (median {}, range {} to {}, {} cells)", pct(e.hi), pct(e.median()), pct(e.lo),
+                           pct(e.hi), e.n);
       h.cells = fmt::format("best: {} cold direct; worst: {} cold direct", e.hi_cell, e.lo_cell);
     } else {
       h.ours = "no data: needs cold cells on runc and wasmedge-aot";
@@ -268,7 +272,7 @@ std::vector<HeadlineRatio> headline_ratios(const ReportData& r) {
     }
     if (e.n) {
       h.has_data = true;
-      h.ours = fmt::format("{} to {} ({} cells)", fmt_ratio(e.lo), fmt_ratio(e.hi), e.n);
+      h.ours = fmt::format("{} to {} (median {}, {} cells)", fmt_ratio(e.lo), fmt_ratio(e.hi), fmt_ratio(e.median()), e.n);
       h.cells = fmt::format("max: {} warm direct; min: {} warm direct", e.hi_cell, e.lo_cell);
     } else {
       h.ours = "no data: needs warm cells on wasmedge-interp and wasmedge-aot";
@@ -295,7 +299,7 @@ std::vector<HeadlineRatio> headline_ratios(const ReportData& r) {
     }
     if (e.n) {
       h.has_data = true;
-      h.ours = fmt::format("{} to {} ({} cells)", fmt_ratio(e.lo), fmt_ratio(e.hi), e.n);
+      h.ours = fmt::format("{} to {} (median {}, {} cells)", fmt_ratio(e.lo), fmt_ratio(e.hi), fmt_ratio(e.median()), e.n);
       h.cells = fmt::format("max: {} warm; min: {} warm", e.hi_cell, e.lo_cell);
     } else {
       h.ours = "no data: needs warm cells on wasmedge-interp and native";
