@@ -191,10 +191,21 @@ Component fit_component(const std::string& name, const std::vector<Sample>& samp
     }
     rows.push_back(std::move(r));
   }
+  // A ridge penalty counts in pseudo-observations at 0: lambda x the mean weight w x^2 of the
+  // feature's rows (1 for log forms; the relative weights' scale for linear forms).
+  std::map<std::string, std::pair<double, int>> scale;
+  for (const auto& r : rows) {
+    for (const auto& [n, v] : r.x) {
+      auto& [sum, count] = scale[n];
+      sum += r.w * v * v;
+      ++count;
+    }
+  }
   comp.coef = detail::solve_ridge(rows,
                                   [&](const std::string& n) {
-                                    if (n.rfind("sf:", 0) == 0) return kStartAffinityRidge * ridge;
-                                    return penalized(n) ? ridge : 0.0;
+                                    const double unit = scale[n].first / std::max(1, scale[n].second);
+                                    if (n.rfind("sf:", 0) == 0) return kStartAffinityRidge * ridge * unit;
+                                    return penalized(n) ? ridge * unit : 0.0;
                                   },
                                   linear ? 1e-30 : 1e-9);
   if (comp.cpu_elasticity_fitted) {
