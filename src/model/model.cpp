@@ -18,6 +18,7 @@ namespace {
 using detail::LsRow;
 
 constexpr double kMinComponentNs = 100.0;  // floor before taking logs (timer resolution scale)
+constexpr double kLinearWeightFloorNs = 10e3;
 constexpr double kKiB = 1024.0;
 constexpr double kMiB = 1024.0 * 1024.0;
 
@@ -181,8 +182,11 @@ Component fit_component(const std::string& name, const std::vector<Sample>& samp
       if (!dropped.count(xv.first)) r.x.push_back(xv);
     }
     if (linear) {
-      r.y = y * std::exp(-elasticity * s.log_inv_share);
-      r.w = 1.0 / (r.y * r.y);
+      // Relative errors, but a tiny or negative median (noise around zero) must not get a
+      // huge weight: the weight's scale is floored at 10 us.
+      r.y = s.y_ns * std::exp(-elasticity * s.log_inv_share);
+      const double scale = std::max(std::abs(r.y), kLinearWeightFloorNs);
+      r.w = 1.0 / (scale * scale);
     } else if (comp.cpu_elasticity_fitted) {
       r.x.emplace_back("cpu", s.log_inv_share);
       r.y = std::log(y);
