@@ -488,9 +488,12 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
                                  static_cast<double>(m.host_cpus)});
   const double x_max = mean_demand > 0 ? cores * 1e9 / mean_demand : INFINITY;
   double inflation = 1;
+  // Clients waiting for a cold start do not compete for warm service: the law is applied at
+  // the concurrency of clients busy with warm requests (their share of the clients' time).
+  const double n_eff = std::max(1.0, n * (1 - f) * p.service_ns / mean_service);
   if (auto it = m.usl.find(q.runtime); it != m.usl.end()) {
     p.usl_fitted = true;
-    inflation = n / usl_capacity(it->second, n);
+    inflation = n_eff / usl_capacity(it->second, n_eff);
   } else if (n > 1) {
     p.notes.push_back("no concurrency data for this runtime: queueing from bounds (CPU demand vs cores), not a fitted USL");
   }
