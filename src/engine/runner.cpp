@@ -361,6 +361,28 @@ class CellRunner {
   std::vector<nanoseconds> e2e_;
 };
 
+/// Records invocations from several client threads: counts them into the cell report,
+/// writes them to the sink, keeps the first write error, and reports progress.
+struct ConcurrentRecorder {
+  telemetry::InvocationSink& sink;
+  CellReport& report;
+  const std::function<void()>& on_invocation;
+  std::mutex mutex;
+  std::optional<Error> error;
+
+  void record(const telemetry::Invocation& inv) {
+    std::lock_guard lock(mutex);
+    if (inv.ok) {
+      ++report.ok;
+    } else {
+      ++report.failed;
+      if (report.first_error.empty()) report.first_error = inv.error;
+    }
+    if (auto w = sink.write(inv); !w && !error) error = w.error();
+    if (on_invocation) on_invocation();
+  }
+};
+
 /// One request of a load: lease an instance from the pool (cold if it had to start one),
 /// invoke, check, give the instance back. e2e counts from `issued`.
 void serve_with_pool(const RunPlan& plan, CellRunner& cells, InstancePool& pool, telemetry::Invocation& inv,
@@ -445,8 +467,7 @@ class LoadRunner {
       clients = std::min(spec_.max_in_flight, std::max(1, total));
     }
     std::atomic<int> next{0};
-    std::mutex write_mutex;
-    std::optional<Error> write_error;
+    ConcurrentRecorder recorder{sink_, report, plan_.on_invocation};
     const auto start = Clock::now();
     auto client = [&] {
       for (;;) {
@@ -460,21 +481,13 @@ class LoadRunner {
         inv.offset_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(issued - start).count();
         inv.started_at = utc_now();
         serve_with_pool(plan_, cells_, pool, inv, issued);
-        std::lock_guard lock(write_mutex);
-        if (inv.ok) {
-          ++report.ok;
-        } else {
-          ++report.failed;
-          if (report.first_error.empty()) report.first_error = inv.error;
-        }
-        if (auto w = sink_.write(inv); !w && !write_error) write_error = w.error();
-        if (plan_.on_invocation) plan_.on_invocation();
+        recorder.record(inv);
       }
     };
     std::vector<std::thread> threads;
     for (int c = 0; c < clients; ++c) threads.emplace_back(client);
     for (auto& t : threads) t.join();
-    if (write_error) return tl::unexpected(*write_error);
+    if (recorder.error) return tl::unexpected(*recorder.error);
     return {};
   }
 
@@ -534,8 +547,7 @@ Result<void> replay_trace(const RunPlan& plan, runtime::Runtime& rt, const std::
     }
   }
   std::atomic<std::size_t> next{0};
-  std::mutex write_mutex;
-  std::optional<Error> write_error;
+  ConcurrentRecorder recorder{sink, report, plan.on_invocation};
   const auto start = Clock::now();
   auto client = [&] {
     for (;;) {
@@ -566,22 +578,14 @@ Result<void> replay_trace(const RunPlan& plan, runtime::Runtime& rt, const std::
         inv.exec_mode = "unknown";
         inv.error = Error{ErrorCode::kConfig, missing[key]}.to_string();
       }
-      std::lock_guard lock(write_mutex);
-      if (inv.ok) {
-        ++report.ok;
-      } else {
-        ++report.failed;
-        if (report.first_error.empty()) report.first_error = inv.error;
-      }
-      if (auto w = sink.write(inv); !w && !write_error) write_error = w.error();
-      if (plan.on_invocation) plan.on_invocation();
+      recorder.record(inv);
     }
   };
   std::vector<std::thread> threads;
   int n_threads = std::max(1, std::min<int>(spec.max_in_flight, static_cast<int>(spec.trace.size())));
   for (int t = 0; t < n_threads; ++t) threads.emplace_back(client);
   for (auto& t : threads) t.join();
-  if (write_error) return tl::unexpected(*write_error);
+  if (recorder.error) return tl::unexpected(*recorder.error);
   return {};
 }
 
