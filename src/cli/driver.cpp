@@ -7,6 +7,7 @@
 #include <ctime>
 #include <atomic>
 #include <mutex>
+#include <map>
 #include <set>
 #include <fstream>
 #include <iostream>
@@ -251,10 +252,12 @@ int cmd_run(const RunFlags& flags_in) {
     if (!spec) return report_error(spec.error());
     resolved.push_back(std::move(*spec));
   }
-  auto* specs = &resolved;
   auto tc = build::default_toolchain();
   fs::path artifacts_dir = default_artifacts_dir();
-  std::printf("Building %zu function(s) into %s\n", specs->size(), artifacts_dir.c_str());
+  std::set<std::string> distinct;
+  for (const auto& spec : resolved) distinct.insert(spec.name);
+  std::printf("Building %zu function(s) into %s\n", distinct.size(), artifacts_dir.c_str());
+  std::map<std::string, build::BuildResult> builds;  // a function selected twice is built once
   engine::RunPlan plan;
   plan.done = &done;
   plan.runtimes = experiment->runtimes;
@@ -268,12 +271,17 @@ int cmd_run(const RunFlags& flags_in) {
   }
   plan.repetitions = experiment->repetitions;
   plan.warmup = experiment->warmup;
+  plan.adaptive = experiment->adaptive;
   plan.timeout = experiment->timeout;
   plan.start_timeout = experiment->start_timeout;
-  for (std::size_t i = 0; i < specs->size(); ++i) {
-    const auto& spec = (*specs)[i];
-    auto built = build::build_function(spec, artifacts_dir, tc);
-    print_build(built);
+  for (std::size_t i = 0; i < resolved.size(); ++i) {
+    const auto& spec = resolved[i];
+    auto it = builds.find(spec.name);
+    if (it == builds.end()) {
+      it = builds.emplace(spec.name, build::build_function(spec, artifacts_dir, tc)).first;
+      print_build(it->second);
+    }
+    const auto& built = it->second;
     engine::FunctionUnderTest fut;
     fut.name = spec.name;
     fut.artifacts = built.artifacts;
@@ -393,8 +401,8 @@ int cmd_run(const RunFlags& flags_in) {
   auto writer = telemetry::JsonlWriter::open(out / "invocations.jsonl");
   if (!writer) return report_error(writer.error());
   std::size_t cells = engine::count_cells(plan);
-  std::printf("Running %s: %zu cells, %zu invocations expected -> %s/invocations.jsonl\n", experiment->name.c_str(),
-              cells, engine::expected_invocations(plan), out.c_str());
+  std::printf("Running %s: %zu cells, %s%zu invocations expected -> %s/invocations.jsonl\n", experiment->name.c_str(),
+              cells, plan.adaptive ? "up to " : "", engine::expected_invocations(plan), out.c_str());
   auto factory = [&tools](const std::string& name) { return runtime::make_runtime(name, tools); };
   // A live progress bar with ETA on a terminal (the per-cell lines below stay in logs too).
   const bool tty = isatty(STDOUT_FILENO) && !flags.quiet;
@@ -421,6 +429,7 @@ int cmd_run(const RunFlags& flags_in) {
   }
   auto t0 = std::chrono::steady_clock::now();
   auto totals = engine::run_plan(plan, factory, *writer, [&](const engine::CellReport& c) {
+    recorded += static_cast<std::size_t>(c.skipped);  // the adaptive rule stopped the cell early
     if (flags.quiet) return;
     if (tty) std::printf("\r%-100s\r", "");  // clear the progress bar line
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -429,6 +438,10 @@ int cmd_run(const RunFlags& flags_in) {
     std::printf("[%3zu/%zu] %-10s %-7s %-16s %-4s  %3d ok %3d failed  median %-10s  (%.0fs, ETA %.0fs)\n",
                 c.index, c.count, c.function.c_str(), input.c_str(), c.runtime.c_str(), c.mode.c_str(),
                 c.ok, c.failed, c.ok ? human_ns(c.median_e2e).c_str() : "-", elapsed, eta);
+    if (c.skipped > 0) {
+      std::printf("          adaptive: stopped after %d repetitions, median CI +-%.1f%%\n", c.ok + c.failed,
+                  c.ci_rel_half_width * 100);
+    }
     if (!c.first_error.empty()) std::printf("          first error: %s\n", c.first_error.substr(0, 300).c_str());
     std::fflush(stdout);
   });

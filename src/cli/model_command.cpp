@@ -1,10 +1,12 @@
 // `lumos model fit DIR...` and `lumos model predict ...`: the performance model on the command line.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 
 #include <fmt/format.h>
 
+#include "lumos/engine/runner.hpp"
 #include "lumos/model/cost.hpp"
 #include "lumos/model/model.hpp"
 #include "subcommands.hpp"
@@ -25,6 +27,9 @@ struct ModelFlags {
   fs::path model_file;
   model::Query query;
   double cpu_share = 0, rtt_ms = -1, bandwidth_mbps = 0, memory_mb = 0;
+  double cold_fraction = -1;                           ///< -1: from the pool below
+  int requests = engine::LoadSpec{}.requests;          ///< a closed level as `lumos run` measures it
+  int prewarm = engine::PoolConfig{}.prewarm;
   fs::path prices;
   bool json = false;
 };
@@ -78,6 +83,13 @@ int run_predict(const ModelFlags& f) {
     prices = std::move(*p);
   }
   model::Query q = f.query;
+  // At N > 1 clients the question is a closed-loop level through a fresh autoscaling pool
+  // (what `load: {kind: closed}` measures): the first N - prewarm requests start instances.
+  if (f.cold_fraction >= 0) {
+    q.cold_fraction = f.cold_fraction;
+  } else if (q.mode == "warm" && q.concurrency > 1) {
+    q.cold_fraction = std::clamp(static_cast<double>(q.concurrency - f.prewarm) / std::max(1, f.requests), 0.0, 1.0);
+  }
   if (f.cpu_share > 0) q.cpu_share = f.cpu_share;
   if (f.rtt_ms >= 0) q.rtt_ms = f.rtt_ms;
   if (f.bandwidth_mbps > 0) q.bandwidth_mbps = f.bandwidth_mbps;
@@ -114,10 +126,16 @@ Subcommand add_model_command(CLI::App& parent) {
   pred->add_option("--mode", flags->query.mode, "cold or warm")->capture_default_str();
   pred->add_option("--io", flags->query.io, "direct or baas")->capture_default_str();
   pred->add_option("--concurrency,-c", flags->query.concurrency, "Closed-loop clients")->capture_default_str();
-  pred->add_option("--cold-fraction", flags->query.cold_fraction,
-                   "Warm queries under load: share of requests meeting a new instance (0-1)")
-      ->check(CLI::Range(0.0, 1.0))
+  pred->add_option("--requests", flags->requests,
+                   "At -c > 1: requests of the closed-loop level (a fresh pool: the first clients meet cold starts)")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  pred->add_option("--prewarm", flags->prewarm, "At -c > 1: instances started before the level begins")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  pred->add_option("--cold-fraction", flags->cold_fraction,
+                   "Share of requests meeting a new instance (0-1), instead of --requests/--prewarm; 0: steady state")
+      ->check(CLI::Range(0.0, 1.0));
   pred->add_option("--profile,-p", flags->query.profile, "Environment profile (cloud, edge, edge-tiny, or from the results)")
       ->capture_default_str();
   pred->add_option("--cpu-share", flags->cpu_share, "Override the profile's CPU share per instance");

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include "lumos/runtime/runtime.hpp"
@@ -41,6 +42,32 @@ std::vector<std::string> string_list(const YAML::Node& node) {
   return out;
 }
 
+// `adaptive: true` or `adaptive: {target: 0.05, level: 0.95, min: 10}`; the experiment's
+// repetitions are the most a cell runs.
+Result<stats::StopRule> parse_adaptive(const YAML::Node& a, int repetitions) {
+  stats::StopRule rule;
+  rule.max_n = static_cast<std::size_t>(repetitions);
+  if (a.IsScalar() && a.as<bool>()) return rule;
+  const std::string usage = "'adaptive' is true or {target: 0.05, level: 0.95, min: 10} (stop a cell when the "
+                            "median's CI half-width is under target x median; repetitions is the most)";
+  if (!a.IsMap()) return fail(ErrorCode::kConfig, usage);
+  for (const auto& kv : a) {
+    const auto key = kv.first.as<std::string>();
+    if (key == "target") rule.target_rel_half_width = kv.second.as<double>();
+    else if (key == "level") rule.level = kv.second.as<double>();
+    else if (key == "min") rule.min_n = kv.second.as<std::size_t>();
+    else return fail(ErrorCode::kConfig, "unknown key '" + key + "' in adaptive; " + usage);
+  }
+  if (!(rule.target_rel_half_width > 0 && rule.target_rel_half_width < 1)) {
+    return fail(ErrorCode::kConfig, "adaptive.target is a fraction of the median between 0 and 1 (e.g. 0.05)");
+  }
+  if (!(rule.level > 0.5 && rule.level < 1)) return fail(ErrorCode::kConfig, "adaptive.level is between 0.5 and 1 (e.g. 0.95)");
+  if (rule.min_n < 3 || rule.min_n > rule.max_n) {
+    return fail(ErrorCode::kConfig, fmt::format("adaptive.min must be between 3 and repetitions ({})", repetitions));
+  }
+  return rule;
+}
+
 }  // namespace
 
 Result<Experiment> parse_experiment(const std::string& text, const fs::path& base_dir,
@@ -58,7 +85,7 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
   static const std::set<std::string> known = {"name",     "description", "functions", "runtimes",
                                               "modes",    "repetitions", "warmup",    "timeout_ms",
                                               "start_timeout_ms", "function_dirs", "io", "baas",
-                                              "load", "pool", "profile"};
+                                              "load", "pool", "profile", "adaptive"};
   Experiment ex;
   try {
     for (const auto& kv : root) {
@@ -150,6 +177,11 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
     }
     if (root["repetitions"]) ex.repetitions = root["repetitions"].as<int>();
     if (ex.repetitions < 1) return error("'repetitions' must be at least 1");
+    if (const auto& a = root["adaptive"]; a && !(a.IsScalar() && !a.as<bool>())) {
+      auto rule = parse_adaptive(a, ex.repetitions);
+      if (!rule) return error(rule.error().message);
+      ex.adaptive = *rule;
+    }
     if (root["warmup"]) ex.warmup = root["warmup"].as<int>();
     if (ex.warmup < 0) return error("'warmup' must be 0 or more");
     if (root["timeout_ms"]) ex.timeout = std::chrono::milliseconds(root["timeout_ms"].as<int>());

@@ -121,6 +121,7 @@ class CellRunner {
       }
       if (auto w = sink_.write(inv); !w) return w;
       if (plan_.on_invocation) plan_.on_invocation();
+      if (plan_.adaptive && inv.ok && adaptive_stop(rep, report)) break;
     }
     if (instance_) instance_->stop();
     if (!e2e_.empty()) {
@@ -128,6 +129,21 @@ class CellRunner {
       report.median_e2e = e2e_[e2e_.size() / 2];
     }
     return {};
+  }
+
+  // Adaptive repetitions: whether the CI of the median e2e is narrow enough to stop after
+  // repetition `rep` (the cell's repetitions are the most it runs).
+  bool adaptive_stop(int rep, CellReport& report) const {
+    stats::StopRule rule = *plan_.adaptive;
+    rule.max_n = static_cast<std::size_t>(cell_.repetitions);
+    std::vector<double> xs;
+    xs.reserve(e2e_.size());
+    for (auto d : e2e_) xs.push_back(static_cast<double>(d.count()));
+    const auto decision = stats::adaptive_stop(xs, rule);
+    if (!decision.stop || rep + 1 >= cell_.repetitions) return false;
+    report.skipped = cell_.repetitions - rep - 1;
+    report.ci_rel_half_width = decision.rel_half_width;
+    return true;
   }
 
   // The pieces below are shared with LoadRunner (load cells).
@@ -363,12 +379,11 @@ class CellRunner {
 
 /// Records invocations from several client threads: counts them into the cell report,
 /// writes them to the sink, keeps the first write error, and reports progress.
-struct ConcurrentRecorder {
-  telemetry::InvocationSink& sink;
-  CellReport& report;
-  const std::function<void()>& on_invocation;
-  std::mutex mutex;
-  std::optional<Error> error;
+class ConcurrentRecorder {
+ public:
+  ConcurrentRecorder(telemetry::InvocationSink& sink, CellReport& report, const std::function<void()>& on_invocation)
+      : sink(sink), report(report), on_invocation(on_invocation) {}
+
 
   void record(const telemetry::Invocation& inv) {
     std::lock_guard lock(mutex);
@@ -381,6 +396,12 @@ struct ConcurrentRecorder {
     if (auto w = sink.write(inv); !w && !error) error = w.error();
     if (on_invocation) on_invocation();
   }
+
+  telemetry::InvocationSink& sink;
+  CellReport& report;
+  const std::function<void()>& on_invocation;
+  std::mutex mutex;
+  std::optional<Error> error;  ///< the first write failure
 };
 
 /// One request of a load: lease an instance from the pool (cold if it had to start one),

@@ -105,6 +105,33 @@ std::string csv_field(std::string_view s) {
   return out;
 }
 
+// A plain-text table: the header, a rule of dashes, then the rows, columns padded to their
+// widest cell (`right`: right-aligned), two blanks between columns, no trailing blanks.
+std::string aligned_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                          const std::vector<bool>& right) {
+  std::vector<std::size_t> widths;
+  for (const auto& h : header) widths.push_back(h.size());
+  for (const auto& line : rows) {
+    for (std::size_t i = 0; i < line.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], line[i].size());
+  }
+  std::string out;
+  const auto append_line = [&](const std::vector<std::string>& line) {
+    std::string text;
+    for (std::size_t i = 0; i < line.size() && i < widths.size(); ++i) {
+      if (i > 0) text += "  ";
+      text += right[i] ? fmt::format("{:>{}}", line[i], widths[i]) : fmt::format("{:<{}}", line[i], widths[i]);
+    }
+    text.erase(text.find_last_not_of(' ') + 1);
+    out += text + '\n';
+  };
+  append_line(header);
+  std::vector<std::string> rule;
+  for (auto w : widths) rule.emplace_back(w, '-');
+  append_line(rule);
+  for (const auto& line : rows) append_line(line);
+  return out;
+}
+
 std::string csv_number(double x) { return std::isfinite(x) ? fmt::format("{}", x) : ""; }
 
 }  // namespace
@@ -124,24 +151,9 @@ std::vector<SummaryRow> summarize(const std::vector<telemetry::Invocation>& invo
 }
 
 std::string format_summary_table(const std::vector<SummaryRow>& rows) {
-  enum class Align { kLeft, kRight };
-  struct Column {
-    std::string header;
-    Align align;
-  };
-  const std::vector<Column> columns = {
-      {"function", Align::kLeft},
-      {"runtime", Align::kLeft},
-      {"mode", Align::kLeft},
-      {"input", Align::kLeft},
-      {"ok/n", Align::kRight},
-      {"median", Align::kRight},
-      {"p95", Align::kRight},
-      {"p99", Align::kRight},
-      {fmt::format("median {:g}% CI", kSummaryCiLevel * 100), Align::kLeft},
-      {"exec", Align::kLeft},
-  };
-
+  const std::vector<std::string> header = {"function", "runtime", "mode",  "input",
+                                           "ok/n",     "median",  "p95",   "p99",
+                                           fmt::format("median {:g}% CI", kSummaryCiLevel * 100), "exec"};
   std::vector<std::vector<std::string>> cells;
   bool any_short_ci = false;
   for (const SummaryRow& r : rows) {
@@ -154,33 +166,7 @@ std::string format_summary_table(const std::vector<SummaryRow>& rows) {
                      r.exec_modes.empty() ? "-" : r.exec_modes});
     if (has_times && !r.median_ci_ns.meets_level) any_short_ci = true;
   }
-
-  std::vector<std::size_t> widths;
-  for (const Column& c : columns) widths.push_back(c.header.size());
-  for (const auto& line : cells) {
-    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], line[i].size());
-  }
-
-  std::string out;
-  const auto append_line = [&](const std::vector<std::string>& line) {
-    std::string text;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      if (i > 0) text += "  ";
-      text += columns[i].align == Align::kLeft ? fmt::format("{:<{}}", line[i], widths[i])
-                                               : fmt::format("{:>{}}", line[i], widths[i]);
-    }
-    text.erase(text.find_last_not_of(' ') + 1);  // no trailing blanks from the last column
-    out += text;
-    out += '\n';
-  };
-  std::vector<std::string> header, rule;
-  for (std::size_t i = 0; i < columns.size(); ++i) {
-    header.push_back(columns[i].header);
-    rule.emplace_back(widths[i], '-');
-  }
-  append_line(header);
-  append_line(rule);
-  for (const auto& line : cells) append_line(line);
+  std::string out = aligned_table(header, cells, {false, false, false, false, true, true, true, true, false, false});
   if (any_short_ci) {
     out += fmt::format(
         "* too few ok invocations for a {:g}% interval: [min, max] shown, with lower coverage\n",
@@ -276,29 +262,13 @@ std::vector<IoRow> io_serialization_view(const std::vector<telemetry::Invocation
 
 std::string format_io_view(const std::vector<IoRow>& rows) {
   auto ratio = [](double x) { return std::isfinite(x) ? fmt::format("{:.2f}x", x) : std::string("-"); };
-  std::vector<std::array<std::string, 8>> cells;
-  cells.push_back({"function", "input", "io", "runtime", "n", "io+serialization", "vs native", "vs aot"});
+  std::vector<std::vector<std::string>> cells;
   for (const auto& r : rows) {
     cells.push_back({r.function, r.input, r.io, r.runtime, std::to_string(r.n), format_duration(r.io_ser_ns),
                      ratio(r.vs_native), ratio(r.vs_aot)});
   }
-  std::array<std::size_t, 8> width{};
-  for (const auto& line : cells) {
-    for (std::size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], line[i].size());
-  }
-  std::string out;
-  for (std::size_t l = 0; l < cells.size(); ++l) {
-    for (std::size_t i = 0; i < cells[l].size(); ++i) {
-      bool right = i >= 4;
-      std::string pad(width[i] - cells[l][i].size(), ' ');
-      out += (i ? "  " : "") + (right ? pad + cells[l][i] : cells[l][i] + (i + 1 < cells[l].size() ? pad : ""));
-    }
-    out += '\n';
-    if (l == 0) {
-      for (std::size_t i = 0; i < width.size(); ++i) out += (i ? "  " : "") + std::string(width[i], '-');
-      out += '\n';
-    }
-  }
+  std::string out = aligned_table({"function", "input", "io", "runtime", "n", "io+serialization", "vs native", "vs aot"},
+                                  cells, {false, false, false, false, true, true, true, true});
   out += "io+serialization = median of deserialize + serialize + baas_get + baas_put over ok warm\n"
          "invocations (cold where a cell has no warm ones); the paper reports 7-10x for the\n"
          "interpreter against native.\n";
@@ -345,8 +315,7 @@ std::vector<LoadRow> load_view(const std::vector<telemetry::Invocation>& invocat
 }
 
 std::string format_load_view(const std::vector<LoadRow>& rows) {
-  std::vector<std::array<std::string, 10>> cells;
-  cells.push_back({"function", "input", "runtime", "load", "level", "ok/n", "req/s", "p50", "p95", "cold"});
+  std::vector<std::vector<std::string>> cells;
   for (const auto& r : rows) {
     std::string input = r.io == "baas" ? r.input + "@baas" : r.input;
     cells.push_back({r.function, input, r.runtime, r.load, fmt::format("{:g}", r.level),
@@ -355,23 +324,9 @@ std::string format_load_view(const std::vector<LoadRow>& rows) {
                      format_duration(r.p50_ns), format_duration(r.p95_ns),
                      fmt::format("{:.0f}%", 100.0 * r.cold_rate)});
   }
-  std::array<std::size_t, 10> width{};
-  for (const auto& line : cells) {
-    for (std::size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], line[i].size());
-  }
-  std::string out;
-  for (std::size_t l = 0; l < cells.size(); ++l) {
-    for (std::size_t i = 0; i < cells[l].size(); ++i) {
-      std::string pad(width[i] - cells[l][i].size(), ' ');
-      bool right = i >= 4;
-      out += (i ? "  " : "") + (right ? pad + cells[l][i] : cells[l][i] + (i + 1 < cells[l].size() ? pad : ""));
-    }
-    out += '\n';
-    if (l == 0) {
-      for (std::size_t i = 0; i < width.size(); ++i) out += (i ? "  " : "") + std::string(width[i], '-');
-      out += '\n';
-    }
-  }
+  std::string out =
+      aligned_table({"function", "input", "runtime", "load", "level", "ok/n", "req/s", "p50", "p95", "cold"}, cells,
+                    {false, false, false, false, true, true, true, true, true, true});
   out += "req/s = ok responses / (last response - first issue) of the level; latencies count from\n"
          "the issue (closed) or intended send time (open); cold = requests that met a new instance.\n";
   return out;

@@ -1,7 +1,11 @@
 // fake: a scripted in-process runtime for deterministic tests of the engine, statistics and
 // report. It is never a stand-in for a real sandbox. Requests: "fail" -> function error,
 // "crash" -> instance dies, "timeout" -> kTimeout, "start-fail" as a function name -> the
-// instance cannot start; anything else is echoed with a compute phase of len(request) us.
+// instance cannot start, "sleep:<us>" takes that long; anything else (and "sleep:...") is echoed
+// with a compute phase of len(request) us.
+#include <cstdlib>
+#include <thread>
+
 #include "runtimes.hpp"
 
 namespace lumos::runtime {
@@ -28,6 +32,9 @@ class FakeInstance final : public Instance {
       alive_ = false;
       return fail(ErrorCode::kTimeout,
                   "no response within " + std::to_string(timeout.count()) + " ms; instance killed");
+    }
+    if (request.rfind("sleep:", 0) == 0) {
+      std::this_thread::sleep_for(std::chrono::microseconds(std::atoi(std::string(request.substr(6)).c_str())));
     }
     Response r;
     r.exec_mode = protocol::ExecMode::kNative;

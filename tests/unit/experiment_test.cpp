@@ -98,3 +98,30 @@ functions:
   ASSERT_FALSE(typo);
   EXPECT_NE(typo.error().message.find("unknown key 'input' in function x"), std::string::npos);
 }
+
+TEST(Experiment, AdaptiveRepetitionsAreReadAndChecked) {
+  auto off = parse_experiment("functions: [hello]\n", "/tmp", "t.yaml");
+  ASSERT_TRUE(off);
+  EXPECT_FALSE(off->adaptive);
+  auto on = parse_experiment("functions: [hello]\nrepetitions: 100\nadaptive: {target: 0.02, level: 0.99, min: 15}\n",
+                             "/tmp", "t.yaml");
+  ASSERT_TRUE(on) << on.error().to_string();
+  ASSERT_TRUE(on->adaptive);
+  EXPECT_DOUBLE_EQ(on->adaptive->target_rel_half_width, 0.02);
+  EXPECT_DOUBLE_EQ(on->adaptive->level, 0.99);
+  EXPECT_EQ(on->adaptive->min_n, 15u);
+  EXPECT_EQ(on->adaptive->max_n, 100u);
+  auto defaults = parse_experiment("functions: [hello]\nadaptive: true\n", "/tmp", "t.yaml");
+  ASSERT_TRUE(defaults && defaults->adaptive);
+  EXPECT_DOUBLE_EQ(defaults->adaptive->target_rel_half_width, 0.05);
+  auto disabled = parse_experiment("functions: [hello]\nadaptive: false\n", "/tmp", "t.yaml");
+  ASSERT_TRUE(disabled);
+  EXPECT_FALSE(disabled->adaptive);
+  for (const char* bad : {"adaptive: {target: 2}", "adaptive: {min: 50}", "adaptive: {tagret: 0.1}",
+                          "adaptive: {level: 0.2}", "adaptive: [1]"}) {
+    auto e = parse_experiment(std::string("functions: [hello]\n") + bad + "\n", "/tmp", "t.yaml");
+    ASSERT_FALSE(e) << bad;
+    EXPECT_NE(e.error().message.find("adaptive"), std::string::npos) << e.error().message;
+    EXPECT_NE(e.error().message.find("t.yaml"), std::string::npos) << e.error().message;
+  }
+}

@@ -214,3 +214,31 @@ TEST(Runner, TraceReplaySendsEveryEventToItsFunctionAndReportsUnknownOnes) {
   }
   EXPECT_GE(cold, 2) << "each function's pool starts from zero";
 }
+
+TEST(Runner, AdaptiveRepetitionsStopACellWhoseMedianIsPinnedDown) {
+  engine::RunPlan plan;
+  // 2 ms per request: the median's CI is a few percent wide after a handful of repetitions.
+  plan.functions = {fn("echo", {{"steady", "sleep:2000", "sleep:2000"}})};
+  plan.runtimes = {"fake"};
+  plan.modes = {"warm"};
+  plan.repetitions = 40;
+  plan.adaptive = stats::StopRule{0.25, 0.95, 6, 40};
+  MemorySink sink;
+  std::vector<engine::CellReport> cells;
+  ASSERT_TRUE(engine::run_plan(plan, real_factory(), sink, [&](const auto& c) { cells.push_back(c); }));
+  ASSERT_EQ(cells.size(), 1u);
+  EXPECT_GE(sink.records.size(), 6u) << "never before min";
+  EXPECT_LT(sink.records.size(), 40u) << "a +-25% target is met long before 40 repetitions of a 2 ms sleep";
+  EXPECT_EQ(cells[0].skipped, 40 - static_cast<int>(sink.records.size()));
+  EXPECT_GT(cells[0].ci_rel_half_width, 0.0);
+  EXPECT_LE(cells[0].ci_rel_half_width, 0.25);
+
+  // A target no sample set can meet runs every repetition and skips none.
+  plan.adaptive = stats::StopRule{1e-9, 0.95, 6, 40};
+  plan.repetitions = 12;
+  MemorySink all;
+  cells.clear();
+  ASSERT_TRUE(engine::run_plan(plan, real_factory(), all, [&](const auto& c) { cells.push_back(c); }));
+  EXPECT_EQ(all.records.size(), 12u);
+  EXPECT_EQ(cells[0].skipped, 0);
+}

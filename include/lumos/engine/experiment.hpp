@@ -12,6 +12,7 @@
 #include "lumos/build/function_spec.hpp"
 #include "lumos/env/profile.hpp"
 #include "lumos/common/result.hpp"
+#include "lumos/stats/quality.hpp"
 
 namespace lumos::engine {
 
@@ -42,6 +43,9 @@ struct Experiment {
   std::optional<env::Profile> profile;
   int repetitions = 30;                       ///< recorded invocations per cell
   int warmup = 1;                             ///< unrecorded requests before a warm cell
+  /// `adaptive: {target, level, min}`: stop a sequential cell once its median's CI half-width
+  /// is under target x median (at least `min` repetitions, at most `repetitions`).
+  std::optional<stats::StopRule> adaptive;
   std::chrono::milliseconds timeout{10'000};  ///< per invocation (request -> response)
   std::chrono::milliseconds start_timeout{30'000};  ///< per instance start
   std::vector<std::filesystem::path> function_dirs;  ///< where function folders are found

@@ -18,6 +18,7 @@
 #include "lumos/engine/trace.hpp"
 #include "lumos/env/profile.hpp"
 #include "lumos/runtime/runtime.hpp"
+#include "lumos/stats/quality.hpp"
 #include "lumos/telemetry/jsonl.hpp"
 
 namespace lumos::engine {
@@ -83,6 +84,9 @@ struct RunPlan {
   std::optional<baas::Endpoint> baas;
   int repetitions = 30;
   int warmup = 1;
+  /// Adaptive repetitions: a sequential cell stops once the CI of its median e2e is narrow
+  /// enough (stats::adaptive_stop); `repetitions` is then the most a cell runs.
+  std::optional<stats::StopRule> adaptive;
   /// When set, cells are function x input x io x runtime x load level (modes are not used).
   std::optional<LoadSpec> load;
   /// Resuming: invocation_key() of every invocation already recorded; those are skipped
@@ -108,6 +112,8 @@ struct CellReport {
   int ok = 0, failed = 0;
   std::string first_error;
   std::chrono::nanoseconds median_e2e{0};
+  int skipped = 0;              ///< repetitions not run because the adaptive rule stopped the cell
+  double ci_rel_half_width = 0;  ///< adaptive cells: the median CI's half-width / median at the stop
 };
 
 struct RunTotals {
