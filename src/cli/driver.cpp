@@ -321,6 +321,15 @@ int cmd_run(const RunFlags& flags_in) {
   plan.spawn_scope = std::make_shared<std::function<std::function<void()>()>>();
   tools.spawn_scope = plan.spawn_scope;
   if (plan.profile && plan.profile->limits_resources()) tools.container_resources = env::oci_resources(*plan.profile);
+  if (plan.profile && !plan.profile->cpuset.empty()) {
+    // The load generator, Redis and the link emulator stay off the emulated device's CPUs.
+    auto kept = env::keep_off_cpus(plan.profile->cpuset);
+    if (!kept) return report_error(kept.error());
+    std::string list;
+    for (int c : *kept) list += (list.empty() ? "" : ",") + std::to_string(c);
+    std::printf("Profile %s: functions on CPU %s, lumos and Redis on %s\n", plan.profile->name.c_str(),
+                plan.profile->cpuset.c_str(), kept->empty() ? "the same CPUs (no other CPU left)" : list.c_str());
+  }
 
   // BaaS: an existing Redis, or lumos' own (with a network path for containers).
   std::unique_ptr<env::LinkedNetns> netns;

@@ -89,6 +89,7 @@ int run_predict(const ModelFlags& f) {
     q.cold_fraction = f.cold_fraction;
   } else if (q.mode == "warm" && q.concurrency > 1) {
     q.cold_fraction = std::clamp(static_cast<double>(q.concurrency - f.prewarm) / std::max(1, f.requests), 0.0, 1.0);
+    q.requests = f.requests;
   }
   if (f.cpu_share > 0) q.cpu_share = f.cpu_share;
   if (f.rtt_ms >= 0) q.rtt_ms = f.rtt_ms;

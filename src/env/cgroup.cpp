@@ -2,6 +2,7 @@
 #include "lumos/env/cgroup.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -168,18 +169,70 @@ void remove_stale_slots(const fs::path& root) {
 
 // --- ThreadInSlot ---------------------------------------------------------------------------
 
-ThreadInSlot::ThreadInSlot(ThreadInSlot&& other) noexcept : tid_(other.tid_), back_(std::move(other.back_)) {
+ThreadInSlot::ThreadInSlot(ThreadInSlot&& other) noexcept
+    : tid_(other.tid_), back_(std::move(other.back_)), affinity_(std::move(other.affinity_)) {
   other.tid_ = -1;
   other.back_.clear();
+  other.affinity_.clear();
 }
 
 ThreadInSlot::~ThreadInSlot() { leave(); }
 
+namespace {
+
+std::vector<int> thread_affinity(pid_t tid) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(tid, sizeof set, &set) != 0) return cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  }
+  return cpus;
+}
+
+bool set_thread_affinity(pid_t tid, const std::vector<int>& cpus) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c : cpus) CPU_SET(c, &set);
+  return !cpus.empty() && sched_setaffinity(tid, sizeof set, &set) == 0;
+}
+
+}  // namespace
+
 void ThreadInSlot::leave() {
   if (tid_ <= 0) return;
   for (const auto& tasks : back_) (void)write_value(tasks, std::to_string(tid_));
+  if (!affinity_.empty()) (void)set_thread_affinity(tid_, affinity_);  // the cpuset move reset it
   tid_ = -1;
   back_.clear();
+  affinity_.clear();
+}
+
+Result<std::vector<int>> keep_off_cpus(const std::string& cpuset) {
+  const auto malformed = [&] {
+    return fail(ErrorCode::kConfig, "'" + cpuset + "' is not a CPU list (e.g. \"0\" or \"0-1,3\")");
+  };
+  std::set<int> device;
+  std::stringstream in(cpuset);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    int lo = 0, hi = 0;
+    char dash = 0;
+    std::stringstream range(part);
+    if (!(range >> lo)) return malformed();
+    hi = lo;
+    if (range >> dash && (dash != '-' || !(range >> hi))) return malformed();
+    for (int c = lo; c <= hi; ++c) device.insert(c);
+  }
+  const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+  std::vector<int> rest;
+  for (int c : thread_affinity(tid)) {
+    if (!device.count(c)) rest.push_back(c);
+  }
+  if (rest.empty()) return rest;
+  if (!set_thread_affinity(tid, rest)) return fail(ErrorCode::kIo, std::string("sched_setaffinity: ") + std::strerror(errno));
+  return rest;
 }
 
 // --- CgroupSlot -----------------------------------------------------------------------------
@@ -331,6 +384,7 @@ Result<ThreadInSlot> CgroupSlot::enter_calling_thread() {
     lines.emplace_back(std::move(controllers), line.substr(b + 1));
   }
   guard.tid_ = tid;
+  guard.affinity_ = thread_affinity(tid);
   for (const auto& h : hierarchies_) {
     std::string current = h.own;
     for (const auto& [controllers, path] : lines) {

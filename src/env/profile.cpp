@@ -2,6 +2,7 @@
 #include "lumos/env/profile.hpp"
 
 #include <charconv>
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -178,6 +179,9 @@ Result<Profile> parse_profile(const YAML::Node& node, const std::string& origin)
         if (!d) return error("cpu.period", d.error().message);
         p.cpu_period = std::chrono::duration_cast<std::chrono::microseconds>(*d);
         if (p.cpu_period < 1ms || p.cpu_period > 1s) return error("cpu.period", "must be between 1ms and 1s (the kernel's range)");
+      }
+      if (!cpu["period"] && p.cpu_quota > 0) {  // the default period, stretched to the kernel's 1 ms minimum quota
+        p.cpu_period = std::max(p.cpu_period, std::chrono::microseconds(static_cast<std::int64_t>(std::ceil(1000.0 / p.cpu_quota))));
       }
       if (p.cpu_quota > 0 && p.cpu_quota * static_cast<double>(p.cpu_period.count()) < 1000.0) {
         return error("cpu.quota", "quota x period must be at least 1ms (the kernel's minimum); use a longer cpu.period");

@@ -457,10 +457,12 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
   }
   for (const auto& t : p.terms) p.service_ns += t.ns;
 
-  // Queueing at N closed-loop clients (Little's law, zero think time). A share f of the
-  // requests meets a new instance (an autoscaling pool; `cold_fraction`); the mean service
-  // time mixes both. Inflation over the service time: USL when fitted for the runtime, else
-  // operational bounds (CPU demand against the device's CPUs).
+  // Queueing at N closed-loop clients (Little's law, zero think time). Warm steady state:
+  // N / (service x USL inflation) when a USL is fitted for the runtime, capped by the CPU
+  // bound (the device's cores / CPU demand per request). A share f of the requests meets a
+  // new instance (a fresh autoscaling pool: the first N - prewarm requests): those cold
+  // starts come as one burst sharing the CPU, and the level's time is the burst plus the
+  // warm requests at the steady-state rate.
   const auto cpu_of = [&](const Prediction& pr) {
     double c = 0;
     for (const auto& t : pr.terms) {
@@ -470,8 +472,23 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
     return ratio * c * p.env.cpu_share;  // CPU time does not grow with a lower share
   };
   p.cpu_demand_ns = cpu_of(p);
+  const double n = q.concurrency;
+  const auto cores_for = [&](double clients) {
+    return std::min({clients * p.env.cpu_share, p.env.device_cpus.value_or(m.host_cpus), static_cast<double>(m.host_cpus)});
+  };
+  double inflation = 1;
+  if (auto it = m.usl.find(q.runtime); it != m.usl.end()) {
+    p.usl_fitted = true;
+    inflation = n / usl_capacity(it->second, n);
+  } else if (n > 1) {
+    p.notes.push_back("no concurrency data for this runtime: queueing from bounds (CPU demand vs cores), not a fitted USL");
+  }
+  const double x_warm = std::min(n / (p.service_ns * inflation) * 1e9,
+                                 p.cpu_demand_ns > 0 ? cores_for(n) * 1e9 / p.cpu_demand_ns : INFINITY);
+  const double warm_latency = n / x_warm * 1e9;
   const double f = q.mode == "warm" ? std::clamp(q.cold_fraction, 0.0, 1.0) : 0.0;
-  double mean_service = p.service_ns, mean_demand = p.cpu_demand_ns, cold_service = p.service_ns;
+  double cold_latency = p.service_ns, cold_service = p.service_ns;
+  p.throughput_rps = x_warm;
   if (f > 0) {
     Query cq = q;
     cq.mode = "cold";
@@ -480,35 +497,19 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
     auto cold = predict(m, cq, prices);
     if (!cold) return tl::unexpected(cold.error());
     cold_service = cold->service_ns;
-    mean_service = (1 - f) * p.service_ns + f * cold->service_ns;
-    mean_demand = (1 - f) * p.cpu_demand_ns + f * cold->cpu_demand_ns;
+    const double burst = q.requests > 0 ? std::clamp(std::round(f * q.requests), 1.0, n) : n;
+    cold_latency = std::max(cold->service_ns, burst * cold->cpu_demand_ns / cores_for(burst));
+    p.throughput_rps = 1e9 / (f * cold_latency / burst + (1 - f) / x_warm * 1e9);
+    p.notes.push_back(fmt::format("{:.0f}% of requests meet a new instance: a burst of {:g} cold starts taking {} together",
+                                  f * 100, burst, ns_text(cold_latency)));
   }
-  const double n = q.concurrency;
-  const double cores = std::min({n * p.env.cpu_share, p.env.device_cpus.value_or(m.host_cpus),
-                                 static_cast<double>(m.host_cpus)});
-  const double x_max = mean_demand > 0 ? cores * 1e9 / mean_demand : INFINITY;
-  double inflation = 1;
-  // Clients waiting for a cold start do not compete for warm service: the law is applied at
-  // the concurrency of clients busy with warm requests (their share of the clients' time).
-  const double n_eff = std::max(1.0, n * (1 - f) * p.service_ns / mean_service);
-  if (auto it = m.usl.find(q.runtime); it != m.usl.end()) {
-    p.usl_fitted = true;
-    inflation = n_eff / usl_capacity(it->second, n_eff);
-  } else if (n > 1) {
-    p.notes.push_back("no concurrency data for this runtime: queueing from bounds (CPU demand vs cores), not a fitted USL");
-  }
-  double mean_latency = mean_service * inflation;
-  p.throughput_rps = std::min(n / mean_latency * 1e9, x_max);
-  mean_latency = n / p.throughput_rps * 1e9;
-  inflation = mean_latency / mean_service;
   // The median request is warm while fewer than half meet a new instance.
-  p.p50_ns = (f < 0.5 ? p.service_ns : cold_service) * inflation;
+  p.p50_ns = f < 0.5 ? warm_latency : cold_latency;
   p.queueing_ns = p.p50_ns - (f < 0.5 ? p.service_ns : cold_service);
-  if (f > 0) p.notes.push_back(fmt::format("{:.0f}% of requests meet a new instance (cold start)", f * 100));
   const std::string tk = q.runtime + "/" + q.mode;
   const double tail = m.tail_ratio.count(tk) ? m.tail_ratio.at(tk) : 1.5;
   p.p95_ns = p.p50_ns * tail;
-  if (f >= 0.05) p.p95_ns = std::max(p.p95_ns, cold_service * inflation);  // the tail is the cold starts
+  if (f >= 0.05) p.p95_ns = std::max(p.p95_ns, cold_latency);  // the tail is the cold starts
 
   // Cost: billed memory is the profile's limit, else the measured peak RSS.
   if (p.env.memory_mb) {
@@ -560,7 +561,10 @@ Validation validate(const std::vector<Cell>& cells, const Dataset& data, Holdout
       q.io = c->key.io;
       q.profile = c->key.profile;
       q.concurrency = c->key.concurrency;
-      if (c->key.mode == "closed" && c->n_ok > 0) q.cold_fraction = static_cast<double>(c->n_cold) / static_cast<double>(c->n_ok);
+      if (c->key.mode == "closed" && c->n_ok > 0) {
+        q.cold_fraction = static_cast<double>(c->n_cold) / static_cast<double>(c->n_ok);
+        q.requests = static_cast<int>(c->n_ok);
+      }
       auto pred = predict(*model, q);
       if (!pred) {
         ++v.not_identifiable;

@@ -425,7 +425,9 @@ TEST(LinkEmulator, RedisThroughTheEdgeLink) {
   ASSERT_TRUE(direct);
   auto timed = [&](baas::RedisClient& c, bool set, std::size_t bytes) {
     std::string value(bytes, 'v');
-    if (!set) EXPECT_TRUE(direct->set("lumos:env:big", value));
+    if (!set) {
+      EXPECT_TRUE(direct->set("lumos:env:big", value));
+    }
     std::vector<double> t;
     for (int i = 0; i < 3; ++i) {
       auto t0 = Clock::now();
@@ -620,6 +622,38 @@ TEST(CgroupSlot, ChildrenSpawnedWhileInsideAreBornInTheSlotAndTheThreadGoesBack)
   EXPECT_EQ(cgroup_of(static_cast<pid_t>(gettid()), "cpu"), cgroup_of(getpid(), "cpu"));
   auto pids = (*slot)->pids();
   EXPECT_EQ(pids, std::vector<pid_t>{child->pid()});
+}
+
+// The slot's cpuset holds the device's CPUs; lumos' threads stay off them, also after a
+// thread went into the slot to spawn (a cpuset move resets a thread's affinity).
+TEST(CgroupSlot, LumosThreadsKeepOffTheDeviceCpusAcrossSpawns) {
+  LUMOS_REQUIRE_CGROUPS();
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "needs 2 CPUs";
+  std::thread([] {
+    auto affinity = [] {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      EXPECT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
+      return std::make_pair(CPU_ISSET(0, &set) != 0, CPU_COUNT(&set));
+    };
+    auto kept = keep_off_cpus("0");
+    ASSERT_TRUE(kept) << kept.error().to_string();
+    ASSERT_FALSE(kept->empty());
+    EXPECT_FALSE(affinity().first);
+    auto slot = CgroupSlot::create(*builtin_profile("edge-pi"));  // cpuset "0"
+    ASSERT_TRUE(slot) << slot.error().to_string();
+    auto child = [&] {
+      auto inside = (*slot)->enter_calling_thread();
+      EXPECT_TRUE(inside);
+      EXPECT_TRUE(affinity().first) << "inside, the thread has the slot's CPU";
+      return ChildProcess::spawn({"sleep", "30"});
+    }();
+    ASSERT_TRUE(child) << child.error().to_string();
+    EXPECT_FALSE(affinity().first) << "back outside, the thread is off CPU 0 again";
+    EXPECT_EQ(affinity().second, static_cast<int>(kept->size()));
+  }).join();
+  EXPECT_FALSE(keep_off_cpus("0-x"));
+  EXPECT_FALSE(keep_off_cpus("a"));
 }
 
 TEST(CgroupSlot, DestructorKillsLeftoversAndRemovesTheGroups) {

@@ -90,7 +90,14 @@ TEST(Profile, EmptyMappingMeansNoLimits) {
   ASSERT_TRUE(p);
   EXPECT_FALSE(p->limits_resources());
   EXPECT_TRUE(p->link.ideal());
-  EXPECT_EQ(p->cpu_period, 10ms);
+  EXPECT_EQ(p->cpu_period, 4ms);
+  // Without a period, a small quota gets the shortest period the kernel's 1 ms minimum allows.
+  auto small = parse("name: s\ncpu: {quota: 0.1}\n");
+  ASSERT_TRUE(small) << small.error().to_string();
+  EXPECT_EQ(small->cpu_period, 10ms);
+  auto half = parse("name: h\ncpu: {quota: 0.5}\n");
+  ASSERT_TRUE(half);
+  EXPECT_EQ(half->cpu_period, 4ms);
 }
 
 TEST(Profile, ErrorsNameTheFileAndTheKey) {
@@ -171,13 +178,13 @@ TEST(Profile, JsonHasTypedUnits) {
   EXPECT_EQ(j["link"]["rtt_ns"], 20'000'000);
   EXPECT_EQ(j["link"]["bandwidth_bps"], 50'000'000);
   EXPECT_EQ(j["memory"]["limit_bytes"], 1ull << 30);
-  EXPECT_EQ(j["cpu"]["period_us"], 10'000);
+  EXPECT_EQ(j["cpu"]["period_us"], 4'000);
 }
 
 TEST(OciResources, CarryQuotaPeriodCpusAndMemory) {
   auto r = oci_resources(*builtin_profile("edge-pi"));
-  EXPECT_EQ(r["cpu"]["period"], 10'000);
-  EXPECT_EQ(r["cpu"]["quota"], 5'000);
+  EXPECT_EQ(r["cpu"]["period"], 4'000);
+  EXPECT_EQ(r["cpu"]["quota"], 2'000);
   EXPECT_EQ(r["cpu"]["cpus"], "0");
   EXPECT_EQ(r["memory"]["limit"], std::int64_t{1} << 30);
   EXPECT_TRUE(oci_resources(*builtin_profile("cloud")).empty());

@@ -56,7 +56,15 @@ class ThreadInSlot {
   ThreadInSlot() = default;
   pid_t tid_ = -1;
   std::vector<std::filesystem::path> back_;  ///< the `tasks` files of the original cgroups
+  /// The thread's CPU affinity before it entered (a cpuset move resets it), restored on leave.
+  std::vector<int> affinity_;
 };
+
+/// Keeps lumos off an emulated device's CPUs: pins the calling thread, and so every thread and
+/// process it creates afterwards (client threads, Redis, the link emulator), to the CPUs it may
+/// use outside `cpuset` ("0", "0-1,3"). Returns the CPUs kept, empty (and changes nothing) when
+/// `cpuset` covers every CPU lumos has. Fails with kConfig on a malformed list.
+Result<std::vector<int>> keep_off_cpus(const std::string& cpuset);
 
 /// A cgroup v1 group per needed hierarchy (cpu, cpuacct, cpuset, memory), named the same in
 /// each, under lumos' own cgroup of that hierarchy. Owns the groups: the destructor kills the

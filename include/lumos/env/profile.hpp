@@ -41,8 +41,9 @@ struct Profile {
   /// CPU bandwidth as a fraction of one CPU (0.5 = half a core); 0 = unlimited.
   double cpu_quota = 0.0;
   /// CFS period the quota is enforced over. Work shorter than quota x period in an idle
-  /// period is not slowed, so a short period emulates a slower CPU more faithfully.
-  std::chrono::microseconds cpu_period{10'000};
+  /// period is not slowed, so a short period emulates a slower CPU more faithfully: 4 ms (the
+  /// scheduler tick here), longer when quota x period would be under the kernel's 1 ms.
+  std::chrono::microseconds cpu_period{4'000};
   /// CPUs the device may use, cpuset syntax ("0", "0-1"); empty = all CPUs of lumos.
   std::string cpuset;
   /// Memory limit in bytes (cgroup memory.limit_in_bytes); 0 = none.

@@ -110,6 +110,9 @@ struct Query {
   /// Warm queries under load: share of requests that meet a new instance (an autoscaling
   /// pool scaling up; N / requests for a fresh pool of N clients without pre-warming).
   double cold_fraction = 0;
+  /// Requests of the closed-loop level (0: unknown; the cold starts are then taken as one
+  /// burst of N).
+  int requests = 0;
   std::optional<double> cpu_share, rtt_ms, bandwidth_mbps, memory_mb;  ///< override the profile
 };
 
