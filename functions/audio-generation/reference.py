@@ -10,13 +10,16 @@ The WAV header is written with the standard library's wave module.
   /usr/bin/python3 reference.py --sha256 IN.json ... # print the SHA-256 of each expected response
 """
 import base64
-import hashlib
 import io
 import json
+import os
 import sys
 import wave
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sdk"))
+import reference_cli  # noqa: E402  (functions/sdk/reference_cli.py)
 
 BLOCK = 1024
 HALF_PI = 1.5707963267948966
@@ -79,22 +82,5 @@ def synthesize(request):
     return json.dumps(response, sort_keys=True, separators=(",", ":"))
 
 
-def main(argv):
-    if argv and argv[0] == "--sha256":
-        for path in argv[1:]:
-            with open(path) as f:
-                body = synthesize(json.load(f))
-            print(hashlib.sha256(body.encode()).hexdigest(), path)
-        return 0
-    if len(argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    with open(argv[0]) as f:
-        body = synthesize(json.load(f))
-    with open(argv[1], "w") as f:
-        f.write(body + "\n")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(reference_cli.run(synthesize, __doc__))

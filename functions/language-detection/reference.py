@@ -10,13 +10,15 @@ language_detection.cpp.
   /usr/bin/python3 reference.py --sha256 IN.json ... # print the SHA-256 of each expected response
 """
 import collections
-import hashlib
 import json
 import os
 import re
 import sys
 
 import make_profiles as mp
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sdk"))
+import reference_cli  # noqa: E402  (functions/sdk/reference_cli.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -50,23 +52,6 @@ def detect(request, profiles):
     return json.dumps(response, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def main(argv):
-    profiles = load_profiles()
-    if argv and argv[0] == "--sha256":
-        for path in argv[1:]:
-            with open(path, encoding="utf-8") as f:
-                body = detect(json.load(f), profiles)
-            print(hashlib.sha256(body.encode()).hexdigest(), path, body)
-        return 0
-    if len(argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    with open(argv[0], encoding="utf-8") as f:
-        body = detect(json.load(f), profiles)
-    with open(argv[1], "w", encoding="utf-8") as f:
-        f.write(body + "\n")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    profiles = load_profiles()
+    sys.exit(reference_cli.run(lambda request: detect(request, profiles), __doc__))

@@ -19,6 +19,7 @@
 #include "lumos/baas/redis.hpp"
 #include "lumos/build/builder.hpp"
 #include "lumos/env/cgroup.hpp"
+#include "lumos/protocol/frame.hpp"
 #include "lumos/env/link_emulator.hpp"
 #include "lumos/env/netns.hpp"
 #include "lumos/env/profile.hpp"
@@ -479,6 +480,7 @@ int cmd_run(const RunFlags& flags_in) {
 
 int run(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they happen, also in logs
+  protocol::keep_message_buffers_on_heap();   // responses of megabytes arrive per request
   CLI::App app{"lumos: benchmark one function across native, container and WebAssembly sandboxes"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("lumos ") + LUMOS_VERSION);

@@ -68,33 +68,8 @@ int run_report(const ReportFlags& f) {
   if (!f.model_file.empty()) {
     std::ifstream in(f.model_file);
     const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-    auto m = model::model_from_json(j);
+    auto m = model::model_from_json(j);  // with its held-out validation points, for the report
     if (!m) return error_exit(m.error());
-    if (j.contains("validation") && j["validation"].is_array()) {
-      // Validation points are kept in the file; refit-free reports show them.
-      for (const auto& v : j["validation"]) {
-        model::Validation val;
-        val.scheme = v.value("scheme", "");
-        val.mape = v.value("mape", 0.0);
-        val.median_ape = v.value("median_ape", 0.0);
-        const nlohmann::json mape = v.value("mape_by_runtime", nlohmann::json::object());
-        for (const auto& [k, x] : mape.items()) {
-          if (x.is_number()) val.mape_by_runtime[k] = x.get<double>();
-        }
-        val.n_by_runtime = v.value("n_by_runtime", std::map<std::string, std::size_t>{});
-        const nlohmann::json points = v.value("points", nlohmann::json::array());
-        for (const auto& p : points) {
-          model::HeldOut h;
-          h.key = {p.value("function", ""), p.value("input", ""), p.value("runtime", ""), p.value("mode", ""),
-                   p.value("io", ""), p.value("profile", "cloud"), p.value("concurrency", 1)};
-          h.measured_ns = p.value("measured_ns", 0.0);
-          h.predicted_ns = p.value("predicted_ns", 0.0);
-          h.ape = p.value("ape", 0.0);
-          val.points.push_back(h);
-        }
-        m->validations.push_back(std::move(val));
-      }
-    }
     r.model = std::move(*m);
   } else if (!f.no_model) {
     std::printf("Fitting the model and validating it on held-out configurations...\n");

@@ -59,30 +59,30 @@ Profile make_cloud() {
   return p;
 }
 
-Profile make_edge_pi() {
+// An edge device: one CPU (cpuset 0) at `quota`, a memory limit, and a link to the BaaS.
+Profile make_edge(std::string name, std::string description, double quota, std::uint64_t memory_bytes,
+                  std::chrono::milliseconds rtt, std::chrono::milliseconds jitter, std::uint64_t bandwidth_bps) {
   Profile p;
-  p.name = "edge-pi";
-  p.description = "a Raspberry-Pi-class edge node: one CPU at half speed, 1 GiB, 20 ms / 50 Mbit/s to the BaaS";
-  p.cpu_quota = 0.5;
+  p.name = std::move(name);
+  p.description = std::move(description);
+  p.cpu_quota = quota;
   p.cpuset = "0";
-  p.memory_limit_bytes = std::uint64_t{1} << 30;
-  p.link.rtt = 20ms;
-  p.link.jitter = 4ms;
-  p.link.bandwidth_bps = 50'000'000;
+  p.memory_limit_bytes = memory_bytes;
+  p.link.rtt = rtt;
+  p.link.jitter = jitter;
+  p.link.bandwidth_bps = bandwidth_bps;
   return p;
 }
 
+Profile make_edge_pi() {
+  return make_edge("edge-pi", "a Raspberry-Pi-class edge node: one CPU at half speed, 1 GiB, 20 ms / 50 Mbit/s to the BaaS",
+                   0.5, std::uint64_t{1} << 30, 20ms, 4ms, 50'000'000);
+}
+
 Profile make_edge_tiny() {
-  Profile p;
-  p.name = "edge-tiny";
-  p.description = "a small gateway on a cellular uplink: a quarter CPU, 256 MiB, 50 ms / 10 Mbit/s to the BaaS";
-  p.cpu_quota = 0.25;
-  p.cpuset = "0";
-  p.memory_limit_bytes = std::uint64_t{256} << 20;
-  p.link.rtt = 50ms;
-  p.link.jitter = 10ms;
-  p.link.bandwidth_bps = 10'000'000;
-  return p;
+  return make_edge("edge-tiny",
+                   "a small gateway on a cellular uplink: a quarter CPU, 256 MiB, 50 ms / 10 Mbit/s to the BaaS", 0.25,
+                   std::uint64_t{256} << 20, 50ms, 10ms, 10'000'000);
 }
 
 }  // namespace

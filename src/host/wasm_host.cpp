@@ -499,6 +499,7 @@ class Reactor {
 };
 
 int run_reactor(const HostOptions& o, std::uint64_t main_at) {
+  protocol::keep_message_buffers_on_heap();  // a warm instance copies every response
   const ProtocolFds fds = take_stdio();
   Engine engine;
   Reactor reactor(engine, fds);

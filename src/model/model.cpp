@@ -619,6 +619,28 @@ Component component_from(const std::string& name, const nlohmann::json& j) {
 
 nlohmann::json finite_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); }
 
+Validation validation_from_json(const nlohmann::json& v) {
+  Validation val;
+  val.scheme = v.value("scheme", "");
+  val.mape = v.value("mape", 0.0);
+  val.median_ape = v.value("median_ape", 0.0);
+  const nlohmann::json mape = v.value("mape_by_runtime", nlohmann::json::object());  // items() needs it alive
+  for (const auto& [k, x] : mape.items()) {
+    if (x.is_number()) val.mape_by_runtime[k] = x.get<double>();
+  }
+  val.n_by_runtime = v.value("n_by_runtime", std::map<std::string, std::size_t>{});
+  for (const auto& p : v.value("points", nlohmann::json::array())) {
+    HeldOut h;
+    h.key = {p.value("function", ""), p.value("input", ""), p.value("runtime", ""), p.value("mode", ""),
+             p.value("io", ""),       p.value("profile", "cloud"), p.value("concurrency", 1)};
+    h.measured_ns = p.value("measured_ns", 0.0);
+    h.predicted_ns = p.value("predicted_ns", 0.0);
+    h.ape = p.value("ape", 0.0);
+    val.points.push_back(h);
+  }
+  return val;
+}
+
 }  // namespace
 
 nlohmann::json to_json(const Validation& v) {
@@ -712,6 +734,7 @@ Result<Model> model_from_json(const nlohmann::json& j) {
     m.connect_round_trips = j.value("connect_round_trips", 1.5);
     m.results = j.value("results", std::vector<std::string>{});
     m.cells = j.value("cells", std::size_t{0});
+    for (const auto& v : j.value("validation", nlohmann::json::array())) m.validations.push_back(validation_from_json(v));
     return m;
   } catch (const nlohmann::json::exception& e) {
     return fail(ErrorCode::kConfig, std::string("malformed model JSON: ") + e.what());
@@ -723,7 +746,8 @@ nlohmann::json to_json(const Prediction& p) {
   for (const auto& t : p.terms) terms.push_back({{"component", t.component}, {"ns", t.ns}, {"why", t.why}});
   return {{"query", {{"function", p.query.function}, {"input", p.query.input}, {"runtime", p.query.runtime},
                      {"mode", p.query.mode}, {"io", p.query.io}, {"profile", p.query.profile},
-                     {"concurrency", p.query.concurrency}, {"cold_fraction", p.query.cold_fraction}}},
+                     {"concurrency", p.query.concurrency}, {"cold_fraction", p.query.cold_fraction},
+                     {"requests", p.query.requests}}},
           {"environment", to_json(p.env)},
           {"terms", terms},
           {"service_ns", p.service_ns},

@@ -1,6 +1,8 @@
 // Encoding, decoding and blocking fd I/O for the framed stdio protocol.
 #include "lumos/protocol/frame.hpp"
 
+#include <malloc.h>
+
 #include <poll.h>
 #include <unistd.h>
 
@@ -128,6 +130,11 @@ Result<void> write_all(int fd, std::string_view bytes) {
     done += static_cast<std::size_t>(r);
   }
   return {};
+}
+
+void keep_message_buffers_on_heap() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
 }
 
 Result<std::string> read_message(int fd,

@@ -204,6 +204,20 @@ struct Extremes {
 
 double io_serde(const Cell& c) { return c.serde + (c.key.io == "baas" ? c.io : 0.0); }
 
+// Extremes of value(cell on runtime a, cell on runtime b) over the function x inputs measured
+// in `mode` (direct) on both.
+template <typename Value>
+Extremes extremes_between(const std::vector<Cell>& cells, const Index& ix, const std::string& mode,
+                          const std::string& a, const std::string& b, Value value) {
+  Extremes e;
+  for (const auto& [f, i] : inputs_with(cells, mode)) {
+    const Cell* ca = ix.get(f, i, a, mode);
+    const Cell* cb = ix.get(f, i, b, mode);
+    if (ca && cb && cb->e2e_median > 0) e.add(value(*ca, *cb), f + "/" + i);
+  }
+  return e;
+}
+
 }  // namespace
 
 std::vector<HeadlineRatio> headline_ratios(const ReportData& r) {
@@ -242,12 +256,9 @@ std::vector<HeadlineRatio> headline_ratios(const ReportData& r) {
   {  // 2. cold start AoT vs container
     HeadlineRatio h{"AoT Wasm cold start is lower than containers'", "up to 16% lower", "", "", "", false};
     h.baseline = "median cold e2e, 1 - wasmedge-aot / runc";
-    Extremes e;
-    for (const auto& [f, i] : inputs_with(r.cells, "cold")) {
-      const Cell* a = ix.get(f, i, "wasmedge-aot", "cold");
-      const Cell* c = ix.get(f, i, "runc", "cold");
-      if (a && c && c->e2e_median > 0) e.add(1.0 - a->e2e_median / c->e2e_median, f + "/" + i);
-    }
+    const Extremes e = extremes_between(r.cells, ix, "cold", "wasmedge-aot", "runc", [](const Cell& a, const Cell& c) {
+      return 1.0 - a.e2e_median / c.e2e_median;
+    });
     if (e.n) {
       h.has_data = true;
       const auto pct = [](double v) {
@@ -264,12 +275,8 @@ std::vector<HeadlineRatio> headline_ratios(const ReportData& r) {
   {  // 3. interpreter warm latency vs AoT
     HeadlineRatio h{"Interpreted Wasm has higher warm latency", "30x to 55x (up to 55x)", "", "", "", false};
     h.baseline = "median warm e2e, wasmedge-interp / wasmedge-aot";
-    Extremes e;
-    for (const auto& [f, i] : inputs_with(r.cells, "warm")) {
-      const Cell* a = ix.get(f, i, "wasmedge-interp", "warm");
-      const Cell* b = ix.get(f, i, "wasmedge-aot", "warm");
-      if (a && b && b->e2e_median > 0) e.add(a->e2e_median / b->e2e_median, f + "/" + i);
-    }
+    const Extremes e = extremes_between(r.cells, ix, "warm", "wasmedge-interp", "wasmedge-aot",
+                                        [](const Cell& a, const Cell& b) { return a.e2e_median / b.e2e_median; });
     if (e.n) {
       h.has_data = true;
       h.ours = fmt::format("{} to {} (median {}, {} cells)", fmt_ratio(e.lo), fmt_ratio(e.hi), fmt_ratio(e.median()), e.n);
@@ -697,13 +704,14 @@ std::vector<Figure> concurrency_figures(const ReportData& r) {
   // Series: function/input/io -> runtime -> N -> (throughput, p95, share of cold starts)
   struct Level {
     double throughput, p95, cold_fraction;
+    std::size_t requests;
   };
   std::map<std::string, std::map<std::string, std::map<int, Level>>> series;
   for (const auto& c : r.cells) {
     if (c.n_ok == 0 || c.key.mode != "closed") continue;
     series[c.key.function + "/" + c.key.input + (c.key.io == "baas" ? "@baas" : "") +
            (c.key.profile != "cloud" ? " " + c.key.profile : "")][c.key.runtime][c.key.concurrency] = {
-        c.throughput_rps, c.e2e_p95, static_cast<double>(c.n_cold) / static_cast<double>(c.n_ok)};
+        c.throughput_rps, c.e2e_p95, static_cast<double>(c.n_cold) / static_cast<double>(c.n_ok), c.n_ok};
   }
   if (series.empty()) {
     Figure f{"concurrency", "Throughput and p95 latency vs concurrency",
@@ -738,6 +746,8 @@ std::vector<Figure> concurrency_figures(const ReportData& r) {
         std::string rest = name.substr(slash + 1);
         const std::string io = rest.find("@baas") != std::string::npos ? "baas" : "direct";
         const std::string in = rest.substr(0, rest.find_first_of("@ "));
+        const auto space = rest.find(' ');
+        const std::string profile = space == std::string::npos ? "cloud" : rest.substr(space + 1);
         data += fmt::format("$m{} << EOD\n", j);
         bool any = false;
         for (const auto& [n, v] : levels) {
@@ -747,7 +757,9 @@ std::vector<Figure> concurrency_figures(const ReportData& r) {
           q.runtime = rt;
           q.io = io;
           q.concurrency = n;
+          q.profile = profile;
           q.cold_fraction = v.cold_fraction;
+          q.requests = static_cast<int>(v.requests);
           if (auto p = model::predict(*r.model, q)) {
             data += fmt::format("{} {} {}\n", n, num(p->throughput_rps), num(p->p95_ns / 1e6));
             any = true;

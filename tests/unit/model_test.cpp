@@ -99,6 +99,20 @@ struct Truth {
 
 double rel(double a, double b) { return std::abs(a - b) / std::abs(b); }
 
+// The model fitted on the known-formula data set (optionally without fib/l on the interpreter).
+Result<Model> fitted(bool skip_fib_l_interp = false) {
+  const Dataset d = Truth{}.dataset(skip_fib_l_interp);
+  return fit(make_cells(d), d);
+}
+
+Query query(std::string function, std::string input, std::string runtime) {
+  Query q;
+  q.function = std::move(function);
+  q.input = std::move(input);
+  q.runtime = std::move(runtime);
+  return q;
+}
+
 TEST(ModelFit, RecoversRuntimeFactorsFromAKnownFormula) {
   const Truth t;
   const Dataset d = t.dataset();
@@ -113,9 +127,8 @@ TEST(ModelFit, RecoversRuntimeFactorsFromAKnownFormula) {
 
 TEST(ModelPredict, AnUnmeasuredConfigurationComesFromTheRestOfTheData) {
   const Truth t;
-  const Dataset d = t.dataset(/*skip_fib_l_interp=*/true);
-  auto m = fit(make_cells(d), d);
-  ASSERT_TRUE(m);
+  auto m = fitted(/*skip_fib_l_interp=*/true);
+  ASSERT_TRUE(m) << m.error().to_string();
   for (const char* mode : {"warm", "cold"}) {
     Query q;
     q.function = "fib";
@@ -130,14 +143,9 @@ TEST(ModelPredict, AnUnmeasuredConfigurationComesFromTheRestOfTheData) {
 }
 
 TEST(ModelPredict, UnknownWorkIsAnErrorThatNamesWhatIsKnown) {
-  const Truth t;
-  const Dataset d = t.dataset();
-  auto m = fit(make_cells(d), d);
-  ASSERT_TRUE(m);
-  Query q;
-  q.function = "fib";
-  q.input = "huge";
-  q.runtime = "native";
+  auto m = fitted();
+  ASSERT_TRUE(m) << m.error().to_string();
+  Query q = query("fib", "huge", "native");
   auto p = predict(*m, q);
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error().code, ErrorCode::kConfig);
@@ -154,14 +162,9 @@ TEST(ModelPredict, UnknownWorkIsAnErrorThatNamesWhatIsKnown) {
 }
 
 TEST(ModelPredict, HalfTheCpuShareDoublesCpuBoundTermsAndRttAddsRoundTrips) {
-  const Truth t;
-  const Dataset d = t.dataset();
-  auto m = fit(make_cells(d), d);
-  ASSERT_TRUE(m);
-  Query q;
-  q.function = "prime";
-  q.input = "m";
-  q.runtime = "wasmedge-aot";
+  auto m = fitted();
+  ASSERT_TRUE(m) << m.error().to_string();
+  Query q = query("prime", "m", "wasmedge-aot");
   auto cloud = predict(*m, q);
   q.cpu_share = 0.5;
   auto half = predict(*m, q);
@@ -182,14 +185,9 @@ TEST(ModelPredict, HalfTheCpuShareDoublesCpuBoundTermsAndRttAddsRoundTrips) {
 }
 
 TEST(ModelPredict, QueueingWithoutConcurrencyDataFollowsTheCpuBound) {
-  const Truth t;
-  const Dataset d = t.dataset();
-  auto m = fit(make_cells(d), d);
-  ASSERT_TRUE(m);
-  Query q;
-  q.function = "prime";
-  q.input = "m";
-  q.runtime = "native";
+  auto m = fitted();
+  ASSERT_TRUE(m) << m.error().to_string();
+  Query q = query("prime", "m", "native");
   q.concurrency = 8;
   auto p = predict(*m, q);
   ASSERT_TRUE(p);
@@ -202,14 +200,9 @@ TEST(ModelPredict, QueueingWithoutConcurrencyDataFollowsTheCpuBound) {
 }
 
 TEST(ModelPredict, ColdStartsUnderLoadLowerThroughputAndFillTheTail) {
-  const Truth t;
-  const Dataset d = t.dataset();
-  auto m = fit(make_cells(d), d);
-  ASSERT_TRUE(m);
-  Query q;
-  q.function = "fib";
-  q.input = "m";
-  q.runtime = "runc";
+  auto m = fitted();
+  ASSERT_TRUE(m) << m.error().to_string();
+  Query q = query("fib", "m", "runc");
   q.concurrency = 4;
   auto warm = predict(*m, q);
   q.cold_fraction = 0.25;
@@ -220,15 +213,36 @@ TEST(ModelPredict, ColdStartsUnderLoadLowerThroughputAndFillTheTail) {
   EXPECT_LT(mixed->p50_ns, 10e6);                                 // the median request is warm
 }
 
+// A closed level through a fresh pool on a half-CPU device: the N first requests start
+// instances together, sharing the device's CPU; later requests are warm.
+TEST(ModelPredict, AFreshPoolsColdStartsComeAsOneBurstOnTheDevice) {
+  auto m = fitted();
+  ASSERT_TRUE(m) << m.error().to_string();
+  Query q = query("fib", "m", "wasmedge-aot");
+  q.cpu_share = 0.5;
+  q.concurrency = 8;
+  auto steady = predict(*m, q);
+  q.cold_fraction = 0.08;
+  q.requests = 100;
+  auto level = predict(*m, q);
+  q.mode = "cold";
+  q.concurrency = 1;
+  q.cold_fraction = 0;
+  auto one_cold = predict(*m, q);
+  ASSERT_TRUE(steady && level && one_cold);
+  EXPECT_DOUBLE_EQ(level->p50_ns, steady->p50_ns) << "the median request is a warm one of the steady state";
+  // 8 cold starts share half a CPU: the burst takes 8 cold CPU demands / 0.5, far over one.
+  EXPECT_NEAR(level->p95_ns, 8 * one_cold->cpu_demand_ns / 0.5, 1e-6 * level->p95_ns);
+  EXPECT_GT(level->p95_ns, 4 * one_cold->service_ns);
+  // 100 requests take the burst plus 92 at the steady rate.
+  const double seconds = level->p95_ns / 1e9 + 92 / steady->throughput_rps;
+  EXPECT_NEAR(level->throughput_rps, 100 / seconds, 1e-6 * level->throughput_rps);
+}
+
 TEST(ModelPredict, CostUsesMeasuredMemoryAndThePriceTable) {
-  const Truth t;
-  const Dataset d = t.dataset();
-  auto m = fit(make_cells(d), d);
-  ASSERT_TRUE(m);
-  Query q;
-  q.function = "fib";
-  q.input = "m";
-  q.runtime = "wasmedge-aot";
+  auto m = fitted();
+  ASSERT_TRUE(m) << m.error().to_string();
+  Query q = query("fib", "m", "wasmedge-aot");
   auto p = predict(*m, q);
   ASSERT_TRUE(p);
   EXPECT_NEAR(p->memory_mb, 58.0, 1e-9);  // measured peak RSS; billed at the 128 MB minimum
@@ -250,16 +264,18 @@ TEST(ModelValidate, HeldOutConfigurationsOfExactDataHaveTinyMape) {
 }
 
 TEST(ModelJson, RoundTripPredictsTheSame) {
-  const Truth t;
-  const Dataset d = t.dataset();
-  auto m = fit(make_cells(d), d);
-  ASSERT_TRUE(m);
+  auto m = fitted();
+  ASSERT_TRUE(m) << m.error().to_string();
+  const Dataset d = Truth{}.dataset();
+  m->validations.push_back(validate(make_cells(d), d, Holdout::kConfiguration));
   auto back = model_from_json(nlohmann::json::parse(to_json(*m).dump()));
   ASSERT_TRUE(back) << back.error().to_string();
-  Query q;
-  q.function = "img";
-  q.input = "m";
-  q.runtime = "runc";
+  // The held-out validation travels with the model (a report from model.json shows it).
+  ASSERT_EQ(back->validations.size(), 1u);
+  EXPECT_EQ(back->validations[0].points.size(), m->validations[0].points.size());
+  EXPECT_EQ(back->validations[0].mape_by_runtime, m->validations[0].mape_by_runtime);
+  EXPECT_EQ(back->validations[0].points.back().key.function, m->validations[0].points.back().key.function);
+  Query q = query("img", "m", "runc");
   q.mode = "cold";
   q.concurrency = 4;
   auto a = predict(*m, q), b = predict(*back, q);
@@ -302,10 +318,7 @@ TEST(Dataset, ClosedLoopLevelsGiveAFittedUsl) {
   // The fixture's law for runc: sigma 0.35, kappa 0.025 (with 3% noise in latency).
   EXPECT_NEAR(m->usl.at("runc").sigma, 0.35, 0.12);
   EXPECT_NEAR(m->usl.at("runc").kappa, 0.025, 0.012);
-  Query q;
-  q.function = "fibonacci";
-  q.input = "medium";
-  q.runtime = "runc";
+  Query q = query("fibonacci", "medium", "runc");
   q.concurrency = 8;
   auto p = predict(*m, q);
   ASSERT_TRUE(p);
