@@ -19,13 +19,15 @@ build: configure
 functions: build
 	@$(LUMOS) build
 
-# Runs experiments/quick.yaml (a fresh results folder each time), prints its summary, and
-# writes the HTML report (with the image sizes) beside the results.
+# Runs experiments/quick.yaml and its load part quick-load.yaml (a fresh results folder each
+# time), prints their summaries, and writes the HTML report (with the image sizes and the
+# fitted model) beside the results.
 demo: functions
 	@rm -rf $(RESULTS)
 	@$(LUMOS) run experiments/quick.yaml --out $(RESULTS)
+	@$(LUMOS) run experiments/quick-load.yaml --out $(RESULTS)/load
 	@$(LUMOS) images hello fibonacci --json $(RESULTS)/images.json >/dev/null
-	@$(LUMOS) report $(RESULTS) -o $(RESULTS)/report.html
+	@$(LUMOS) report $(RESULTS) $(RESULTS)/load --images $(RESULTS)/images.json -o $(RESULTS)/report.html
 
 test: functions
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j1

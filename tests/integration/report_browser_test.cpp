@@ -62,6 +62,17 @@ TEST(ReportCli, FitThenPredictThenReportWithTheSavedModel) {
   EXPECT_GT(j.at("throughput_rps").get<double>(), 0);
   EXPECT_GT(j.at("cost").at("total_usd").get<double>(), 0);
   EXPECT_TRUE(j.at("usl_fitted").get<bool>());  // the fixture has closed-loop levels
+  // -c 8 is a closed level as `lumos run` measures it: 100 requests, the first 8 cold.
+  EXPECT_DOUBLE_EQ(j.at("query").at("cold_fraction").get<double>(), 0.08);
+  EXPECT_EQ(j.at("query").at("requests").get<int>(), 100);
+  auto steady = run_command({lumos_binary().string(), "model", "predict", "-m", model.string(), "-f", "fibonacci", "-i",
+                             "medium", "-r", "wasmedge-aot", "--profile", "edge-pi", "-c", "8", "--cold-fraction", "0",
+                             "--json"});
+  ASSERT_TRUE(steady);
+  ASSERT_EQ(steady->exit_code, 0) << steady->out;
+  const auto s = nlohmann::json::parse(steady->out);
+  EXPECT_GT(s.at("throughput_rps").get<double>(), j.at("throughput_rps").get<double>()) << "no cold starts to pay";
+  EXPECT_LT(s.at("p95_ns").get<double>(), j.at("p95_ns").get<double>()) << "the tail of the level is its cold starts";
   auto rep = run_command({lumos_binary().string(), "report", kFixture.string(), "-o", (dir.path / "r.html").string(), "-m", model.string()});
   ASSERT_TRUE(rep);
   ASSERT_EQ(rep->exit_code, 0) << rep->out;
