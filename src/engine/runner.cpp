@@ -379,11 +379,9 @@ class CellRunner {
 
 /// Records invocations from several client threads: counts them into the cell report,
 /// writes them to the sink, keeps the first write error, and reports progress.
-class ConcurrentRecorder {
- public:
+struct ConcurrentRecorder {
   ConcurrentRecorder(telemetry::InvocationSink& sink, CellReport& report, const std::function<void()>& on_invocation)
       : sink(sink), report(report), on_invocation(on_invocation) {}
-
 
   void record(const telemetry::Invocation& inv) {
     std::lock_guard lock(mutex);
@@ -841,10 +839,11 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
     report.io = cell.io;
     report.runtime = cell.runtime;
     report.mode = cell.mode;
-    // The environment profile's limits: a fresh cgroup slot per cell for native/wasm spawns.
+    // The environment profile's limits: a fresh cgroup slot per cell (one device) that the
+    // cell's native, wasm and runc instances are spawned into (podman's containers are not).
     std::shared_ptr<env::CgroupSlot> slot;
     if (!setup_error && plan.profile && plan.profile->limits_resources() && plan.spawn_scope &&
-        cell.runtime.rfind("runc", 0) != 0 && cell.runtime != "podman") {
+        cell.runtime.rfind("podman", 0) != 0) {
       auto made = env::CgroupSlot::create(*plan.profile);
       if (!made) {
         setup_error = Error{made.error().code, "applying profile " + plan.profile->name + ": " + made.error().message};

@@ -191,13 +191,19 @@ class RuncRuntime final : public Runtime {
     std::string runc = tools_.runc;
     ProcessInstanceOptions options;
     options.argv = {runc, "--root", root, "run", "--bundle", it->second.bundle.string(), id};
-    // runc (cgroupfs driver, no cgroupsPath) puts the container in cgroup <ours>/<id> of
-    // each controller; ours differs per controller when lumos itself runs in a sandbox.
-    std::string cpu_cgroup = (fs::path(telemetry::own_cgroup("cpuacct")) / id).string();
-    std::string mem_cgroup = (fs::path(telemetry::own_cgroup("memory")) / id).string();
-    options.stats = [cpu_cgroup, mem_cgroup](pid_t) {
-      return InstanceStats{telemetry::cgroup_cpu_time(cpu_cgroup),
-                           telemetry::cgroup_peak_memory(mem_cgroup)};
+    // Under an environment profile `runc run` starts inside the cell's cgroup slot, so the
+    // container (and every other instance of the cell) shares the device's limits.
+    options.spawn_scope = tools_.spawn_scope;
+    // runc (cgroupfs driver, no cgroupsPath) puts the container in cgroup <runc's>/<id> of
+    // each controller: lumos' own, or the slot. Looked up once, from the live `runc run`.
+    auto paths = std::make_shared<std::optional<std::pair<std::string, std::string>>>();
+    options.stats = [paths, id](pid_t runc_pid) {
+      if (!*paths) {
+        *paths = std::make_pair((fs::path(telemetry::cgroup_of(runc_pid, "cpuacct")) / id).string(),
+                                (fs::path(telemetry::cgroup_of(runc_pid, "memory")) / id).string());
+      }
+      return InstanceStats{telemetry::cgroup_cpu_time((*paths)->first),
+                           telemetry::cgroup_peak_memory((*paths)->second)};
     };
     options.after_kill = [runc, root, id] { (void)lumos::run_command({runc, "--root", root, "delete", "--force", id}); };
     return start_process_instance(std::move(options), timeout);

@@ -47,8 +47,10 @@ std::optional<std::uint64_t> process_peak_rss(pid_t pid) {
   return std::nullopt;
 }
 
-std::string own_cgroup(const std::string& controller) {
-  std::ifstream in("/proc/self/cgroup");
+std::string own_cgroup(const std::string& controller) { return cgroup_of(0, controller); }
+
+std::string cgroup_of(pid_t pid, const std::string& controller) {
+  std::ifstream in(pid > 0 ? "/proc/" + std::to_string(pid) + "/cgroup" : std::string("/proc/self/cgroup"));
   std::string line;
   while (std::getline(in, line)) {
     // hierarchy-id:controller[,controller...]:path

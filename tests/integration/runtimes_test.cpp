@@ -2,7 +2,12 @@
 // These tests need scripts/setup (runc, the WasmEdge root): missing pieces make them FAIL.
 #include <stdlib.h>
 
+#include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <set>
+#include <thread>
 
 #include "test_support.hpp"
 
@@ -217,4 +222,40 @@ repetitions: 2
     EXPECT_EQ(r.exec_mode, "interpreter");
     EXPECT_EQ(r.error, "wrong_exec_mode: wasmedge-aot was asked for but the code ran as interpreter");
   }
+}
+
+// Under an environment profile a cell is one device: runc's containers are born inside the
+// cell's cgroup slot (so all instances share its CPU quota), not in a cgroup of their own.
+TEST(Runtimes, RuncContainersUnderAProfileShareTheCellsSlot) {
+  TempDir dir;
+  std::atomic<bool> done{false};
+  std::set<std::string> seen;  // cpu cgroups of the containers' `function` processes
+  std::thread watcher([&] {
+    while (!done) {
+      for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string pid = entry.path().filename();
+        if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream comm(entry.path() / "comm");
+        std::string name;
+        if (!std::getline(comm, name) || name != "function") continue;
+        std::ifstream cg(entry.path() / "cgroup");
+        for (std::string line; std::getline(cg, line);) {
+          if (line.find(":cpu:") != std::string::npos || line.find(":cpu,") != std::string::npos) seen.insert(line);
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  auto run = run_experiment(dir, R"(
+profile: {name: half, cpu: {quota: 0.5}}
+functions: [{name: fibonacci, inputs: [medium]}]
+runtimes: [runc]
+modes: [warm]
+repetitions: 1500
+)");
+  done = true;
+  watcher.join();
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_FALSE(seen.empty()) << "never saw the container's process";
+  for (const auto& line : seen) EXPECT_NE(line.find("/lumos-slot-"), std::string::npos) << line;
 }

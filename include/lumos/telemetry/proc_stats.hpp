@@ -17,6 +17,8 @@ std::optional<std::uint64_t> process_peak_rss(pid_t pid);
 /// This process's cgroup v1 path for a controller ("memory", "cpuacct"), from /proc/self/cgroup;
 /// "/" if not found. Children such as runc containers are created relative to it.
 std::string own_cgroup(const std::string& controller);
+/// The same for another process (from /proc/PID/cgroup).
+std::string cgroup_of(pid_t pid, const std::string& controller);
 /// CPU time charged to a cgroup v1 path relative to the cpuacct hierarchy (cpuacct.usage).
 std::optional<std::chrono::nanoseconds> cgroup_cpu_time(const std::string& cgroup);
 /// Peak memory of a cgroup v1 path (memory.max_usage_in_bytes).
