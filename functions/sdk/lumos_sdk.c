@@ -374,21 +374,26 @@ static int write_all(int fd, const uint8_t *buf, size_t n) {
 
 int main(void) {
   uint64_t main_at = lumos_now_ns();
+  /* LUMOS_PROTOCOL_FDS="IN,OUT": the protocol on inherited fds instead of stdin/stdout (a
+   * container engine relays stdio through its own process; fds it preserves it does not). */
+  int in_fd = 0, out_fd = 1;
+  const char *fds = getenv("LUMOS_PROTOCOL_FDS");
+  if (fds && sscanf(fds, "%d,%d", &in_fd, &out_fd) != 2) in_fd = 0, out_fd = 1;
   const char *names[] = {"@main_at_ns", "@exec_mode"};
   uint64_t values[] = {main_at, 0};
   encode(LUMOS_KIND_READY, names, values, 2, (const uint8_t *)"native", 6);
-  if (write_all(1, g_msg, g_msg_len) != 0) return 1;
+  if (write_all(out_fd, g_msg, g_msg_len) != 0) return 1;
   uint8_t *input = NULL;
   size_t input_cap = 0;
   for (;;) {
     uint8_t header[4];
-    if (read_exact(0, header, 4) != 0) return 0; /* end of input: done */
+    if (read_exact(in_fd, header, 4) != 0) return 0; /* end of input: done */
     size_t len = (size_t)header[0] | (size_t)header[1] << 8 | (size_t)header[2] << 16 |
                  (size_t)header[3] << 24;
     reserve(&input, &input_cap, len + 1);
-    if (read_exact(0, input, len) != 0) return 1;
+    if (read_exact(in_fd, input, len) != 0) return 1;
     serve(input, len);
-    if (write_all(1, g_msg, g_msg_len) != 0) return 1;
+    if (write_all(out_fd, g_msg, g_msg_len) != 0) return 1;
   }
 }
 

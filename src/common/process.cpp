@@ -45,7 +45,7 @@ std::int64_t monotonic_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv) {
+Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv, int pipe_fd) {
   if (argv.empty()) return fail(ErrorCode::kInternal, "spawn: empty argv");
   int in_pipe[2], out_pipe[2];
   if (pipe2(in_pipe, O_CLOEXEC) != 0) return fail(ErrorCode::kSpawn, std::strerror(errno));
@@ -55,11 +55,29 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv) {
     return fail(ErrorCode::kSpawn, std::strerror(errno));
   }
   int err_fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (pipe_fd >= 3) {
+    // The child's ends must not sit on the target fds, or one dup2 would clobber the other.
+    for (int* end : {&in_pipe[0], &out_pipe[1]}) {
+      if (*end >= pipe_fd + 2) continue;
+      int moved = fcntl(*end, F_DUPFD_CLOEXEC, pipe_fd + 2);
+      if (moved >= 0) {
+        close(*end);
+        *end = moved;
+      }
+    }
+  }
 
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in_pipe[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
+  if (pipe_fd >= 3) {
+    posix_spawn_file_actions_adddup2(&fa, in_pipe[0], pipe_fd);
+    posix_spawn_file_actions_adddup2(&fa, out_pipe[1], pipe_fd + 1);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (err_fd >= 0) posix_spawn_file_actions_adddup2(&fa, err_fd, 1);
+  } else {
+    posix_spawn_file_actions_adddup2(&fa, in_pipe[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
+  }
   if (err_fd >= 0) posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -297,6 +298,18 @@ struct ProtocolFds {
 ProtocolFds take_stdio() {
   ProtocolFds fds;
   ::signal(SIGPIPE, SIG_IGN);
+  // LUMOS_PROTOCOL_FDS="IN,OUT": the protocol comes on inherited fds (runc --preserve-fds),
+  // stdio is the container engine's relay and stays the guest's.
+  if (const char* env = std::getenv("LUMOS_PROTOCOL_FDS")) {
+    int in = -1, out = -1;
+    if (std::sscanf(env, "%d,%d", &in, &out) == 2 && ::fcntl(in, F_SETFD, FD_CLOEXEC) == 0 &&
+        ::fcntl(out, F_SETFD, FD_CLOEXEC) == 0) {
+      fds.in = in;
+      fds.out = out;
+      return fds;
+    }
+    std::fprintf(stderr, "lumos-wasm-host: LUMOS_PROTOCOL_FDS='%s' names no open fds; using stdin/stdout\n", env);
+  }
   int in = ::fcntl(0, F_DUPFD_CLOEXEC, 3);
   int out = ::fcntl(1, F_DUPFD_CLOEXEC, 3);
   int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -89,6 +89,10 @@ class PodmanRuntime final : public Runtime {
     fs::remove(cidfile, ec);
     ProcessInstanceOptions options;
     options.argv = run_argv(container, cidfile);
+    // The protocol pipes go to the container as fds 3 and 4 (--preserve-fds), not through
+    // conmon's stdio relay.
+    options.argv.insert(options.argv.end(), {"--preserve-fds", "2", "--env", "LUMOS_PROTOCOL_FDS=3,4"});
+    options.protocol_fd = 3;
     options.argv.push_back(it->second.reference);
     // podman's cgroupfs manager puts each container in /libpod_parent/libpod-<id>; the ID is in
     // the cidfile once the container exists.

@@ -113,7 +113,7 @@ Result<std::unique_ptr<Instance>> start_process_instance(ProcessInstanceOptions 
   auto deadline = Clock::now() + timeout;
   std::function<void()> leave;
   if (options.spawn_scope && *options.spawn_scope) leave = (*options.spawn_scope)();
-  auto child = ChildProcess::spawn(options.argv);
+  auto child = ChildProcess::spawn(options.argv, options.protocol_fd);
   if (leave) leave();
   if (!child) return tl::unexpected(child.error());
   auto message = protocol::read_message(child->stdout_fd(), deadline);

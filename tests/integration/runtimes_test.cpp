@@ -1,6 +1,7 @@
 // Both foundation functions on all four real runtimes, cold and warm; bad inputs as data.
 // These tests need scripts/setup (runc, the WasmEdge root): missing pieces make them FAIL.
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "lumos/protocol/frame.hpp"
 #include "test_support.hpp"
 
 using namespace lumos;
@@ -258,4 +260,22 @@ repetitions: 1500
   EXPECT_EQ(run.exit_code, 0) << run.output;
   ASSERT_FALSE(seen.empty()) << "never saw the container's process";
   for (const auto& line : seen) EXPECT_NE(line.find("/lumos-slot-"), std::string::npos) << line;
+}
+
+// The protocol can travel on fds 3 and 4 (for container engines that relay stdio through
+// their own process): the child reads fd 3, writes fd 4; its stdout joins the stderr capture.
+TEST(Runtimes, ChildProtocolPipesCanSitOnFdsThreeAndFour) {
+  auto child = ChildProcess::spawn({"sh", "-c", "echo to-stdout; head -c 5 <&3 >&4"}, 3);
+  ASSERT_TRUE(child) << child.error().to_string();
+  ASSERT_TRUE(protocol::write_all(child->stdin_fd(), "hello"));
+  std::string got(5, '\0');
+  std::size_t n = 0;
+  while (n < got.size()) {
+    ssize_t r = read(child->stdout_fd(), got.data() + n, got.size() - n);
+    if (r <= 0) break;
+    n += static_cast<std::size_t>(r);
+  }
+  EXPECT_EQ(got, "hello");
+  for (int i = 0; i < 200 && !child->exited(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_NE(child->stderr_tail().find("to-stdout"), std::string::npos) << child->stderr_tail();
 }

@@ -18,7 +18,9 @@ class ChildProcess {
  public:
   /// Starts argv[0] (searched in PATH) with stdin/stdout as pipes and stderr captured in an
   /// anonymous temporary file. Fails with kSpawn (kNotInstalled if the program is missing).
-  static Result<ChildProcess> spawn(const std::vector<std::string>& argv);
+  /// With `pipe_fd` >= 3 the pipes are the child's fds pipe_fd (its input) and pipe_fd + 1
+  /// (its output) instead; its stdin is /dev/null and its stdout goes with stderr.
+  static Result<ChildProcess> spawn(const std::vector<std::string>& argv, int pipe_fd = 0);
 
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&& other) noexcept;
