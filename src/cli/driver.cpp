@@ -411,12 +411,13 @@ int cmd_run(const RunFlags& flags_in) {
   auto writer = telemetry::JsonlWriter::open(out / "invocations.jsonl");
   if (!writer) return report_error(writer.error());
   std::size_t cells = engine::count_cells(plan);
-  std::printf("Running %s: %zu cells, %s%zu invocations expected -> %s/invocations.jsonl\n", experiment->name.c_str(),
-              cells, plan.adaptive ? "up to " : "", engine::expected_invocations(plan), out.c_str());
+
   auto factory = [&tools](const std::string& name) { return runtime::make_runtime(name, tools); };
   // A live progress bar with ETA on a terminal (the per-cell lines below stay in logs too).
   const bool tty = isatty(STDOUT_FILENO) && !flags.quiet;
   const std::size_t expected = engine::expected_invocations(plan);
+  std::printf("Running %s: %zu cells, %s%zu invocations expected -> %s/invocations.jsonl\n", experiment->name.c_str(),
+              cells, plan.adaptive ? "up to " : "", expected, out.c_str());
   std::atomic<std::size_t> recorded{0};
   std::mutex progress_mutex;
   auto last_draw = std::chrono::steady_clock::now();

@@ -50,8 +50,6 @@ std::string preview(std::string_view s) {
   return s.size() > 60 ? out + "..." : out;
 }
 
-/// The exec mode a runtime promises; a response from anything else is not what was asked.
-protocol::ExecMode expected_mode(std::string_view runtime) { return runtime::promised_exec_mode(runtime); }
 
 struct Cell {
   const FunctionUnderTest* function;
@@ -114,7 +112,7 @@ class CellRunner {
       }
       if (inv.ok) {
         ++report.ok;
-        e2e_.push_back(inv.e2e);
+        e2e_ns_.push_back(static_cast<double>(inv.e2e.count()));
       } else {
         ++report.failed;
         if (report.first_error.empty()) report.first_error = inv.error;
@@ -124,9 +122,9 @@ class CellRunner {
       if (plan_.adaptive && inv.ok && adaptive_stop(rep, report)) break;
     }
     if (instance_) instance_->stop();
-    if (!e2e_.empty()) {
-      std::sort(e2e_.begin(), e2e_.end());
-      report.median_e2e = e2e_[e2e_.size() / 2];
+    if (!e2e_ns_.empty()) {
+      std::sort(e2e_ns_.begin(), e2e_ns_.end());
+      report.median_e2e = nanoseconds(static_cast<std::int64_t>(e2e_ns_[e2e_ns_.size() / 2]));
     }
     return {};
   }
@@ -134,13 +132,11 @@ class CellRunner {
   // Adaptive repetitions: whether the CI of the median e2e is narrow enough to stop after
   // repetition `rep` (the cell's repetitions are the most it runs).
   bool adaptive_stop(int rep, CellReport& report) const {
+    if (e2e_ns_.size() < plan_.adaptive->min_n || rep + 1 >= cell_.repetitions) return false;
     stats::StopRule rule = *plan_.adaptive;
-    rule.max_n = static_cast<std::size_t>(cell_.repetitions);
-    std::vector<double> xs;
-    xs.reserve(e2e_.size());
-    for (auto d : e2e_) xs.push_back(static_cast<double>(d.count()));
-    const auto decision = stats::adaptive_stop(xs, rule);
-    if (!decision.stop || rep + 1 >= cell_.repetitions) return false;
+    rule.max_n = static_cast<std::size_t>(cell_.repetitions);  // per-function or --reps repetitions
+    const auto decision = stats::adaptive_stop(e2e_ns_, rule);
+    if (!decision.stop) return false;
     report.skipped = cell_.repetitions - rep - 1;
     report.ci_rel_half_width = decision.rel_half_width;
     return true;
@@ -212,7 +208,7 @@ class CellRunner {
       inv.error = Error{ErrorCode::kFunctionError, response.body}.to_string();
       return;
     }
-    if (response.exec_mode != expected_mode(cell_.runtime)) {
+    if (response.exec_mode != runtime::promised_exec_mode(cell_.runtime)) {  // not what was asked
       inv.error = Error{ErrorCode::kWrongExecMode,
                         cell_.runtime + " was asked for but the code ran as " + inv.exec_mode}
                       .to_string();
@@ -374,7 +370,7 @@ class CellRunner {
   telemetry::InvocationSink& sink_;
   BaasStore& store_;
   std::unique_ptr<runtime::Instance> instance_;
-  std::vector<nanoseconds> e2e_;
+  std::vector<double> e2e_ns_;  ///< ok e2e times of this cell, for its median and the adaptive rule
 };
 
 /// Records invocations from several client threads: counts them into the cell report,

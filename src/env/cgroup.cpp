@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -47,13 +48,6 @@ std::optional<std::string> read_text(const fs::path& file) {
   auto t = s.str();
   while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
   return t;
-}
-
-std::optional<std::uint64_t> read_number(const fs::path& file) {
-  std::ifstream in(file);
-  std::uint64_t v = 0;
-  if (in >> v) return v;
-  return std::nullopt;
 }
 
 // "key value" lines (cpu.stat, memory.oom_control).
@@ -210,25 +204,12 @@ void ThreadInSlot::leave() {
 }
 
 Result<std::vector<int>> keep_off_cpus(const std::string& cpuset) {
-  const auto malformed = [&] {
-    return fail(ErrorCode::kConfig, "'" + cpuset + "' is not a CPU list (e.g. \"0\" or \"0-1,3\")");
-  };
-  std::set<int> device;
-  std::stringstream in(cpuset);
-  std::string part;
-  while (std::getline(in, part, ',')) {
-    int lo = 0, hi = 0;
-    char dash = 0;
-    std::stringstream range(part);
-    if (!(range >> lo)) return malformed();
-    hi = lo;
-    if (range >> dash && (dash != '-' || !(range >> hi))) return malformed();
-    for (int c = lo; c <= hi; ++c) device.insert(c);
-  }
+  auto device = parse_cpuset(cpuset);
+  if (!device) return tl::unexpected(device.error());
   const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
   std::vector<int> rest;
   for (int c : thread_affinity(tid)) {
-    if (!device.count(c)) rest.push_back(c);
+    if (!std::binary_search(device->begin(), device->end(), c)) rest.push_back(c);
   }
   if (rest.empty()) return rest;
   if (!set_thread_affinity(tid, rest)) return fail(ErrorCode::kIo, std::string("sched_setaffinity: ") + std::strerror(errno));
@@ -318,7 +299,7 @@ Result<std::unique_ptr<CgroupSlot>> CgroupSlot::create(const Profile& profile, c
     }
     if (has(h, "cpu") && profile.cpu_quota > 0) {
       auto period = profile.cpu_period.count();
-      auto quota = std::max<std::int64_t>(1000, std::llround(profile.cpu_quota * static_cast<double>(period)));
+      auto quota = profile.cfs_quota_us();
       if (auto w = write_value(d / "cpu.cfs_period_us", std::to_string(period)); !w) return tl::unexpected(w.error());
       if (auto w = write_value(d / "cpu.cfs_quota_us", std::to_string(quota)); !w) return tl::unexpected(w.error());
     }
@@ -409,25 +390,20 @@ std::vector<pid_t> CgroupSlot::pids() const {
 CgroupUsage CgroupSlot::usage() const {
   CgroupUsage u;
   if (const auto* h = find("cpuacct")) {
-    if (auto v = read_number(h->dir() / "cpuacct.usage")) u.cpu = std::chrono::nanoseconds(*v);
+    if (auto v = telemetry::read_first_number(h->dir() / "cpuacct.usage")) u.cpu = std::chrono::nanoseconds(*v);
   }
   if (const auto* h = find("cpu")) {
     u.throttled_periods = read_keyed(h->dir() / "cpu.stat", "nr_throttled");
     if (auto v = read_keyed(h->dir() / "cpu.stat", "throttled_time")) u.throttled = std::chrono::nanoseconds(*v);
   }
   if (const auto* h = find("memory")) {
-    u.memory_peak_bytes = read_number(h->dir() / "memory.max_usage_in_bytes");
-    u.memory_failcnt = read_number(h->dir() / "memory.failcnt");
+    u.memory_peak_bytes = telemetry::read_first_number(h->dir() / "memory.max_usage_in_bytes");
+    u.memory_failcnt = telemetry::read_first_number(h->dir() / "memory.failcnt");
     u.oom_kills = read_keyed(h->dir() / "memory.oom_control", "oom_kill");
   }
   return u;
 }
 
-Result<void> CgroupSlot::reset_memory_peak() {
-  const auto* h = find("memory");
-  if (!h) return fail(ErrorCode::kNotInstalled, "slot " + name_ + " has no memory cgroup");
-  return write_value(h->dir() / "memory.max_usage_in_bytes", "0");
-}
 
 Result<void> CgroupSlot::set_cpu_shares(std::uint64_t shares) {
   const auto* h = find("cpu");
@@ -466,7 +442,7 @@ nlohmann::json oci_resources(const Profile& p) {
   if (p.cpu_quota > 0) {
     auto period = p.cpu_period.count();
     r["cpu"]["period"] = period;
-    r["cpu"]["quota"] = std::max<std::int64_t>(1000, std::llround(p.cpu_quota * static_cast<double>(period)));
+    r["cpu"]["quota"] = p.cfs_quota_us();
   }
   if (!p.cpuset.empty()) r["cpu"]["cpus"] = p.cpuset;
   if (p.memory_limit_bytes > 0) r["memory"]["limit"] = static_cast<std::int64_t>(p.memory_limit_bytes);

@@ -90,7 +90,6 @@ std::string errno_text() { return std::strerror(errno); }
 }  // namespace
 
 struct LinkEmulator::Impl {
-  baas::Endpoint upstream;
   baas::Endpoint endpoint;
   Link link;
   sockaddr_storage upstream_addr{};
@@ -206,15 +205,13 @@ struct LinkEmulator::Impl {
 
   // --- data path ----------------------------------------------------------------------------
 
-  void enqueue(Conn& c, Direction& d, std::string data, bool eof) {
+  void enqueue(Direction& d, std::string data, bool eof) {
     TimePoint now = Clock::now();
-    TimePoint depart = eof ? std::max(now, link.bandwidth_bps ? tx_free[d.link] : now)
-                           : serialize(d.link, data.size(), now);
+    TimePoint depart = serialize(d.link, data.size(), now);  // end of stream: 0 bytes, after what is queued
     TimePoint release = std::max(depart + one_way_delay(), d.last_release);
     d.last_release = release;
     d.queued += data.size();
     d.queue.push_back(Chunk{std::move(data), 0, release, eof});
-    (void)c;
   }
 
   // Reads what src has (up to the queue cap unless `drain`), then delivers what is due.
@@ -223,9 +220,9 @@ struct LinkEmulator::Impl {
     while (!c.dead && !d.src_eof && (drain || d.queued < queue_cap)) {
       ssize_t n = ::recv(c.fd[src], buffer.data(), chunk_cap, 0);
       if (n > 0) {
-        enqueue(c, d, std::string(buffer.data(), static_cast<std::size_t>(n)), false);
+        enqueue(d, std::string(buffer.data(), static_cast<std::size_t>(n)), false);
       } else if (n == 0) {
-        enqueue(c, d, {}, true);
+        enqueue(d, {}, true);
         d.src_eof = true;
       } else if (errno == EINTR) {
         continue;
@@ -458,8 +455,6 @@ LinkEmulator::LinkEmulator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 LinkEmulator::~LinkEmulator() = default;
 
 const baas::Endpoint& LinkEmulator::endpoint() const { return impl_->endpoint; }
-int LinkEmulator::port() const { return impl_->endpoint.port; }
-const Link& LinkEmulator::link() const { return impl_->link; }
 
 LinkStats LinkEmulator::stats() const {
   return {impl_->n_connections.load(), impl_->n_active.load(), impl_->n_failures.load(), impl_->n_up.load(),
@@ -469,7 +464,6 @@ LinkStats LinkEmulator::stats() const {
 Result<std::unique_ptr<LinkEmulator>> LinkEmulator::start(const baas::Endpoint& upstream, const Link& link,
                                                           const std::vector<std::string>& extra_binds) {
   auto impl = std::make_unique<Impl>();
-  impl->upstream = upstream;
   impl->link = link;
   impl->rng.seed(link.seed);
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <vector>
 #include <set>
 #include <sstream>
 
@@ -86,6 +87,28 @@ Profile make_edge_tiny() {
 }
 
 }  // namespace
+
+Result<std::vector<int>> parse_cpuset(const std::string& text) {
+  const auto malformed = [&] {
+    return fail(ErrorCode::kConfig, "'" + text + "' is not a CPU list (e.g. \"0\" or \"0-1,3\")");
+  };
+  std::set<int> cpus;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, ',');) {
+    int lo = 0, hi = 0;
+    auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), lo);
+    if (ec != std::errc() || lo < 0) return malformed();
+    hi = lo;
+    if (end != part.data() + part.size()) {
+      if (*end != '-') return malformed();
+      auto [end2, ec2] = std::from_chars(end + 1, part.data() + part.size(), hi);
+      if (ec2 != std::errc() || end2 != part.data() + part.size() || hi < lo) return malformed();
+    }
+    for (int c = lo; c <= hi; ++c) cpus.insert(c);
+  }
+  if (cpus.empty()) return malformed();
+  return std::vector<int>(cpus.begin(), cpus.end());
+}
 
 Result<std::chrono::nanoseconds> parse_duration(const std::string& text) {
   static const std::map<std::string, double> units = {{"ns", 1.0}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}};
@@ -188,9 +211,7 @@ Result<Profile> parse_profile(const YAML::Node& node, const std::string& origin)
       }
       if (auto set = cpu["cpuset"]) {
         p.cpuset = trim(set.as<std::string>());
-        if (p.cpuset.find_first_not_of("0123456789,-") != std::string::npos) {
-          return error("cpu.cpuset", "'" + p.cpuset + "' is not a CPU list (e.g. \"0\" or \"0-1\")");
-        }
+        if (auto cpus = parse_cpuset(p.cpuset); !p.cpuset.empty() && !cpus) return error("cpu.cpuset", cpus.error().message);
       }
     }
 

@@ -116,23 +116,6 @@ std::map<std::string, Environment> default_profiles() {
 
 namespace {
 
-// Number of CPUs in a cpuset list ("0", "0-1", "0,2-3"); 0 when empty or malformed.
-double cpuset_count(const std::string& s) {
-  double n = 0;
-  std::stringstream in(s);
-  for (std::string part; std::getline(in, part, ',');) {
-    int a = 0, b = 0;
-    if (std::sscanf(part.c_str(), "%d-%d", &a, &b) == 2 && b >= a) {
-      n += b - a + 1;
-    } else if (std::sscanf(part.c_str(), "%d", &a) == 1) {
-      n += 1;
-    } else {
-      return 0;
-    }
-  }
-  return n;
-}
-
 // A number, or a string with a unit parsed by the env module's parsers.
 std::optional<double> typed(const nlohmann::json& j, const char* key, char kind) {
   auto it = j.find(key);
@@ -175,8 +158,10 @@ Environment environment_from_json(const std::string& name, const nlohmann::json&
     if (it->is_number()) set_quota(it->get<double>());
     if (it->is_object()) {
       if (auto q = optional_number(*it, {"quota", "share", "cpus"})) set_quota(*q);
-      if (auto cs = it->find("cpuset"); cs != it->end() && cs->is_string() && cpuset_count(*cs) > 0) {
-        e.device_cpus = std::min(e.device_cpus.value_or(1e9), cpuset_count(*cs));
+      if (auto cs = it->find("cpuset"); cs != it->end() && cs->is_string()) {
+        if (auto cpus = env::parse_cpuset(*cs)) {
+          e.device_cpus = std::min(e.device_cpus.value_or(1e9), static_cast<double>(cpus->size()));
+        }
       }
     }
   }

@@ -137,7 +137,9 @@ class RuncRuntime final : public Runtime {
     fs::path config_dir = tools_.state_dir / "configs" / std::to_string(getpid()) / a.function / variant_.name;
     std::error_code ec;
     fs::create_directories(config_dir, ec);
-    if (auto w = write_file(config_dir / "config.json", with_network(bundle_config(*process, *rootfs)).dump(2)); !w) {
+    auto config = with_network(bundle_config(*process, *rootfs));
+    config["process"]["env"].push_back("LUMOS_PROTOCOL_FDS=3,4");  // instances only, see start_instance
+    if (auto w = write_file(config_dir / "config.json", config.dump(2)); !w) {
       return w;
     }
     prepared_[a.function] = Prepared{config_dir, *rootfs, std::move(*process)};
@@ -217,7 +219,6 @@ class RuncRuntime final : public Runtime {
   nlohmann::json with_network(nlohmann::json config) const {
     // The environment profile's CPU/memory limits, per container.
     if (tools_.container_resources.is_object()) config["linux"]["resources"].merge_patch(tools_.container_resources);
-    config["process"]["env"].push_back("LUMOS_PROTOCOL_FDS=3,4");  // see start_instance
     if (tools_.container_netns.empty()) return config;
     for (auto& ns : config["linux"]["namespaces"]) {
       if (ns["type"] == "network") ns["path"] = tools_.container_netns;

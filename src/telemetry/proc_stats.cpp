@@ -6,7 +6,6 @@
 #include <sstream>
 
 namespace lumos::telemetry {
-namespace {
 
 std::optional<std::uint64_t> read_first_number(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -14,6 +13,8 @@ std::optional<std::uint64_t> read_first_number(const std::filesystem::path& path
   if (in >> v) return v;
   return std::nullopt;
 }
+
+namespace {
 
 const char* kCgroupRoot = "/sys/fs/cgroup";
 

@@ -104,8 +104,6 @@ class CgroupSlot {
   std::vector<pid_t> pids() const;
   /// Cumulative usage (see CgroupUsage).
   CgroupUsage usage() const;
-  /// Resets memory.max_usage_in_bytes, so the next usage() peak covers only what follows.
-  Result<void> reset_memory_peak();
   /// cpu.shares of the slot (default 1024): its weight against lumos' siblings and other
   /// host tasks when the CPU is contended. Raising it (e.g. 262144) makes the emulated device
   /// less sensitive to unrelated load; it never lets it exceed its quota.

@@ -47,9 +47,6 @@ class LinkEmulator {
 
   /// 127.0.0.1:port: where clients on the host connect instead of the upstream.
   const baas::Endpoint& endpoint() const;
-  /// The listening port (also on every extra bind address).
-  int port() const;
-  const Link& link() const;
   LinkStats stats() const;
 
   struct Impl;

@@ -2,6 +2,8 @@
 // and the network link between it and its BaaS (RTT, jitter, bandwidth).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -50,6 +52,10 @@ struct Profile {
   std::uint64_t memory_limit_bytes = 0;
   Link link;
 
+  /// CPU time per period in us (cpu.cfs_quota_us), at least the kernel's 1 ms.
+  std::int64_t cfs_quota_us() const {
+    return std::max<std::int64_t>(1000, std::llround(cpu_quota * static_cast<double>(cpu_period.count())));
+  }
   /// True when a cgroup is needed (a CPU quota, a cpuset or a memory limit).
   bool limits_resources() const { return cpu_quota > 0 || !cpuset.empty() || memory_limit_bytes > 0; }
   bool operator==(const Profile&) const = default;
@@ -85,5 +91,7 @@ Result<Profile> resolve_profile(const YAML::Node& node, const std::filesystem::p
 Result<std::chrono::nanoseconds> parse_duration(const std::string& text);
 Result<std::uint64_t> parse_bytes(const std::string& text);
 Result<std::uint64_t> parse_bandwidth(const std::string& text);
+/// The CPUs of a cpuset list ("0", "0-1", "0,2-3"), ascending. kConfig on a malformed list.
+Result<std::vector<int>> parse_cpuset(const std::string& text);
 
 }  // namespace lumos::env

@@ -5,11 +5,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 
 namespace lumos::telemetry {
 
+/// The first unsigned number in a file (cgroup and procfs values); nullopt if unreadable.
+std::optional<std::uint64_t> read_first_number(const std::filesystem::path& path);
 /// CPU time of all threads of pid, in ns (sum of /proc/PID/task/*/schedstat run times).
 std::optional<std::chrono::nanoseconds> process_cpu_time(pid_t pid);
 /// Peak resident set size of pid in bytes (VmHWM of /proc/PID/status).
