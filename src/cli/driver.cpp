@@ -319,7 +319,7 @@ int cmd_run(const RunFlags& flags_in) {
   auto tools = runtime::default_tool_paths(self_exe(), "/run/lumos");
   // Environment profile: CPU/memory limits per cell (cgroup slots; container configs).
   plan.profile = experiment->profile;
-  plan.spawn_scope = std::make_shared<std::function<std::function<void()>()>>();
+  plan.spawn_scope = std::make_shared<runtime::SpawnScope>();
   tools.spawn_scope = plan.spawn_scope;
   if (plan.profile && plan.profile->limits_resources()) tools.container_resources = env::oci_resources(*plan.profile);
   if (plan.profile && !plan.profile->cpuset.empty()) {

@@ -845,9 +845,9 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
         setup_error = Error{made.error().code, "applying profile " + plan.profile->name + ": " + made.error().message};
       } else {
         slot = std::shared_ptr<env::CgroupSlot>(std::move(*made));
-        *plan.spawn_scope = [slot]() -> std::function<void()> {
+        *plan.spawn_scope = [slot]() -> Result<std::function<void()>> {
           auto in = slot->enter_calling_thread();
-          if (!in) return [] {};
+          if (!in) return tl::unexpected(in.error());
           auto guard = std::make_shared<env::ThreadInSlot>(std::move(*in));
           return [guard] { guard->leave(); };
         };

@@ -112,7 +112,14 @@ Result<std::unique_ptr<Instance>> start_process_instance(ProcessInstanceOptions 
   std::int64_t t0 = monotonic_ns();
   auto deadline = Clock::now() + timeout;
   std::function<void()> leave;
-  if (options.spawn_scope && *options.spawn_scope) leave = (*options.spawn_scope)();
+  if (options.spawn_scope && *options.spawn_scope) {
+    auto entered = (*options.spawn_scope)();
+    if (!entered) {
+      return fail(ErrorCode::kSpawn,
+                  "cannot start " + options.argv.front() + " inside the profile's cgroup: " + entered.error().message);
+    }
+    leave = std::move(*entered);
+  }
   auto child = ChildProcess::spawn(options.argv, options.protocol_fd);
   if (leave) leave();
   if (!child) return tl::unexpected(child.error());

@@ -18,7 +18,7 @@ struct ProcessInstanceOptions {
   /// Extra cleanup after the child had to be killed (e.g. `runc delete --force`).
   std::function<void()> after_kill;
   /// If set, the child is spawned inside the scope it enters (a cgroup slot), see ToolPaths.
-  std::shared_ptr<std::function<std::function<void()>()>> spawn_scope;
+  std::shared_ptr<SpawnScope> spawn_scope;
   /// 0: the protocol on the child's stdin/stdout; N >= 3: on its fds N and N + 1 (see
   /// ChildProcess::spawn), e.g. for `runc run --preserve-fds 2`.
   int protocol_fd = 0;

@@ -7,8 +7,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <iterator>
 #include <set>
+#include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "lumos/protocol/frame.hpp"
 #include "test_support.hpp"
@@ -226,6 +230,25 @@ repetitions: 2
   }
 }
 
+namespace {
+
+// Whether the task at /proc/<pid> is exiting: state Z/X or PF_EXITING (0x4) in its flags,
+// the 9th field of its stat line.
+bool exiting(const std::filesystem::path& proc) {
+  std::ifstream in(proc / "stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return true;  // gone
+  std::istringstream fields(stat.substr(close + 1));
+  std::string state;
+  long skip = 0;
+  unsigned long flags = 0;
+  fields >> state >> skip >> skip >> skip >> skip >> skip >> flags;
+  return state == "Z" || state == "X" || (flags & 0x4) != 0;
+}
+
+}  // namespace
+
 // Under an environment profile a cell is one device: runc's containers are born inside the
 // cell's cgroup slot (so all instances share its CPU quota), not in a cgroup of their own.
 TEST(Runtimes, RuncContainersUnderAProfileShareTheCellsSlot) {
@@ -240,10 +263,14 @@ TEST(Runtimes, RuncContainersUnderAProfileShareTheCellsSlot) {
         std::ifstream comm(entry.path() / "comm");
         std::string name;
         if (!std::getline(comm, name) || name != "function") continue;
+        std::vector<std::string> cpu_lines;
         std::ifstream cg(entry.path() / "cgroup");
         for (std::string line; std::getline(cg, line);) {
-          if (line.find(":cpu:") != std::string::npos || line.find(":cpu,") != std::string::npos) seen.insert(line);
+          if (line.find(":cpu:") != std::string::npos || line.find(":cpu,") != std::string::npos) cpu_lines.push_back(line);
         }
+        // A v1 hierarchy shows an exiting task (PF_EXITING, set for good) in the root group:
+        // only a task still alive after its cgroup was read counts.
+        if (!exiting(entry.path())) seen.insert(cpu_lines.begin(), cpu_lines.end());
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

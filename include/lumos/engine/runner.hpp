@@ -96,10 +96,10 @@ struct RunPlan {
   /// draw a progress bar.
   std::function<void()> on_invocation;
   /// Environment profile: each cell gets a cgroup slot with its CPU/memory limits, and
-  /// native/wasm instances are spawned inside it through `spawn_scope` (shared with the
-  /// runtimes' ToolPaths). Containers get the limits through their OCI config instead.
+  /// native, wasm and runc instances are spawned inside it through `spawn_scope` (shared
+  /// with the runtimes' ToolPaths). podman's containers are not limited.
   std::optional<env::Profile> profile;
-  std::shared_ptr<std::function<std::function<void()>()>> spawn_scope;
+  std::shared_ptr<runtime::SpawnScope> spawn_scope;
   std::chrono::milliseconds timeout{10'000};
   std::chrono::milliseconds start_timeout{30'000};
 };

@@ -22,6 +22,10 @@
 
 namespace lumos::runtime {
 
+/// Enters the scope a child should be born in (the engine points it at the current cell's
+/// cgroup slot) and returns the call that leaves it; an error means the child must not start.
+using SpawnScope = std::function<Result<std::function<void()>>()>;
+
 /// What `lumos build` produced for one function (paths may be empty if a build step failed).
 struct Artifacts {
   std::string function;
@@ -119,9 +123,8 @@ struct ToolPaths {
   std::string container_baas_addr;
   /// Environment profile limits for containers (OCI linux.resources, merged into the config).
   nlohmann::json container_resources;
-  /// Native processes and wasm hosts are spawned inside whatever this returns a guard for
-  /// (the engine points it at the current cell's cgroup slot); the guard's call leaves it.
-  std::shared_ptr<std::function<std::function<void()>()>> spawn_scope;
+  /// Native processes, wasm hosts and `runc run` are spawned inside this scope when it is set.
+  std::shared_ptr<SpawnScope> spawn_scope;
 };
 
 /// Tool paths with defaults: lumos-wasm-host next to `self_exe`, runc from PATH.
