@@ -514,6 +514,48 @@ class LoadRunner {
   telemetry::InvocationSink& sink_;
 };
 
+/// The environment profile's limits for one cell or trace pass: a fresh cgroup slot (one
+/// device) that the runtime's native, wasm and runc instances are spawned into through
+/// plan.spawn_scope (podman's containers are not). Declared before the cell's instances, so
+/// they are gone when it closes the slot.
+class Device {
+ public:
+  Device() = default;
+  Device(Device&&) = default;
+  Device& operator=(Device&& other) noexcept {
+    close();
+    scope_ = std::move(other.scope_);
+    return *this;
+  }
+  ~Device() { close(); }
+
+  /// No slot without a profile that limits CPU or memory.
+  static Result<Device> open(const RunPlan& plan, const std::string& runtime) {
+    Device device;
+    if (!plan.profile || !plan.profile->limits_resources() || !plan.spawn_scope || runtime.rfind("podman", 0) == 0) {
+      return device;
+    }
+    auto made = env::CgroupSlot::create(*plan.profile);
+    if (!made) return fail(made.error().code, "applying profile " + plan.profile->name + ": " + made.error().message);
+    std::shared_ptr<env::CgroupSlot> slot(std::move(*made));
+    *plan.spawn_scope = [slot]() -> Result<std::function<void()>> {
+      auto in = slot->enter_calling_thread();
+      if (!in) return tl::unexpected(in.error());
+      auto guard = std::make_shared<env::ThreadInSlot>(std::move(*in));
+      return [guard] { guard->leave(); };
+    };
+    device.scope_ = plan.spawn_scope;
+    return device;
+  }
+
+ private:
+  void close() {
+    if (scope_) *scope_ = nullptr;  // drops the slot, which removes its groups
+    scope_.reset();
+  }
+  std::shared_ptr<runtime::SpawnScope> scope_;
+};
+
 /// Replays a trace on one runtime: every event is sent at its (scaled) time to its function's
 /// pool, from up to max_in_flight client threads; latency counts from the intended time.
 Result<void> replay_trace(const RunPlan& plan, runtime::Runtime& rt, const std::string& runtime_name,
@@ -602,6 +644,22 @@ Result<void> replay_trace(const RunPlan& plan, runtime::Runtime& rt, const std::
   for (auto& t : threads) t.join();
   if (recorder.error) return tl::unexpected(*recorder.error);
   return {};
+}
+
+// Resuming: a trace pass (io x runtime) with any record is skipped whole, as a load level is.
+bool trace_pass_recorded(const RunPlan& plan, const std::string& io, const std::string& runtime) {
+  if (!plan.done) return false;
+  telemetry::Invocation probe;
+  probe.io = io;
+  probe.runtime = runtime;
+  probe.load = "trace";
+  probe.level = plan.load->time_scale;
+  for (const auto& e : plan.load->trace) {
+    probe.function = e.function;
+    probe.input = e.input;
+    if (plan.done->count(invocation_key(probe))) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -781,12 +839,17 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
         report.io = io;
         report.runtime = name;
         report.mode = "trace";
+        if (trace_pass_recorded(plan, io, name)) {  // 0 ok 0 failed, as a resumed cell
+          if (on_cell) on_cell(report);
+          continue;
+        }
         auto rt = make_runtime(name);
         if (rt) {
           if (auto ok = (*rt)->check(); !ok) rt = tl::unexpected(ok.error());
         }
-        if (!rt) {
-          report.first_error = rt.error().to_string();
+        Result<Device> device = rt ? Device::open(plan, name) : Result<Device>(tl::unexpected(rt.error()));
+        if (!device) {
+          report.first_error = device.error().to_string();
         } else if (auto r = replay_trace(plan, **rt, name, io, sink, store, report); !r) {
           return tl::unexpected(r.error());
         }
@@ -835,22 +898,12 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
     report.io = cell.io;
     report.runtime = cell.runtime;
     report.mode = cell.mode;
-    // The environment profile's limits: a fresh cgroup slot per cell (one device) that the
-    // cell's native, wasm and runc instances are spawned into (podman's containers are not).
-    std::shared_ptr<env::CgroupSlot> slot;
-    if (!setup_error && plan.profile && plan.profile->limits_resources() && plan.spawn_scope &&
-        cell.runtime.rfind("podman", 0) != 0) {
-      auto made = env::CgroupSlot::create(*plan.profile);
-      if (!made) {
-        setup_error = Error{made.error().code, "applying profile " + plan.profile->name + ": " + made.error().message};
+    Device device;
+    if (!setup_error) {
+      if (auto opened = Device::open(plan, cell.runtime); !opened) {
+        setup_error = opened.error();
       } else {
-        slot = std::shared_ptr<env::CgroupSlot>(std::move(*made));
-        *plan.spawn_scope = [slot]() -> Result<std::function<void()>> {
-          auto in = slot->enter_calling_thread();
-          if (!in) return tl::unexpected(in.error());
-          auto guard = std::make_shared<env::ThreadInSlot>(std::move(*in));
-          return [guard] { guard->leave(); };
-        };
+        device = std::move(*opened);
       }
     }
     CellRunner runner(plan, cell, rt, sink, store);
@@ -881,7 +934,6 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
     } else if (auto r = runner.run(setup_error, report); !r) {
       return tl::unexpected(r.error());
     }
-    if (plan.spawn_scope) *plan.spawn_scope = nullptr;  // instances are gone; the slot may go
     totals.invocations += static_cast<std::size_t>(report.ok + report.failed);
     totals.failed += static_cast<std::size_t>(report.failed);
     if (on_cell) on_cell(report);

@@ -1,6 +1,8 @@
 // The experiment loop on the scripted fake runtime: counts, ordering, and failures as data.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "lumos/engine/runner.hpp"
 
 using namespace lumos;
@@ -213,6 +215,29 @@ TEST(Runner, TraceReplaySendsEveryEventToItsFunctionAndReportsUnknownOnes) {
     }
   }
   EXPECT_GE(cold, 2) << "each function's pool starts from zero";
+}
+
+// --resume: a trace pass (io x runtime) with any record is skipped whole, as a load level is.
+TEST(Runner, ResumedTracePassWithRecordsIsNotReplayed) {
+  engine::RunPlan plan;
+  plan.functions = {fn("a", {{"x", "x", "x"}})};
+  plan.runtimes = {"fake"};
+  engine::LoadSpec load;
+  load.kind = "trace";
+  for (int i = 0; i < 3; ++i) load.trace.push_back({std::chrono::milliseconds(i), "a", "x"});
+  plan.load = load;
+  std::set<std::string> done;
+  plan.done = &done;
+  MemorySink first;
+  ASSERT_TRUE(engine::run_plan(plan, real_factory(), first));
+  ASSERT_EQ(first.records.size(), 3u) << "nothing recorded yet: the pass runs";
+  done.insert(engine::invocation_key(first.records.front()));
+  MemorySink again;
+  std::vector<engine::CellReport> cells;
+  ASSERT_TRUE(engine::run_plan(plan, real_factory(), again, [&](const auto& c) { cells.push_back(c); }));
+  EXPECT_EQ(again.records.size(), 0u);
+  ASSERT_EQ(cells.size(), 1u);
+  EXPECT_EQ(cells[0].ok + cells[0].failed, 0);
 }
 
 TEST(Runner, AdaptiveRepetitionsStopACellWhoseMedianIsPinnedDown) {
