@@ -321,7 +321,6 @@ int cmd_run(const RunFlags& flags_in) {
   plan.profile = experiment->profile;
   plan.spawn_scope = std::make_shared<runtime::SpawnScope>();
   tools.spawn_scope = plan.spawn_scope;
-  if (plan.profile && plan.profile->limits_resources()) tools.container_resources = env::oci_resources(*plan.profile);
   if (plan.profile && !plan.profile->cpuset.empty()) {
     // The load generator, Redis and the link emulator stay off the emulated device's CPUs.
     auto kept = env::keep_off_cpus(plan.profile->cpuset);

@@ -515,9 +515,9 @@ class LoadRunner {
 };
 
 /// The environment profile's limits for one cell or trace pass: a fresh cgroup slot (one
-/// device) that the runtime's native, wasm and runc instances are spawned into through
-/// plan.spawn_scope (podman's containers are not). Declared before the cell's instances, so
-/// they are gone when it closes the slot.
+/// device) that the runtime's instances (processes, wasm hosts, `runc run`, `podman run`) are
+/// spawned into through plan.spawn_scope. Declared before the cell's instances, so they are
+/// gone when it closes the slot.
 class Device {
  public:
   Device() = default;
@@ -530,11 +530,9 @@ class Device {
   ~Device() { close(); }
 
   /// No slot without a profile that limits CPU or memory.
-  static Result<Device> open(const RunPlan& plan, const std::string& runtime) {
+  static Result<Device> open(const RunPlan& plan) {
     Device device;
-    if (!plan.profile || !plan.profile->limits_resources() || !plan.spawn_scope || runtime.rfind("podman", 0) == 0) {
-      return device;
-    }
+    if (!plan.profile || !plan.profile->limits_resources() || !plan.spawn_scope) return device;
     auto made = env::CgroupSlot::create(*plan.profile);
     if (!made) return fail(made.error().code, "applying profile " + plan.profile->name + ": " + made.error().message);
     std::shared_ptr<env::CgroupSlot> slot(std::move(*made));
@@ -847,7 +845,7 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
         if (rt) {
           if (auto ok = (*rt)->check(); !ok) rt = tl::unexpected(ok.error());
         }
-        Result<Device> device = rt ? Device::open(plan, name) : Result<Device>(tl::unexpected(rt.error()));
+        Result<Device> device = rt ? Device::open(plan) : Result<Device>(tl::unexpected(rt.error()));
         if (!device) {
           report.first_error = device.error().to_string();
         } else if (auto r = replay_trace(plan, **rt, name, io, sink, store, report); !r) {
@@ -900,7 +898,7 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
     report.mode = cell.mode;
     Device device;
     if (!setup_error) {
-      if (auto opened = Device::open(plan, cell.runtime); !opened) {
+      if (auto opened = Device::open(plan); !opened) {
         setup_error = opened.error();
       } else {
         device = std::move(*opened);

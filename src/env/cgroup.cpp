@@ -437,16 +437,4 @@ Result<void> CgroupSlot::set_cpu_shares(std::uint64_t shares) {
   return write_value(h->dir() / "cpu.shares", std::to_string(shares));
 }
 
-nlohmann::json oci_resources(const Profile& p) {
-  nlohmann::json r = nlohmann::json::object();
-  if (p.cpu_quota > 0) {
-    auto period = p.cpu_period.count();
-    r["cpu"]["period"] = period;
-    r["cpu"]["quota"] = p.cfs_quota_us();
-  }
-  if (!p.cpuset.empty()) r["cpu"]["cpus"] = p.cpuset;
-  if (p.memory_limit_bytes > 0) r["memory"]["limit"] = static_cast<std::int64_t>(p.memory_limit_bytes);
-  return r;
-}
-
 }  // namespace lumos::env

@@ -94,18 +94,16 @@ class PodmanRuntime final : public Runtime {
     options.argv.insert(options.argv.end(), {"--preserve-fds", "2", "--env", "LUMOS_PROTOCOL_FDS=3,4"});
     options.protocol_fd = 3;
     options.argv.push_back(it->second.reference);
-    // podman's cgroupfs manager puts each container in /libpod_parent/libpod-<id>; the ID is in
-    // the cidfile once the container exists.
-    auto cgroup = std::make_shared<std::string>();
-    options.stats = [cidfile, cgroup](pid_t) {
-      if (cgroup->empty()) {
-        std::ifstream in(cidfile);
-        std::string id;
-        if (in >> id) *cgroup = "/libpod_parent/libpod-" + id;
-      }
-      if (cgroup->empty()) return InstanceStats{};
-      return InstanceStats{telemetry::cgroup_cpu_time(*cgroup), telemetry::cgroup_peak_memory(*cgroup)};
-    };
+    // The container's cgroup is <podman run's>/libpod-<id> (see run_argv); the ID is in the
+    // cidfile once the container exists.
+    options.stats = container_cgroup_stats([cidfile] {
+      std::ifstream in(cidfile);
+      std::string id;
+      return in >> id ? "libpod-" + id : std::string();
+    });
+    // Under an environment profile `podman run` starts inside the cell's cgroup slot, and so
+    // do conmon and the container.
+    options.spawn_scope = tools_.spawn_scope;
     std::string podman = tools_.podman;
     options.after_kill = [podman, container, cidfile] {
       (void)lumos::run_command({podman, "rm", "--force", "--time", "0", container});
@@ -143,9 +141,14 @@ class PodmanRuntime final : public Runtime {
 
   // `podman run` as DESIGN.md found it to work here: runc (crun fails on this cgroup setup) and
   // explicit ulimits; no pulling; network: none, or the BaaS namespace with Redis' address.
+  // `--cgroups=no-conmon --cgroup-parent=.` (cgroupfs manager): conmon stays in podman's cgroup
+  // and runc gets the relative path libpod-<id>, so the container is born under the cgroup of
+  // `podman run`, as runc's containers are (lumos' own group, or the cell's slot), instead of
+  // /libpod_parent.
   std::vector<std::string> run_argv(const std::string& container, const fs::path& cidfile) const {
     std::vector<std::string> argv = {tools_.podman, "run", "--interactive", "--rm", "--runtime", "runc",
                                      "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096",
+                                     "--cgroups", "no-conmon", "--cgroup-parent", ".",
                                      "--pull", "never", "--name", container, "--cidfile", cidfile.string()};
     if (tools_.container_netns.empty()) {
       argv.insert(argv.end(), {"--network", "none"});

@@ -4,6 +4,10 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <filesystem>
+#include <optional>
+#include <utility>
+
 #include "lumos/telemetry/proc_stats.hpp"
 
 namespace lumos::runtime {
@@ -106,6 +110,19 @@ class ProcessInstance final : public Instance {
 };
 
 }  // namespace
+
+std::function<InstanceStats(pid_t)> container_cgroup_stats(std::function<std::string()> leaf) {
+  auto paths = std::make_shared<std::optional<std::pair<std::string, std::string>>>();  // cpuacct, memory
+  return [paths, leaf = std::move(leaf)](pid_t spawned) {
+    if (!*paths) {
+      std::string name = leaf();
+      if (name.empty()) return InstanceStats{};
+      *paths = std::make_pair((std::filesystem::path(telemetry::cgroup_of(spawned, "cpuacct")) / name).string(),
+                              (std::filesystem::path(telemetry::cgroup_of(spawned, "memory")) / name).string());
+    }
+    return InstanceStats{telemetry::cgroup_cpu_time((*paths)->first), telemetry::cgroup_peak_memory((*paths)->second)};
+  };
+}
 
 Result<std::unique_ptr<Instance>> start_process_instance(ProcessInstanceOptions options,
                                                          std::chrono::milliseconds timeout) {

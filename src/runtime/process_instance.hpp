@@ -24,6 +24,11 @@ struct ProcessInstanceOptions {
   int protocol_fd = 0;
 };
 
+/// Stats of a container that its engine puts in cgroup <spawned process' cgroup>/<leaf> of
+/// each controller (runc, and podman with --cgroup-parent=.): lumos' own group, or the cell's
+/// slot. `leaf` returns "" until the container exists; the paths are looked up once.
+std::function<InstanceStats(pid_t)> container_cgroup_stats(std::function<std::string()> leaf);
+
 /// Spawns the process and waits (up to `timeout`) for its ready frame. A kError frame
 /// instead of kReady (e.g. a malformed module) fails with kSpawn and the instance's message.
 Result<std::unique_ptr<Instance>> start_process_instance(ProcessInstanceOptions options,

@@ -199,17 +199,8 @@ class RuncRuntime final : public Runtime {
     // Under an environment profile `runc run` starts inside the cell's cgroup slot, so the
     // container (and every other instance of the cell) shares the device's limits.
     options.spawn_scope = tools_.spawn_scope;
-    // runc (cgroupfs driver, no cgroupsPath) puts the container in cgroup <runc's>/<id> of
-    // each controller: lumos' own, or the slot. Looked up once, from the live `runc run`.
-    auto paths = std::make_shared<std::optional<std::pair<std::string, std::string>>>();
-    options.stats = [paths, id](pid_t runc_pid) {
-      if (!*paths) {
-        *paths = std::make_pair((fs::path(telemetry::cgroup_of(runc_pid, "cpuacct")) / id).string(),
-                                (fs::path(telemetry::cgroup_of(runc_pid, "memory")) / id).string());
-      }
-      return InstanceStats{telemetry::cgroup_cpu_time((*paths)->first),
-                           telemetry::cgroup_peak_memory((*paths)->second)};
-    };
+    // runc (cgroupfs driver, no cgroupsPath) puts the container in cgroup <runc's>/<id>.
+    options.stats = container_cgroup_stats([id] { return id; });
     options.after_kill = [runc, root, id] { (void)lumos::run_command({runc, "--root", root, "delete", "--force", id}); };
     return start_process_instance(std::move(options), timeout);
   }
@@ -217,8 +208,6 @@ class RuncRuntime final : public Runtime {
  private:
   // Joins the BaaS network namespace (a veth link to the host's Redis, nothing else) if any.
   nlohmann::json with_network(nlohmann::json config) const {
-    // The environment profile's CPU/memory limits, per container.
-    if (tools_.container_resources.is_object()) config["linux"]["resources"].merge_patch(tools_.container_resources);
     if (tools_.container_netns.empty()) return config;
     for (auto& ns : config["linux"]["namespaces"]) {
       if (ns["type"] == "network") ns["path"] = tools_.container_netns;

@@ -667,7 +667,7 @@ TEST(CgroupSlot, DestructorKillsLeftoversAndRemovesTheGroups) {
   }
   ASSERT_TRUE((*slot)->add(pid));
   EXPECT_EQ(cgroup_of(pid, "memory"), (*slot)->path("memory"));
-  // A sub-group, as runc makes for a container placed with oci_cgroups_path().
+  // A sub-group, as runc makes for a container started inside the slot.
   auto sub = std::filesystem::path("/sys/fs/cgroup/memory") /
              std::filesystem::path((*slot)->path("memory")).relative_path() / "container-1";
   ASSERT_TRUE(std::filesystem::create_directory(sub));

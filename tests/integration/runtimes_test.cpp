@@ -249,9 +249,10 @@ bool exiting(const std::filesystem::path& proc) {
 
 }  // namespace
 
-// Under an environment profile a cell is one device: runc's containers are born inside the
-// cell's cgroup slot (so all instances share its CPU quota), not in a cgroup of their own.
-TEST(Runtimes, RuncContainersUnderAProfileShareTheCellsSlot) {
+// Under an environment profile a cell is one device: runc's and podman's containers are born
+// inside the cell's cgroup slot (so all instances share its CPU quota), not in a cgroup of
+// their own.
+TEST(Runtimes, ContainersUnderAProfileShareTheCellsSlot) {
   TempDir dir;
   std::atomic<bool> done{false};
   std::set<std::string> seen;  // cpu cgroups of the containers' `function` processes
@@ -278,15 +279,22 @@ TEST(Runtimes, RuncContainersUnderAProfileShareTheCellsSlot) {
   auto run = run_experiment(dir, R"(
 profile: {name: half, cpu: {quota: 0.5}}
 functions: [{name: fibonacci, inputs: [medium]}]
-runtimes: [runc]
+runtimes: [runc, podman]
 modes: [warm]
 repetitions: 1500
 )");
   done = true;
   watcher.join();
   EXPECT_EQ(run.exit_code, 0) << run.output;
-  ASSERT_FALSE(seen.empty()) << "never saw the container's process";
-  for (const auto& line : seen) EXPECT_NE(line.find("/lumos-slot-"), std::string::npos) << line;
+  // One slot per cell: a runc container at <slot>/<id>, a podman one at <slot>/libpod-<id>.
+  int runc = 0, podman = 0;
+  for (const auto& line : seen) {
+    EXPECT_NE(line.find("/lumos-slot-"), std::string::npos) << line;
+    podman += line.find("/libpod-") != std::string::npos;
+    runc += line.find("/lumos-slot-") != std::string::npos && line.find("/libpod-") == std::string::npos;
+  }
+  EXPECT_GE(runc, 1) << "never saw the runc container's process";
+  EXPECT_GE(podman, 1) << "never saw the podman container's process";
 }
 
 // The protocol can travel on fds 3 and 4 (for container engines that relay stdio through

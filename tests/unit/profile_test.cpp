@@ -181,20 +181,6 @@ TEST(Profile, JsonHasTypedUnits) {
   EXPECT_EQ(j["cpu"]["period_us"], 4'000);
 }
 
-TEST(OciResources, CarryQuotaPeriodCpusAndMemory) {
-  auto r = oci_resources(*builtin_profile("edge-pi"));
-  EXPECT_EQ(r["cpu"]["period"], 4'000);
-  EXPECT_EQ(r["cpu"]["quota"], 2'000);
-  EXPECT_EQ(r["cpu"]["cpus"], "0");
-  EXPECT_EQ(r["memory"]["limit"], std::int64_t{1} << 30);
-  EXPECT_TRUE(oci_resources(*builtin_profile("cloud")).empty());
-  // Merging keeps what the config had where the profile says nothing.
-  nlohmann::json config = {{"memory", {{"limit", 8}}}, {"pids", {{"limit", 100}}}};
-  config.merge_patch(oci_resources(*builtin_profile("edge-tiny")));
-  EXPECT_EQ(config["memory"]["limit"], std::int64_t{256} << 20);
-  EXPECT_EQ(config["pids"]["limit"], 100);
-}
-
 TEST(CgroupSlot, MissingControllerIsAClearError) {
   auto root = std::filesystem::temp_directory_path() / ("lumos-nocg-" + std::to_string(getpid()));
   std::filesystem::create_directories(root);

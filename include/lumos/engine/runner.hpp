@@ -96,8 +96,8 @@ struct RunPlan {
   /// draw a progress bar.
   std::function<void()> on_invocation;
   /// Environment profile: each cell gets a cgroup slot with its CPU/memory limits, and
-  /// native, wasm and runc instances are spawned inside it through `spawn_scope` (shared
-  /// with the runtimes' ToolPaths). podman's containers are not limited.
+  /// every runtime's instances are spawned inside it through `spawn_scope` (shared with the
+  /// runtimes' ToolPaths).
   std::optional<env::Profile> profile;
   std::shared_ptr<runtime::SpawnScope> spawn_scope;
   std::chrono::milliseconds timeout{10'000};

@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 
 #include "lumos/common/result.hpp"
 #include "lumos/env/profile.hpp"
@@ -69,7 +68,7 @@ Result<std::vector<int>> keep_off_cpus(const std::string& cpuset);
 /// A cgroup v1 group per needed hierarchy (cpu, cpuacct, cpuset, memory), named the same in
 /// each, under lumos' own cgroup of that hierarchy. Owns the groups: the destructor kills the
 /// processes left in them (never lumos itself) and removes the groups, including any
-/// sub-groups (e.g. runc containers placed with oci_cgroups_path) and the slot's folder in
+/// sub-groups (runc's and podman's containers started inside it) and the slot's folder in
 /// other hierarchies that runc creates. Also removes slots of lumos processes that died.
 class CgroupSlot {
  public:
@@ -89,10 +88,6 @@ class CgroupSlot {
   /// telemetry::cgroup_cpu_time("cpuacct") / cgroup_peak_memory("memory") take it; empty if
   /// the slot does not use that controller.
   std::string path(const std::string& controller) const;
-  /// For an OCI config's linux.cgroupsPath: "<name>/<id>", relative, so runc (which resolves
-  /// it against its own cgroup, i.e. lumos') puts container `id` inside this slot in every
-  /// hierarchy and the slot's limits hold for it. Its cgroup is then path(controller) + "/" + id.
-  std::string oci_cgroups_path(const std::string& id) const { return name_ + "/" + id; }
 
   /// Moves process pid (all its threads) into the slot. Its first instants, and memory it
   /// touched before, stay charged where it was; enter_calling_thread() avoids that.
@@ -124,10 +119,5 @@ class CgroupSlot {
   std::filesystem::path root_;
   std::vector<Hierarchy> hierarchies_;
 };
-
-/// The profile's limits as an OCI runtime config's linux.resources (cpu quota/period/cpus,
-/// memory limit), to merge into a config with json::merge_patch when every container should
-/// get its own copy of the device instead of sharing a slot. Empty object: no limits.
-nlohmann::json oci_resources(const Profile& profile);
 
 }  // namespace lumos::env

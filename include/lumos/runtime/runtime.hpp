@@ -9,7 +9,6 @@
 #include <functional>
 #include <map>
 
-#include <nlohmann/json.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -121,9 +120,8 @@ struct ToolPaths {
   /// containers get a network namespace with only a loopback device.
   std::string container_netns;
   std::string container_baas_addr;
-  /// Environment profile limits for containers (OCI linux.resources, merged into the config).
-  nlohmann::json container_resources;
-  /// Native processes, wasm hosts and `runc run` are spawned inside this scope when it is set.
+  /// Native processes, wasm hosts, `runc run` and `podman run` are spawned inside this scope
+  /// when it is set (an environment profile's limits).
   std::shared_ptr<SpawnScope> spawn_scope;
 };
 
