@@ -417,7 +417,9 @@ int cmd_run(const RunFlags& flags_in) {
   const std::size_t expected = engine::expected_invocations(plan);
   std::printf("Running %s: %zu cells, %s%zu invocations expected -> %s/invocations.jsonl\n", experiment->name.c_str(),
               cells, plan.adaptive ? "up to " : "", expected, out.c_str());
-  std::atomic<std::size_t> recorded{0};
+  // A resumed run's bar starts at what is recorded already; its ETA comes from this run's pace.
+  const std::size_t before = std::min(done.size(), expected);
+  std::atomic<std::size_t> recorded{before};
   std::mutex progress_mutex;
   auto last_draw = std::chrono::steady_clock::now();
   const auto progress_start = last_draw;
@@ -430,7 +432,7 @@ int cmd_run(const RunFlags& flags_in) {
       last_draw = now;
       double elapsed = std::chrono::duration<double>(now - progress_start).count();
       double frac = expected ? std::min(1.0, static_cast<double>(n) / static_cast<double>(expected)) : 0.0;
-      double eta = frac > 0 ? elapsed * (1 - frac) / frac : 0;
+      double eta = n > before && n < expected ? elapsed * static_cast<double>(expected - n) / static_cast<double>(n - before) : 0;
       int filled = static_cast<int>(frac * 30);
       std::printf("\r  [%s%s] %zu/%zu invocations, %.0fs elapsed, ETA %.0fs   ", std::string(filled, '#').c_str(),
                   std::string(30 - filled, '.').c_str(), n, expected, elapsed, eta);
