@@ -43,17 +43,17 @@ fs::path self_exe() {
 
 fs::path default_artifacts_dir() { return self_exe().parent_path() / "artifacts"; }
 
+int report_error(const Error& e) {
+  std::fprintf(stderr, "lumos: %s\n", e.to_string().c_str());
+  return e.code == ErrorCode::kUsage ? 2 : 1;
+}
+
 namespace {
 
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitSomeFailed = 3;
 
-
-int report_error(const Error& e) {
-  std::fprintf(stderr, "lumos: %s\n", e.to_string().c_str());
-  return e.code == ErrorCode::kUsage ? kExitUsage : kExitFailure;
-}
 
 std::string human_bytes(std::uint64_t b) {
   if (b >= (1u << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1u << 20));

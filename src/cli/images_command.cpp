@@ -151,10 +151,7 @@ int run_images(const Flags& flags) {
   bool ok = true;
   for (const auto& name : names) {
     auto spec = build::find_function(name, dirs);
-    if (!spec) {
-      std::fprintf(stderr, "lumos: %s\n", spec.error().to_string().c_str());
-      return 1;
-    }
+    if (!spec) return report_error(spec.error());
     auto built = build::build_function(*spec, artifacts_dir, tc);
     for (const auto& item : built.items) {
       if (!item.error.empty()) std::fprintf(stderr, "lumos: %s %s: %s\n", name.c_str(), item.kind.c_str(), item.error.c_str());

@@ -34,22 +34,17 @@ struct ModelFlags {
   bool json = false;
 };
 
-int error_exit(const Error& e) {
-  std::fprintf(stderr, "lumos: %s\n", e.to_string().c_str());
-  return e.code == ErrorCode::kUsage ? 2 : 1;
-}
-
 int run_fit(const ModelFlags& f) {
   model::LoadOptions opts;
   if (!f.images.empty()) opts.images_json = f.images;
   if (!f.artifacts.empty()) opts.artifacts_dir = f.artifacts;
   auto data = model::load_datasets(f.dirs, opts);
-  if (!data) return error_exit(data.error());
+  if (!data) return report_error(data.error());
   const auto cells = model::make_cells(*data);
   model::FitOptions fo;
   fo.ridge = f.ridge;
   auto m = model::fit(cells, *data, fo);
-  if (!m) return error_exit(m.error());
+  if (!m) return report_error(m.error());
   for (const auto& d : f.dirs) m->results.push_back(d.string());
   std::printf("%zu invocations (%zu failed, %zu contaminated and excluded) in %zu cells\n",
               data->observations.size(), data->failed, data->contaminated, cells.size());
@@ -63,7 +58,7 @@ int run_fit(const ModelFlags& f) {
   const fs::path out = f.out.empty() ? f.dirs.front() / "model.json" : f.out;
   std::ofstream o(out);
   if (!(o << model::to_json(*m).dump(1) << "\n")) {
-    return error_exit({ErrorCode::kIo, "cannot write " + out.string()});
+    return report_error({ErrorCode::kIo, "cannot write " + out.string()});
   }
   std::printf("\nModel written to %s\n", out.c_str());
   return 0;
@@ -71,15 +66,15 @@ int run_fit(const ModelFlags& f) {
 
 int run_predict(const ModelFlags& f) {
   std::ifstream in(f.model_file);
-  if (!in) return error_exit({ErrorCode::kIo, "cannot read " + f.model_file.string() + " (write it with `lumos model fit DIR -o FILE`)"});
+  if (!in) return report_error({ErrorCode::kIo, "cannot read " + f.model_file.string() + " (write it with `lumos model fit DIR -o FILE`)"});
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded()) return error_exit({ErrorCode::kConfig, f.model_file.string() + ": not valid JSON"});
+  if (j.is_discarded()) return report_error({ErrorCode::kConfig, f.model_file.string() + ": not valid JSON"});
   auto m = model::model_from_json(j);
-  if (!m) return error_exit(m.error());
+  if (!m) return report_error(m.error());
   auto prices = model::default_price_tables();
   if (!f.prices.empty()) {
     auto p = model::load_price_tables(f.prices);
-    if (!p) return error_exit(p.error());
+    if (!p) return report_error(p.error());
     prices = std::move(*p);
   }
   model::Query q = f.query;
@@ -96,7 +91,7 @@ int run_predict(const ModelFlags& f) {
   if (f.bandwidth_mbps > 0) q.bandwidth_mbps = f.bandwidth_mbps;
   if (f.memory_mb > 0) q.memory_mb = f.memory_mb;
   auto p = model::predict(*m, q, prices);
-  if (!p) return error_exit(p.error());
+  if (!p) return report_error(p.error());
   std::fputs(f.json ? (model::to_json(*p).dump(1) + "\n").c_str() : model::format_prediction(*p).c_str(), stdout);
   return 0;
 }

@@ -25,11 +25,6 @@ struct ReportFlags {
   bool no_model = false;
 };
 
-int error_exit(const Error& e) {
-  std::fprintf(stderr, "lumos: %s\n", e.to_string().c_str());
-  return e.code == ErrorCode::kUsage ? 2 : 1;
-}
-
 bool write_text(const fs::path& p, const std::string& text) {
   std::ofstream o(p, std::ios::binary);
   return static_cast<bool>(o << text);
@@ -41,7 +36,7 @@ int run_report(const ReportFlags& f) {
   if (!f.images.empty()) opts.images_json = f.images;
   if (!f.artifacts.empty()) opts.artifacts_dir = f.artifacts;
   auto data = model::load_datasets(f.dirs, opts);
-  if (!data) return error_exit(data.error());
+  if (!data) return report_error(data.error());
   r.data = std::move(*data);
   for (const auto& d : f.dirs) r.results_dirs.push_back(d.string());
   r.title = f.title.empty() ? "Lumos report: " + f.dirs.front().filename().string() : f.title;
@@ -59,7 +54,7 @@ int run_report(const ReportFlags& f) {
   }
   if (!images.empty()) {
     auto sizes = model::read_image_sizes(images);
-    if (!sizes) return error_exit(sizes.error());
+    if (!sizes) return report_error(sizes.error());
     r.images = std::move(*sizes);
     r.images_source = images.string();
   }
@@ -69,7 +64,7 @@ int run_report(const ReportFlags& f) {
     std::ifstream in(f.model_file);
     const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
     auto m = model::model_from_json(j);  // with its held-out validation points, for the report
-    if (!m) return error_exit(m.error());
+    if (!m) return report_error(m.error());
     r.model = std::move(*m);
   } else if (!f.no_model) {
     std::printf("Fitting the model and validating it on held-out configurations...\n");
@@ -94,14 +89,14 @@ int run_report(const ReportFlags& f) {
   const auto tables = report::report_tables(r);
 
   if (!out.parent_path().empty()) fs::create_directories(out.parent_path(), ec);
-  if (!write_text(out, report::html_report(r, figures, tables))) return error_exit({ErrorCode::kIo, "cannot write " + out.string()});
+  if (!write_text(out, report::html_report(r, figures, tables))) return report_error({ErrorCode::kIo, "cannot write " + out.string()});
   fs::path md = out;
   md.replace_extension(".md");
-  if (!write_text(md, report::markdown_report(r, tables))) return error_exit({ErrorCode::kIo, "cannot write " + md.string()});
+  if (!write_text(md, report::markdown_report(r, tables))) return report_error({ErrorCode::kIo, "cannot write " + md.string()});
   std::vector<std::string> csvs;
   for (const auto& t : tables) {
     fs::path csv = out.parent_path() / (out.stem().string() + "-" + t.id + ".csv");
-    if (!write_text(csv, report::table_csv(t))) return error_exit({ErrorCode::kIo, "cannot write " + csv.string()});
+    if (!write_text(csv, report::table_csv(t))) return report_error({ErrorCode::kIo, "cannot write " + csv.string()});
     csvs.push_back(csv.filename().string());
   }
   std::size_t drawn = 0;

@@ -34,14 +34,8 @@ httplib::Server* g_server = nullptr;  // for the SIGINT/SIGTERM handler only
 int serve(const ServeFlags& flags) {
   auto tools = runtime::default_tool_paths(self_exe(), "/run/lumos");
   auto rt = runtime::make_runtime(flags.runtime, tools);
-  if (!rt) {
-    std::fprintf(stderr, "lumos: %s\n", rt.error().to_string().c_str());
-    return 2;
-  }
-  if (auto ok = (*rt)->check(); !ok) {
-    std::fprintf(stderr, "lumos: %s\n", ok.error().to_string().c_str());
-    return 1;
-  }
+  if (!rt) return report_error({ErrorCode::kUsage, rt.error().message});
+  if (auto ok = (*rt)->check(); !ok) return report_error(ok.error());
   std::vector<std::filesystem::path> dirs = {std::filesystem::path(LUMOS_SOURCE_DIR) / "functions"};
   auto tc = build::default_toolchain();
   engine::PoolConfig pool_config;
@@ -51,11 +45,11 @@ int serve(const ServeFlags& flags) {
   std::map<std::string, std::unique_ptr<engine::InstancePool>> pools;
   for (const auto& name : flags.functions) {
     auto spec = build::find_function(name, dirs);
-    if (!spec) {
-      std::fprintf(stderr, "lumos: %s\n", spec.error().to_string().c_str());
-      return 1;
-    }
+    if (!spec) return report_error(spec.error());
     auto built = build::build_function(*spec, default_artifacts_dir(), tc);
+    for (const auto& item : built.items) {
+      if (!item.error.empty()) std::fprintf(stderr, "lumos: %s %s: %s\n", name.c_str(), item.kind.c_str(), item.error.c_str());
+    }
     if (auto ok = (*rt)->prepare(built.artifacts); !ok) {
       std::fprintf(stderr, "lumos: %s: %s\n", name.c_str(), ok.error().to_string().c_str());
       return 1;

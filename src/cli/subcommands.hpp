@@ -6,6 +6,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "lumos/common/result.hpp"
+
 namespace lumos::cli {
 
 /// A subcommand added to the parent app; `run` is called when it was selected and returns
@@ -20,6 +22,9 @@ Subcommand add_model_command(CLI::App& parent);   ///< model_command.cpp: `lumos
 Subcommand add_report_command(CLI::App& parent);  ///< report_command.cpp: `lumos report`
 Subcommand add_serve_command(CLI::App& parent);   ///< serve_command.cpp: `lumos serve`
 Subcommand add_trace_command(CLI::App& parent);   ///< trace_command.cpp: `lumos trace convert|generate`
+
+/// Prints "lumos: <error>" to stderr; returns the exit code: 2 for a usage error, else 1.
+int report_error(const Error& e);
 
 /// Where `lumos build` puts artifacts by default: build/artifacts next to the lumos binary.
 std::filesystem::path default_artifacts_dir();

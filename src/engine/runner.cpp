@@ -380,15 +380,17 @@ struct ConcurrentRecorder {
       : sink(sink), report(report), on_invocation(on_invocation) {}
 
   void record(const telemetry::Invocation& inv) {
-    std::lock_guard lock(mutex);
-    if (inv.ok) {
-      ++report.ok;
-    } else {
-      ++report.failed;
-      if (report.first_error.empty()) report.first_error = inv.error;
+    {
+      std::lock_guard lock(mutex);
+      if (inv.ok) {
+        ++report.ok;
+      } else {
+        ++report.failed;
+        if (report.first_error.empty()) report.first_error = inv.error;
+      }
+      if (auto w = sink.write(inv); !w && !error) error = w.error();
     }
-    if (auto w = sink.write(inv); !w && !error) error = w.error();
-    if (on_invocation) on_invocation();
+    if (on_invocation) on_invocation();  // thread-safe (RunPlan); drawing must not hold up the clients
   }
 
   telemetry::InvocationSink& sink;

@@ -90,10 +90,10 @@ struct RunPlan {
   /// When set, cells are function x input x io x runtime x load level (modes are not used).
   std::optional<LoadSpec> load;
   /// Resuming: invocation_key() of every invocation already recorded; those are skipped
-  /// (load levels with any record are skipped whole). Not owned.
+  /// (load levels and trace passes with any record are skipped whole). Not owned.
   const std::set<std::string>* done = nullptr;
-  /// Called after every recorded invocation (from client threads in load cells), e.g. to
-  /// draw a progress bar.
+  /// Called after every recorded invocation (concurrently from client threads in load cells:
+  /// must be thread-safe), e.g. to draw a progress bar.
   std::function<void()> on_invocation;
   /// Environment profile: each cell gets a cgroup slot with its CPU/memory limits, and
   /// every runtime's instances are spawned inside it through `spawn_scope` (shared with the
