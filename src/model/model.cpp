@@ -27,10 +27,11 @@ constexpr double kMiB = 1024.0 * 1024.0;
 // runtime affinity (ridge), "fi:F/I" input effect (ridge), "f:F" function effect, "cold:R"
 // cold factor, "lb" slope on log payload KiB, "ls:R" slope on log module MiB, "baas:R" BaaS
 // extra, "cpu" elasticity on log(1 / cpu share). Linear forms (ns): "a:R/M" fixed cost per
-// runtime and mode, "b:R" ns per MiB, "baas:R/M" BaaS extra.
+// runtime and mode, "b:R" ns per MiB, "bf:F" the function's own ns per MiB (ridge), "bc:R"
+// cold ns per MiB, "baas:R/M" BaaS extra.
 
 bool penalized(const std::string& name) {
-  return name.rfind("fr:", 0) == 0 || name.rfind("fi:", 0) == 0;
+  return name.rfind("fr:", 0) == 0 || name.rfind("fi:", 0) == 0 || name.rfind("bf:", 0) == 0;
 }
 
 // Start effects of one function on one runtime: the sandbox does not depend on the function
@@ -96,7 +97,9 @@ Features start_features(const Config& c) {
 
 // Linear (ns): the request path outside the function, fixed per runtime and mode, plus copying.
 Features overhead_features(const Config& c) {
-  Features x = {{"a:" + c.runtime + "/" + c.mode, 1.0}, {"b:" + c.runtime, c.bytes / kMiB}};
+  Features x = {{"a:" + c.runtime + "/" + c.mode, 1.0},
+                {"b:" + c.runtime, c.bytes / kMiB},
+                {"bf:" + c.function, c.bytes / kMiB}};
   if (c.mode == "cold") x.emplace_back("bc:" + c.runtime, c.bytes / kMiB);  // first touch of the payload
   if (c.io == "baas") x.emplace_back("baas:" + c.runtime + "/" + c.mode, 1.0);
   return x;
@@ -130,13 +133,13 @@ double network_ns(const Environment& env, double baas_bytes, double round_trips)
 // Slopes on a continuous regressor (the rest are indicators).
 bool is_slope(const std::string& n) {
   return n == "lb" || n.rfind("ls:", 0) == 0 || n.rfind("zb:", 0) == 0 || n.rfind("b:", 0) == 0 ||
-         n.rfind("bc:", 0) == 0;
+         n.rfind("bc:", 0) == 0 || n.rfind("bf:", 0) == 0;
 }
 
 // Least spread of a slope's regressor over the fitted cells: 4x in size for log slopes,
 // 64 KiB for per-MiB costs.
 double min_slope_range(const std::string& n) {
-  return n.rfind("b:", 0) == 0 || n.rfind("bc:", 0) == 0 ? 1.0 / 16 : std::log(4.0);
+  return n.rfind("b:", 0) == 0 || n.rfind("bc:", 0) == 0 || n.rfind("bf:", 0) == 0 ? 1.0 / 16 : std::log(4.0);
 }
 
 struct Sample {
