@@ -317,9 +317,9 @@ int cmd_run(const RunFlags& flags_in) {
   }
 
   auto tools = runtime::default_tool_paths(self_exe(), "/run/lumos");
-  // Environment profile: CPU/memory limits per cell (cgroup slots; container configs).
+  // Environment profile: CPU/memory limits per cell (a cgroup slot every instance is born in).
   plan.profile = experiment->profile;
-  plan.spawn_scope = std::make_shared<runtime::SpawnScope>();
+  plan.spawn_scope = std::make_shared<SpawnScope>();
   tools.spawn_scope = plan.spawn_scope;
   if (plan.profile && !plan.profile->cpuset.empty()) {
     // The load generator, Redis and the link emulator stay off the emulated device's CPUs.

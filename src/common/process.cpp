@@ -230,9 +230,20 @@ Result<OneShotResult> run_one_shot(const OneShotSpec& spec) {
   auto args = c_argv(spec.argv);
   std::vector<char*> envp;
   if (spec.env) envp = c_argv(*spec.env);
+  std::function<void()> leave;
+  if (spec.scope && *spec.scope) {
+    auto entered = (*spec.scope)();
+    if (!entered) {
+      posix_spawn_file_actions_destroy(&fa);
+      posix_spawnattr_destroy(&attr);
+      return fail(ErrorCode::kSpawn, "cannot start " + spec.argv[0] + " inside its scope: " + entered.error().message);
+    }
+    leave = std::move(*entered);
+  }
   std::int64_t t0 = monotonic_ns();
   pid_t pid = -1;
   int rc = posix_spawnp(&pid, args[0], &fa, &attr, args.data(), spec.env ? envp.data() : environ);
+  if (leave) leave();
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {

@@ -553,7 +553,7 @@ class Device {
     if (scope_) *scope_ = nullptr;  // drops the slot, which removes its groups
     scope_.reset();
   }
-  std::shared_ptr<runtime::SpawnScope> scope_;
+  std::shared_ptr<SpawnScope> scope_;
 };
 
 /// Replays a trace on one runtime: every event is sent at its (scaled) time to its function's

@@ -39,7 +39,7 @@ class NativeRuntime final : public Runtime {
     if (it == exes_.end()) return fail(ErrorCode::kInternal, request.function + " was not prepared");
     std::vector<std::string> argv = {it->second.string()};
     argv.insert(argv.end(), request.args.begin(), request.args.end());
-    auto outcome = run_one_shot_command(argv, request, env_entries(request.env), request.work_dir);
+    auto outcome = run_one_shot_command(argv, request, env_entries(request.env), request.work_dir, tools_.spawn_scope);
     if (outcome) outcome->exec_mode = protocol::ExecMode::kNative;
     return outcome;
   }

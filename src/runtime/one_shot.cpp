@@ -11,7 +11,8 @@ std::vector<std::string> env_entries(const std::map<std::string, std::string>& e
 
 Result<CommandOutcome> run_one_shot_command(std::vector<std::string> argv, const CommandRequest& request,
                                             std::optional<std::vector<std::string>> env,
-                                            std::optional<std::filesystem::path> cwd) {
+                                            std::optional<std::filesystem::path> cwd,
+                                            std::shared_ptr<SpawnScope> scope) {
   OneShotSpec spec;
   spec.argv = std::move(argv);
   spec.env = std::move(env);
@@ -20,6 +21,7 @@ Result<CommandOutcome> run_one_shot_command(std::vector<std::string> argv, const
   spec.stdout_file = request.stdout_file;
   spec.stderr_file = request.stderr_file;
   spec.timeout = request.timeout;
+  spec.scope = std::move(scope);
   auto ran = run_one_shot(spec);
   if (!ran) return tl::unexpected(ran.error());
   CommandOutcome outcome;

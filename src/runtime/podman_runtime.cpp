@@ -125,7 +125,7 @@ class PodmanRuntime final : public Runtime {
     for (const auto& e : env_entries(request.env)) argv.insert(argv.end(), {"--env", e});
     argv.push_back(it->second.reference);
     argv.insert(argv.end(), request.args.begin(), request.args.end());
-    auto outcome = run_one_shot_command(argv, request, std::nullopt, std::nullopt);
+    auto outcome = run_one_shot_command(argv, request, std::nullopt, std::nullopt, tools_.spawn_scope);
     if (outcome && outcome->timed_out) {
       (void)lumos::run_command({tools_.podman, "rm", "--force", "--time", "0", container});
     }

@@ -172,7 +172,7 @@ class RuncRuntime final : public Runtime {
     if (auto w = write_file(bundle / "config.json", config.dump()); !w) return tl::unexpected(w.error());
     std::string root = (tools_.state_dir / "runc").string();
     auto outcome = run_one_shot_command({tools_.runc, "--root", root, "run", "--bundle", bundle.string(), id},
-                                        request, std::nullopt, std::nullopt);
+                                        request, std::nullopt, std::nullopt, tools_.spawn_scope);
     if (outcome && outcome->timed_out) (void)lumos::run_command({tools_.runc, "--root", root, "delete", "--force", id});
     if (!outcome) return outcome;
     if (variant_.finish_command) {

@@ -60,7 +60,7 @@ class WasmEdgeRuntime final : public Runtime {
     for (const auto& e : env_entries(request.env)) argv.insert(argv.end(), {"--env", e});
     argv.insert(argv.end(), {"command", it->second.string()});
     argv.insert(argv.end(), request.args.begin(), request.args.end());
-    auto outcome = run_one_shot_command(argv, request, std::nullopt, request.work_dir);
+    auto outcome = run_one_shot_command(argv, request, std::nullopt, request.work_dir, tools_.spawn_scope);
     if (!outcome) return outcome;
     // The host's report says which phases ran, what executed, and whether the sandbox failed.
     std::ifstream in(report);

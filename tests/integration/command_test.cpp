@@ -65,3 +65,50 @@ repetitions: 1
     }
   }
 }
+
+// Under an environment profile a one-shot program is born in the cell's cgroup slot, like an
+// instance: one that touches 256 MiB under a 128 MiB limit fails on every runtime, while 1 MiB
+// passes (without the slot both pass: the machine has GBs to spare).
+TEST(CommandFunctions, OneShotProgramsGetTheProfilesMemoryLimit) {
+  TempDir dir;
+  std::ofstream(dir.path / "touch.c") << R"(#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(void) {
+  long mib = 0, sum = 0;
+  if (scanf("%ld", &mib) != 1) return 2;
+  for (long i = 0; i < mib; ++i) {
+    char* p = malloc(1 << 20);
+    if (!p) return 1;
+    memset(p, (int)i, 1 << 20);
+    sum += p[i % (1 << 20)];  /* used, so a compiler cannot drop the allocation */
+  }
+  printf("touched %ld MiB (%ld)\n", mib, sum);
+  return 0;
+}
+)";
+  std::ofstream(dir.path / "small.txt") << "1\n";
+  std::ofstream(dir.path / "big.txt") << "256\n";
+  const std::string d = dir.path.string();
+  auto run = run_experiment(dir, R"(
+profile: {name: small-memory, memory: {limit: 128MiB}}
+functions:
+  - name: touch
+    kind: command
+    sources: [)" + d + R"(/touch.c]
+    inputs:
+      - {name: small, file: )" + d + R"(/small.txt}
+      - {name: big, file: )" + d + R"(/big.txt}
+runtimes: [native, runc, podman, wasmedge-aot]
+repetitions: 1
+)");
+  ASSERT_EQ(run.records.size(), 8u) << run.output;
+  for (const auto& r : run.records) {
+    SCOPED_TRACE(r.input + "/" + r.runtime);
+    if (r.input == "small") {
+      EXPECT_TRUE(r.ok) << r.error;
+    } else {
+      EXPECT_FALSE(r.ok) << "256 MiB touched under a 128 MiB limit";
+    }
+  }
+}

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +14,10 @@
 #include "lumos/common/result.hpp"
 
 namespace lumos {
+
+/// Enters the scope a child should be born in (e.g. an environment profile's cgroup slot) and
+/// returns the call that leaves it; an error means the child must not start.
+using SpawnScope = std::function<Result<std::function<void()>>()>;
 
 /// A running child process. Owns its pipe ends; the destructor kills (SIGKILL) and reaps it.
 class ChildProcess {
@@ -74,6 +80,8 @@ struct OneShotSpec {
   std::filesystem::path stdout_file;  ///< created/truncated
   std::filesystem::path stderr_file;  ///< created/truncated
   std::chrono::milliseconds timeout{10'000};
+  /// If set (and not empty), the child is spawned inside this scope.
+  std::shared_ptr<SpawnScope> scope;
 };
 
 struct OneShotResult {

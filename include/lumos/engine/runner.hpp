@@ -99,7 +99,7 @@ struct RunPlan {
   /// every runtime's instances are spawned inside it through `spawn_scope` (shared with the
   /// runtimes' ToolPaths).
   std::optional<env::Profile> profile;
-  std::shared_ptr<runtime::SpawnScope> spawn_scope;
+  std::shared_ptr<SpawnScope> spawn_scope;
   std::chrono::milliseconds timeout{10'000};
   std::chrono::milliseconds start_timeout{30'000};
 };

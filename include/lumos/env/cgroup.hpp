@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-
 #include "lumos/common/result.hpp"
 #include "lumos/env/profile.hpp"
 

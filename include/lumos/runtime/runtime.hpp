@@ -8,22 +8,18 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "lumos/common/process.hpp"
 #include "lumos/common/result.hpp"
 #include "lumos/protocol/frame.hpp"
 #include "lumos/telemetry/record.hpp"
 
 namespace lumos::runtime {
-
-/// Enters the scope a child should be born in (the engine points it at the current cell's
-/// cgroup slot) and returns the call that leaves it; an error means the child must not start.
-using SpawnScope = std::function<Result<std::function<void()>>()>;
 
 /// What `lumos build` produced for one function (paths may be empty if a build step failed).
 struct Artifacts {
@@ -120,8 +116,9 @@ struct ToolPaths {
   /// containers get a network namespace with only a loopback device.
   std::string container_netns;
   std::string container_baas_addr;
-  /// Native processes, wasm hosts, `runc run` and `podman run` are spawned inside this scope
-  /// when it is set (an environment profile's limits).
+  /// Native processes, wasm hosts, `runc run` and `podman run` (instances and one-shot
+  /// commands) are spawned inside this scope when it is set (the engine points it at the
+  /// current cell's cgroup slot: an environment profile's limits).
   std::shared_ptr<SpawnScope> spawn_scope;
 };
 
