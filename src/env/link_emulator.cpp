@@ -42,6 +42,14 @@ constexpr std::uint64_t kListenersTimer = 0; // heap entry that re-enables pause
 
 enum Side : int { kClient = 0, kServer = 1 };
 
+// Adds (EPOLL_CTL_ADD) or changes (EPOLL_CTL_MOD) what epoll watches on fd, tagged with token.
+void epoll_watch(int epoll_fd, int op, int fd, std::uint32_t events, std::uint64_t token) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = token;
+  epoll_ctl(epoll_fd, op, fd, &ev);
+}
+
 struct Chunk {
   std::string data;
   std::size_t off = 0;
@@ -189,10 +197,7 @@ struct LinkEmulator::Impl {
         if (wr.blocked) m |= EPOLLOUT;
       }
       if (m == c.mask[s]) continue;
-      epoll_event ev{};
-      ev.events = m;
-      ev.data.u64 = (c.id << kConnShift) | static_cast<std::uint64_t>(s);
-      epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c.fd[s], &ev);
+      epoll_watch(epoll_fd, EPOLL_CTL_MOD, c.fd[s], m, (c.id << kConnShift) | static_cast<std::uint64_t>(s));
       c.mask[s] = m;
     }
   }
@@ -274,20 +279,14 @@ struct LinkEmulator::Impl {
   // --- connections --------------------------------------------------------------------------
 
   void add_fd(Conn& c, Side s, std::uint32_t mask) {
-    epoll_event ev{};
-    ev.events = mask;
-    ev.data.u64 = (c.id << kConnShift) | static_cast<std::uint64_t>(s);
-    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, c.fd[s], &ev);
+    epoll_watch(epoll_fd, EPOLL_CTL_ADD, c.fd[s], mask, (c.id << kConnShift) | static_cast<std::uint64_t>(s));
     c.in_epoll[s] = true;
     c.mask[s] = mask;
   }
 
   void set_listeners(bool on) {
     for (std::size_t i = 0; i < listeners.size(); ++i) {
-      epoll_event ev{};
-      ev.events = on ? static_cast<std::uint32_t>(EPOLLIN) : 0u;
-      ev.data.u64 = kListenerBase + i;
-      epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listeners[i], &ev);
+      epoll_watch(epoll_fd, EPOLL_CTL_MOD, listeners[i], on ? static_cast<std::uint32_t>(EPOLLIN) : 0u, kListenerBase + i);
     }
     listeners_paused = !on;
   }
@@ -538,15 +537,11 @@ Result<std::unique_ptr<LinkEmulator>> LinkEmulator::start(const baas::Endpoint& 
   if (impl->epoll_fd < 0 || impl->wake_fd < 0 || impl->timer_fd < 0) {
     return fail(ErrorCode::kIo, "link emulator: cannot create epoll/eventfd/timerfd: " + errno_text());
   }
-  auto add = [&](int fd, std::uint64_t token) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = token;
-    epoll_ctl(impl->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
-  };
-  add(impl->wake_fd, kWakeToken);
-  add(impl->timer_fd, kTimerToken);
-  for (std::size_t i = 0; i < impl->listeners.size(); ++i) add(impl->listeners[i], kListenerBase + i);
+  epoll_watch(impl->epoll_fd, EPOLL_CTL_ADD, impl->wake_fd, EPOLLIN, kWakeToken);
+  epoll_watch(impl->epoll_fd, EPOLL_CTL_ADD, impl->timer_fd, EPOLLIN, kTimerToken);
+  for (std::size_t i = 0; i < impl->listeners.size(); ++i) {
+    epoll_watch(impl->epoll_fd, EPOLL_CTL_ADD, impl->listeners[i], EPOLLIN, kListenerBase + i);
+  }
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->loop(); });
   return std::unique_ptr<LinkEmulator>(new LinkEmulator(std::move(impl)));
