@@ -43,17 +43,20 @@ fs::path self_exe() {
 
 fs::path default_artifacts_dir() { return self_exe().parent_path() / "artifacts"; }
 
-int report_error(const Error& e) {
-  std::fprintf(stderr, "lumos: %s\n", e.to_string().c_str());
-  return e.code == ErrorCode::kUsage ? 2 : 1;
-}
-
 namespace {
 
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitSomeFailed = 3;
 
+}  // namespace
+
+int report_error(const Error& e) {
+  std::fprintf(stderr, "lumos: %s\n", e.to_string().c_str());
+  return e.code == ErrorCode::kUsage ? kExitUsage : kExitFailure;
+}
+
+namespace {
 
 std::string human_bytes(std::uint64_t b) {
   if (b >= (1u << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1u << 20));
@@ -228,11 +231,13 @@ int cmd_run(const RunFlags& flags_in) {
 
   fs::path out = flags.out.empty() ? fs::path("results") / (experiment->name + "-" + timestamp()) : flags.out;
   std::set<std::string> done;
+  std::size_t recorded_before = 0;  // records (load levels and trace passes share keys)
   if (!flags.resume.empty()) {
     if (auto t = trim_torn_tail(out / "invocations.jsonl"); !t) return report_error(t.error());
     auto existing = telemetry::read_invocations(out / "invocations.jsonl");
     if (existing) {
       for (const auto& inv : *existing) done.insert(engine::invocation_key(inv));
+      recorded_before = existing->size();
     }
     std::printf("Resuming %s: %zu invocations already recorded\n", out.c_str(), existing ? existing->size() : 0);
   } else if (fs::exists(out / "invocations.jsonl")) {
@@ -418,7 +423,7 @@ int cmd_run(const RunFlags& flags_in) {
   std::printf("Running %s: %zu cells, %s%zu invocations expected -> %s/invocations.jsonl\n", experiment->name.c_str(),
               cells, plan.adaptive ? "up to " : "", expected, out.c_str());
   // A resumed run's bar starts at what is recorded already; its ETA comes from this run's pace.
-  const std::size_t before = std::min(done.size(), expected);
+  const std::size_t before = std::min(recorded_before, expected);
   std::atomic<std::size_t> recorded{before};
   std::mutex progress_mutex;
   auto last_draw = std::chrono::steady_clock::now();

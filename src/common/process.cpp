@@ -213,8 +213,18 @@ std::string OneShotResult::describe() const {
   return status_text(wait_status);
 }
 
+Result<std::function<void()>> enter_spawn_scope(const std::shared_ptr<SpawnScope>& scope, const std::string& program) {
+  if (!scope || !*scope) return [] {};
+  auto entered = (*scope)();
+  if (!entered) return fail(ErrorCode::kSpawn, "cannot start " + program + " inside the profile's cgroup: " + entered.error().message);
+  return entered;
+}
+
 Result<OneShotResult> run_one_shot(const OneShotSpec& spec) {
   if (spec.argv.empty()) return fail(ErrorCode::kInternal, "run_one_shot: empty argv");
+  std::int64_t t0 = monotonic_ns();
+  auto leave = enter_spawn_scope(spec.scope, spec.argv[0]);
+  if (!leave) return tl::unexpected(leave.error());
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, spec.stdin_file.c_str(), O_RDONLY, 0);
@@ -230,20 +240,9 @@ Result<OneShotResult> run_one_shot(const OneShotSpec& spec) {
   auto args = c_argv(spec.argv);
   std::vector<char*> envp;
   if (spec.env) envp = c_argv(*spec.env);
-  std::function<void()> leave;
-  if (spec.scope && *spec.scope) {
-    auto entered = (*spec.scope)();
-    if (!entered) {
-      posix_spawn_file_actions_destroy(&fa);
-      posix_spawnattr_destroy(&attr);
-      return fail(ErrorCode::kSpawn, "cannot start " + spec.argv[0] + " inside its scope: " + entered.error().message);
-    }
-    leave = std::move(*entered);
-  }
-  std::int64_t t0 = monotonic_ns();
   pid_t pid = -1;
   int rc = posix_spawnp(&pid, args[0], &fa, &attr, args.data(), spec.env ? envp.data() : environ);
-  if (leave) leave();
+  (*leave)();
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {

@@ -524,12 +524,10 @@ class Device {
  public:
   Device() = default;
   Device(Device&&) = default;
-  Device& operator=(Device&& other) noexcept {
-    close();
-    scope_ = std::move(other.scope_);
-    return *this;
+  Device& operator=(Device&&) = delete;  // one device at a time: plan.spawn_scope is shared
+  ~Device() {
+    if (scope_) *scope_ = nullptr;  // drops the slot, which removes its groups
   }
-  ~Device() { close(); }
 
   /// No slot without a profile that limits CPU or memory.
   static Result<Device> open(const RunPlan& plan) {
@@ -549,12 +547,28 @@ class Device {
   }
 
  private:
-  void close() {
-    if (scope_) *scope_ = nullptr;  // drops the slot, which removes its groups
-    scope_.reset();
-  }
   std::shared_ptr<SpawnScope> scope_;
 };
+
+/// The failed record of trace event i that could not be sent (its function is unknown, or the
+/// pass could not start).
+telemetry::Invocation unsent_trace_event(const LoadSpec& spec, std::size_t i, const std::string& runtime,
+                                         const std::string& io, const Error& why) {
+  const auto& e = spec.trace[i];
+  telemetry::Invocation inv;
+  inv.function = e.function;
+  inv.input = e.input;
+  inv.runtime = runtime;
+  inv.io = io;
+  inv.mode = "cold";
+  inv.rep = static_cast<int>(i);
+  inv.load = "trace";
+  inv.level = spec.time_scale;
+  inv.offset_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(e.at).count();
+  inv.exec_mode = "unknown";
+  inv.error = why.to_string();
+  return inv;
+}
 
 /// Replays a trace on one runtime: every event is sent at its (scaled) time to its function's
 /// pool, from up to max_in_flight client threads; latency counts from the intended time.
@@ -623,17 +637,7 @@ Result<void> replay_trace(const RunPlan& plan, runtime::Runtime& rt, const std::
         inv.started_at = utc_now();
         serve_with_pool(plan, *it->second, *pools.at(e.function), inv, issued);
       } else {
-        inv.function = e.function;
-        inv.input = e.input;
-        inv.runtime = runtime_name;
-        inv.io = io;
-        inv.mode = "cold";
-        inv.rep = static_cast<int>(i);
-        inv.load = "trace";
-        inv.level = spec.time_scale;
-        inv.offset_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(e.at).count();
-        inv.exec_mode = "unknown";
-        inv.error = Error{ErrorCode::kConfig, missing[key]}.to_string();
+        inv = unsent_trace_event(spec, i, runtime_name, io, Error{ErrorCode::kConfig, missing[key]});
       }
       recorder.record(inv);
     }
@@ -848,8 +852,12 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
           if (auto ok = (*rt)->check(); !ok) rt = tl::unexpected(ok.error());
         }
         Result<Device> device = rt ? Device::open(plan) : Result<Device>(tl::unexpected(rt.error()));
-        if (!device) {
-          report.first_error = device.error().to_string();
+        if (!device) {  // every event of the pass is a failed record, as every repetition of a cell is
+          ConcurrentRecorder recorder{sink, report, plan.on_invocation};
+          for (std::size_t i = 0; i < plan.load->trace.size(); ++i) {
+            recorder.record(unsent_trace_event(*plan.load, i, name, io, device.error()));
+          }
+          if (recorder.error) return tl::unexpected(*recorder.error);
         } else if (auto r = replay_trace(plan, **rt, name, io, sink, store, report); !r) {
           return tl::unexpected(r.error());
         }
@@ -898,14 +906,8 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
     report.io = cell.io;
     report.runtime = cell.runtime;
     report.mode = cell.mode;
-    Device device;
-    if (!setup_error) {
-      if (auto opened = Device::open(plan); !opened) {
-        setup_error = opened.error();
-      } else {
-        device = std::move(*opened);
-      }
-    }
+    Result<Device> device = setup_error ? Result<Device>(Device{}) : Device::open(plan);
+    if (!device) setup_error = device.error();
     CellRunner runner(plan, cell, rt, sink, store);
     if (cell.io == "baas" && !setup_error) {
       // Seed the input object (idempotent; the same key serves every cell of this input).

@@ -315,18 +315,9 @@ Result<std::unique_ptr<CgroupSlot>> CgroupSlot::create(const Profile& profile, c
 }
 
 CgroupSlot::~CgroupSlot() {
-  std::set<fs::path> done;
-  std::error_code ec;
-  for (const auto& h : hierarchies_) {
-    remove_tree(h.dir(), h.dir().parent_path());
-    done.insert(fs::canonical(h.mount, ec));
-  }
-  // runc creates the slot's folder in every hierarchy for containers placed in it.
-  for (const auto& mount : mounted_hierarchies(root_)) {
-    if (done.count(fs::canonical(mount, ec))) continue;
-    fs::path parent = mount / fs::path(own_in(mount)).relative_path();
-    if (fs::exists(parent / name_, ec)) remove_tree(parent / name_, parent);
-  }
+  // Containers started inside sit in sub-groups (<slot>/<id>); in the other hierarchies they
+  // are under lumos' own groups, which `runc delete` / podman remove.
+  for (const auto& h : hierarchies_) remove_tree(h.dir(), h.dir().parent_path());
 }
 
 const CgroupSlot::Hierarchy* CgroupSlot::find(const std::string& controller) const {

@@ -289,9 +289,12 @@ repetitions: 1500
   // One slot per cell: a runc container at <slot>/<id>, a podman one at <slot>/libpod-<id>.
   int runc = 0, podman = 0;
   for (const auto& line : seen) {
-    EXPECT_NE(line.find("/lumos-slot-"), std::string::npos) << line;
-    podman += line.find("/libpod-") != std::string::npos;
-    runc += line.find("/lumos-slot-") != std::string::npos && line.find("/libpod-") == std::string::npos;
+    auto slot = line.find("/lumos-slot-");
+    EXPECT_NE(slot, std::string::npos) << line;
+    if (slot == std::string::npos) continue;
+    const bool in_libpod = line.find("/libpod-", slot) != std::string::npos;  // below the slot only
+    podman += in_libpod;
+    runc += !in_libpod;
   }
   EXPECT_GE(runc, 1) << "never saw the runc container's process";
   EXPECT_GE(podman, 1) << "never saw the podman container's process";

@@ -240,6 +240,28 @@ TEST(Runner, ResumedTracePassWithRecordsIsNotReplayed) {
   EXPECT_EQ(cells[0].ok + cells[0].failed, 0);
 }
 
+// A pass that cannot start (here: an unknown runtime) is a failed record per event, so the
+// run ends with "some invocations failed" as a cell's repetitions would.
+TEST(Runner, TracePassThatCannotStartIsAFailedRecordPerEvent) {
+  engine::RunPlan plan;
+  plan.functions = {fn("a", {{"x", "x", "x"}})};
+  plan.runtimes = {"no-such-runtime"};
+  engine::LoadSpec load;
+  load.kind = "trace";
+  for (int i = 0; i < 4; ++i) load.trace.push_back({std::chrono::milliseconds(i), "a", "x"});
+  plan.load = load;
+  MemorySink sink;
+  auto totals = engine::run_plan(plan, real_factory(), sink);
+  ASSERT_TRUE(totals);
+  EXPECT_EQ(totals->failed, 4u);
+  ASSERT_EQ(sink.records.size(), 4u);
+  for (const auto& r : sink.records) {
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.load, "trace");
+    EXPECT_NE(r.error.find("no-such-runtime"), std::string::npos) << r.error;
+  }
+}
+
 TEST(Runner, AdaptiveRepetitionsStopACellWhoseMedianIsPinnedDown) {
   engine::RunPlan plan;
   // 2 ms per request: the median's CI is a few percent wide after a handful of repetitions.

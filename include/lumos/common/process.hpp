@@ -19,6 +19,10 @@ namespace lumos {
 /// returns the call that leaves it; an error means the child must not start.
 using SpawnScope = std::function<Result<std::function<void()>>()>;
 
+/// Enters `scope` (when set and not empty) to spawn `program` inside it; returns the call that
+/// leaves it (a no-op without a scope). Fails with kSpawn naming the program.
+Result<std::function<void()>> enter_spawn_scope(const std::shared_ptr<SpawnScope>& scope, const std::string& program);
+
 /// A running child process. Owns its pipe ends; the destructor kills (SIGKILL) and reaps it.
 class ChildProcess {
  public:

@@ -67,8 +67,8 @@ Result<std::vector<int>> keep_off_cpus(const std::string& cpuset);
 /// A cgroup v1 group per needed hierarchy (cpu, cpuacct, cpuset, memory), named the same in
 /// each, under lumos' own cgroup of that hierarchy. Owns the groups: the destructor kills the
 /// processes left in them (never lumos itself) and removes the groups, including any
-/// sub-groups (runc's and podman's containers started inside it) and the slot's folder in
-/// other hierarchies that runc creates. Also removes slots of lumos processes that died.
+/// sub-groups (runc's and podman's containers started inside it). Also removes slots of
+/// lumos processes that died.
 class CgroupSlot {
  public:
   /// Creates the groups and applies the profile's CPU quota/period, cpuset (mems copied from
