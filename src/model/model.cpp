@@ -28,10 +28,12 @@ constexpr double kMiB = 1024.0 * 1024.0;
 // cold factor, "lb" slope on log payload KiB, "ls:R" slope on log module MiB, "baas:R" BaaS
 // extra, "cpu" elasticity on log(1 / cpu share). Linear forms (ns): "a:R/M" fixed cost per
 // runtime and mode, "b:R" ns per MiB, "bf:F" the function's own ns per MiB (ridge), "bc:R"
-// cold ns per MiB, "baas:R/M" BaaS extra.
+// cold ns per MiB, "cc:F" the function's first-call ns per ms of work (ridge, not negative),
+// "baas:R/M" BaaS extra.
 
 bool penalized(const std::string& name) {
-  return name.rfind("fr:", 0) == 0 || name.rfind("fi:", 0) == 0 || name.rfind("bf:", 0) == 0;
+  return name.rfind("fr:", 0) == 0 || name.rfind("fi:", 0) == 0 || name.rfind("bf:", 0) == 0 ||
+         name.rfind("cc:", 0) == 0;
 }
 
 // Start effects of one function on one runtime: the sandbox does not depend on the function
@@ -96,11 +98,14 @@ Features start_features(const Config& c) {
 }
 
 // Linear (ns): the request path outside the function, fixed per runtime and mode, plus copying.
-Features overhead_features(const Config& c) {
+Features overhead_features(const Config& c, double work_ns = 0) {
   Features x = {{"a:" + c.runtime + "/" + c.mode, 1.0},
                 {"b:" + c.runtime, c.bytes / kMiB},
                 {"bf:" + c.function, c.bytes / kMiB}};
   if (c.mode == "cold") x.emplace_back("bc:" + c.runtime, c.bytes / kMiB);  // first touch of the payload
+  // A function whose first call is slower than later ones (lazy tables, a fresh heap): ns per
+  // ms of the input's work (w:F/I, runtime-independent), the same on every runtime.
+  if (c.mode == "cold" && work_ns > 0) x.emplace_back("cc:" + c.function, work_ns / 1e6);
   if (c.io == "baas") x.emplace_back("baas:" + c.runtime + "/" + c.mode, 1.0);
   return x;
 }
@@ -311,10 +316,11 @@ Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const Fit
   std::vector<Sample> start, compute, serde, io, overhead;
   std::map<std::string, std::vector<double>> tails, cpu_ratios, rss;
   std::map<std::string, std::vector<double>> in_bytes, in_baas;
-  // A cold request computes like a warm one plus first-touch costs (page faults, cold caches)
-  // that do not grow with the work: the work terms are fitted on warm cells, and a cold cell's
-  // extra over its warm twin goes to the (additive) cold request path.
+  // A cold request computes like a warm one plus first-touch costs (page faults, cold caches,
+  // lazy tables): the work terms are fitted on warm cells, and a cold cell's extra over its
+  // warm twin goes to the (additive) cold request path, partly in proportion to the work (cc:F).
   std::map<CellKey, const Cell*> warm_twin;
+  std::vector<std::pair<std::size_t, Config>> first_calls;  // overhead samples of cold cells with a warm twin
   for (const auto& c : cells) {
     if (sequential(c) && c.key.mode == "warm") warm_twin[c.key] = &c;
   }
@@ -336,6 +342,7 @@ Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const Fit
       compute.push_back({compute_features(as_warm, m.reference_runtime), c.compute, lis});
       serde.push_back({serde_features(as_warm), c.serde, lis});
     }
+    if (twin != warm_twin.end()) first_calls.emplace_back(overhead.size(), cfg);
     overhead.push_back({overhead_features(cfg), overhead_ns, lis});
     if (c.key.io == "baas") {
       const double trips = m.round_trips_per_request + (c.key.mode == "cold" ? m.connect_round_trips : 0.0);
@@ -355,7 +362,22 @@ Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const Fit
   m.compute = fit_component("compute", compute, options.ridge, false);
   m.serde = fit_component("serde", serde, options.ridge, false);
   m.io = fit_component("io", io, options.ridge, true, 0.0);  // waiting on Redis and the network, not CPU
+  for (const auto& [i, cfg] : first_calls) {  // the input's work is known once compute is fitted
+    if (auto w = m.compute.coef.find("w:" + cfg.function + "/" + cfg.input); w != m.compute.coef.end()) {
+      overhead[i].x = overhead_features(cfg, std::exp(w->second));
+    }
+  }
   m.overhead = fit_component("overhead", overhead, options.ridge, true);
+  // A first call is never faster than later ones: a negative first-call cost is noise, and
+  // would shrink big inputs' cold predictions. Those functions get none, and the rest is refitted.
+  std::set<std::string> negative;
+  for (const auto& [name, v] : m.overhead.coef) {
+    if (name.rfind("cc:", 0) == 0 && v < 0) negative.insert(name);
+  }
+  if (!negative.empty()) {
+    for (auto& s : overhead) std::erase_if(s.x, [&](const auto& f) { return negative.count(f.first) > 0; });
+    m.overhead = fit_component("overhead", overhead, options.ridge, true);
+  }
   for (auto& [k, v] : tails) m.tail_ratio[k] = stats::median(v);
   for (auto& [k, v] : cpu_ratios) m.cpu_ratio[k] = std::clamp(stats::median(v), 0.1, 1.5);
   for (auto& [k, v] : rss) m.peak_rss_mb[k] = stats::median(v);
@@ -439,7 +461,7 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
   }
   term("serde", evaluate(m.serde, serde_features(warm_cfg), lis),
        fmt::format("(de)serialize {} on {}", fmt::format("{:.0f} B", info.bytes), q.runtime));
-  term("overhead", evaluate(m.overhead, overhead_features(cfg), lis),
+  term("overhead", evaluate(m.overhead, overhead_features(cfg, std::exp(coef_or(m.compute, "w:" + fi))), lis),
        q.mode == "cold" ? fmt::format("{} cold request path (incl. first-touch costs)", q.runtime)
                         : fmt::format("{} warm request path", q.runtime));
   if (q.mode == "cold") {
