@@ -47,6 +47,18 @@ engine::FunctionUnderTest fn(const std::string& name,
   return f;
 }
 
+// A trace of `events` requests, 1 ms apart, to function a (input x) on one runtime.
+engine::RunPlan trace_of_a(const std::string& runtime, int events) {
+  engine::RunPlan plan;
+  plan.functions = {fn("a", {{"x", "x", "x"}})};
+  plan.runtimes = {runtime};
+  engine::LoadSpec load;
+  load.kind = "trace";
+  for (int i = 0; i < events; ++i) load.trace.push_back({std::chrono::milliseconds(i), "a", "x"});
+  plan.load = load;
+  return plan;
+}
+
 }  // namespace
 
 TEST(Runner, EveryCellGetsItsRepetitionsInOrder) {
@@ -219,13 +231,7 @@ TEST(Runner, TraceReplaySendsEveryEventToItsFunctionAndReportsUnknownOnes) {
 
 // --resume: a trace pass (io x runtime) with any record is skipped whole, as a load level is.
 TEST(Runner, ResumedTracePassWithRecordsIsNotReplayed) {
-  engine::RunPlan plan;
-  plan.functions = {fn("a", {{"x", "x", "x"}})};
-  plan.runtimes = {"fake"};
-  engine::LoadSpec load;
-  load.kind = "trace";
-  for (int i = 0; i < 3; ++i) load.trace.push_back({std::chrono::milliseconds(i), "a", "x"});
-  plan.load = load;
+  engine::RunPlan plan = trace_of_a("fake", 3);
   std::set<std::string> done;
   plan.done = &done;
   MemorySink first;
@@ -243,13 +249,7 @@ TEST(Runner, ResumedTracePassWithRecordsIsNotReplayed) {
 // A pass that cannot start (here: an unknown runtime) is a failed record per event, so the
 // run ends with "some invocations failed" as a cell's repetitions would.
 TEST(Runner, TracePassThatCannotStartIsAFailedRecordPerEvent) {
-  engine::RunPlan plan;
-  plan.functions = {fn("a", {{"x", "x", "x"}})};
-  plan.runtimes = {"no-such-runtime"};
-  engine::LoadSpec load;
-  load.kind = "trace";
-  for (int i = 0; i < 4; ++i) load.trace.push_back({std::chrono::milliseconds(i), "a", "x"});
-  plan.load = load;
+  engine::RunPlan plan = trace_of_a("no-such-runtime", 4);
   MemorySink sink;
   auto totals = engine::run_plan(plan, real_factory(), sink);
   ASSERT_TRUE(totals);
