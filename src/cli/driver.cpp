@@ -19,13 +19,13 @@
 #include "lumos/baas/redis.hpp"
 #include "lumos/build/builder.hpp"
 #include "lumos/env/cgroup.hpp"
-#include "lumos/protocol/frame.hpp"
 #include "lumos/env/link_emulator.hpp"
 #include "lumos/env/netns.hpp"
 #include "lumos/env/profile.hpp"
 #include "lumos/image/oci_image.hpp"
 #include "lumos/engine/experiment.hpp"
 #include "lumos/engine/runner.hpp"
+#include "lumos/protocol/frame.hpp"
 #include "lumos/report/summary.hpp"
 #include "lumos/runtime/runtime.hpp"
 #include "lumos/telemetry/jsonl.hpp"
@@ -415,7 +415,6 @@ int cmd_run(const RunFlags& flags_in) {
   auto writer = telemetry::JsonlWriter::open(out / "invocations.jsonl");
   if (!writer) return report_error(writer.error());
   std::size_t cells = engine::count_cells(plan);
-
   auto factory = [&tools](const std::string& name) { return runtime::make_runtime(name, tools); };
   // A live progress bar with ETA on a terminal (the per-cell lines below stay in logs too).
   const bool tty = isatty(STDOUT_FILENO) && !flags.quiet;

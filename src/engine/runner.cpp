@@ -50,7 +50,6 @@ std::string preview(std::string_view s) {
   return s.size() > 60 ? out + "..." : out;
 }
 
-
 struct Cell {
   const FunctionUnderTest* function;
   const InputCase* input;

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -50,15 +51,19 @@ std::optional<std::string> read_text(const fs::path& file) {
   return t;
 }
 
-// "key value" lines (cpu.stat, memory.oom_control).
-std::optional<std::uint64_t> read_keyed(const fs::path& file, const std::string& key) {
+// "key value" lines (cpu.stat, memory.oom_control), read once.
+std::map<std::string, std::uint64_t> read_keyed(const fs::path& file) {
+  std::map<std::string, std::uint64_t> out;
   std::ifstream in(file);
   std::string k;
   std::uint64_t v = 0;
-  while (in >> k >> v) {
-    if (k == key) return v;
-  }
-  return std::nullopt;
+  while (in >> k >> v) out[k] = v;
+  return out;
+}
+
+std::optional<std::uint64_t> value_of(const std::map<std::string, std::uint64_t>& values, const std::string& key) {
+  auto it = values.find(key);
+  return it == values.end() ? std::nullopt : std::optional(it->second);
 }
 
 std::vector<pid_t> read_pids(const fs::path& file) {
@@ -384,17 +389,17 @@ CgroupUsage CgroupSlot::usage() const {
     if (auto v = telemetry::read_first_number(h->dir() / "cpuacct.usage")) u.cpu = std::chrono::nanoseconds(*v);
   }
   if (const auto* h = find("cpu")) {
-    u.throttled_periods = read_keyed(h->dir() / "cpu.stat", "nr_throttled");
-    if (auto v = read_keyed(h->dir() / "cpu.stat", "throttled_time")) u.throttled = std::chrono::nanoseconds(*v);
+    const auto stat = read_keyed(h->dir() / "cpu.stat");
+    u.throttled_periods = value_of(stat, "nr_throttled");
+    if (auto v = value_of(stat, "throttled_time")) u.throttled = std::chrono::nanoseconds(*v);
   }
   if (const auto* h = find("memory")) {
     u.memory_peak_bytes = telemetry::read_first_number(h->dir() / "memory.max_usage_in_bytes");
     u.memory_failcnt = telemetry::read_first_number(h->dir() / "memory.failcnt");
-    u.oom_kills = read_keyed(h->dir() / "memory.oom_control", "oom_kill");
+    u.oom_kills = value_of(read_keyed(h->dir() / "memory.oom_control"), "oom_kill");
   }
   return u;
 }
-
 
 Result<void> CgroupSlot::set_cpu_shares(std::uint64_t shares) {
   const auto* h = find("cpu");

@@ -1,14 +1,14 @@
 // Environment profiles: YAML parsing with typed units, and the shipped profiles.
 #include "lumos/env/profile.hpp"
 
-#include <charconv>
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <vector>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 

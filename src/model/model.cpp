@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <initializer_list>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -31,10 +33,11 @@ constexpr double kMiB = 1024.0 * 1024.0;
 // cold ns per MiB, "cc:F" the function's first-call ns per ms of work (ridge, not negative),
 // "baas:R/M" BaaS extra.
 
-bool penalized(const std::string& name) {
-  return name.rfind("fr:", 0) == 0 || name.rfind("fi:", 0) == 0 || name.rfind("bf:", 0) == 0 ||
-         name.rfind("cc:", 0) == 0;
+bool has_prefix(const std::string& name, std::initializer_list<std::string_view> prefixes) {
+  return std::any_of(prefixes.begin(), prefixes.end(), [&](std::string_view p) { return name.starts_with(p); });
 }
+
+bool penalized(const std::string& name) { return has_prefix(name, {"fr:", "fi:", "bf:", "cc:"}); }
 
 // Start effects of one function on one runtime: the sandbox does not depend on the function
 // beyond its module size, so these are shrunk hard (they mostly catch host-load drift).
@@ -136,15 +139,12 @@ double network_ns(const Environment& env, double baas_bytes, double round_trips)
 }
 
 // Slopes on a continuous regressor (the rest are indicators).
-bool is_slope(const std::string& n) {
-  return n == "lb" || n.rfind("ls:", 0) == 0 || n.rfind("zb:", 0) == 0 || n.rfind("b:", 0) == 0 ||
-         n.rfind("bc:", 0) == 0 || n.rfind("bf:", 0) == 0;
-}
+bool is_slope(const std::string& n) { return n == "lb" || has_prefix(n, {"ls:", "zb:", "b:", "bc:", "bf:"}); }
 
 // Least spread of a slope's regressor over the fitted cells: 4x in size for log slopes,
 // 64 KiB for per-MiB costs.
 double min_slope_range(const std::string& n) {
-  return n.rfind("b:", 0) == 0 || n.rfind("bc:", 0) == 0 || n.rfind("bf:", 0) == 0 ? 1.0 / 16 : std::log(4.0);
+  return has_prefix(n, {"b:", "bc:", "bf:"}) ? 1.0 / 16 : std::log(4.0);
 }
 
 struct Sample {
@@ -372,7 +372,7 @@ Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const Fit
   // would shrink big inputs' cold predictions. Those functions get none, and the rest is refitted.
   std::set<std::string> negative;
   for (const auto& [name, v] : m.overhead.coef) {
-    if (name.rfind("cc:", 0) == 0 && v < 0) negative.insert(name);
+    if (name.starts_with("cc:") && v < 0) negative.insert(name);
   }
   if (!negative.empty()) {
     for (auto& s : overhead) std::erase_if(s.x, [&](const auto& f) { return negative.count(f.first) > 0; });
@@ -397,6 +397,22 @@ Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const Fit
 }
 
 // ---- predict ----------------------------------------------------------------------------
+
+Query query_of(const Cell& c) {
+  Query q;
+  q.function = c.key.function;
+  q.input = c.key.input;
+  q.runtime = c.key.runtime;
+  q.mode = c.key.mode == "closed" ? "warm" : c.key.mode;
+  q.io = c.key.io;
+  q.profile = c.key.profile;
+  q.concurrency = c.key.concurrency;
+  if (c.key.mode == "closed" && c.n_ok > 0) {
+    q.cold_fraction = static_cast<double>(c.n_cold) / static_cast<double>(c.n_ok);
+    q.requests = static_cast<int>(c.n_ok);
+  }
+  return q;
+}
 
 Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::string, PriceTable>& prices) {
   Prediction p;
@@ -450,10 +466,10 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
   const auto term = [&](const std::string& name, double ns, std::string why) {
     p.terms.push_back({name, ns, std::move(why)});
   };
+  const double work = std::exp(coef_or(m.compute, "w:" + fi));  // on the reference runtime, warm
   // compute
   {
     const double ns = evaluate(m.compute, compute_features(warm_cfg, m.reference_runtime), lis);
-    const double work = std::exp(coef_or(m.compute, "w:" + fi));
     const double slow = ns / work * std::pow(p.env.cpu_share, m.compute.cpu_elasticity);
     term("compute", ns,
          fmt::format("work {} x {} factor {:.3g}{}", ns_text(work), q.runtime, slow,
@@ -461,7 +477,7 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
   }
   term("serde", evaluate(m.serde, serde_features(warm_cfg), lis),
        fmt::format("(de)serialize {} on {}", fmt::format("{:.0f} B", info.bytes), q.runtime));
-  term("overhead", evaluate(m.overhead, overhead_features(cfg, std::exp(coef_or(m.compute, "w:" + fi))), lis),
+  term("overhead", evaluate(m.overhead, overhead_features(cfg, work), lis),
        q.mode == "cold" ? fmt::format("{} cold request path (incl. first-touch costs)", q.runtime)
                         : fmt::format("{} warm request path", q.runtime));
   if (q.mode == "cold") {
@@ -578,19 +594,7 @@ Validation validate(const std::vector<Cell>& cells, const Dataset& data, Holdout
       continue;
     }
     for (const Cell* c : test) {
-      Query q;
-      q.function = c->key.function;
-      q.input = c->key.input;
-      q.runtime = c->key.runtime;
-      q.mode = c->key.mode == "closed" ? "warm" : c->key.mode;
-      q.io = c->key.io;
-      q.profile = c->key.profile;
-      q.concurrency = c->key.concurrency;
-      if (c->key.mode == "closed" && c->n_ok > 0) {
-        q.cold_fraction = static_cast<double>(c->n_cold) / static_cast<double>(c->n_ok);
-        q.requests = static_cast<int>(c->n_ok);
-      }
-      auto pred = predict(*model, q);
+      auto pred = predict(*model, query_of(*c));
       if (!pred) {
         ++v.not_identifiable;
         continue;

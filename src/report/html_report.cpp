@@ -701,17 +701,12 @@ Figure io_figure(const ReportData& r) {
 }
 
 std::vector<Figure> concurrency_figures(const ReportData& r) {
-  // Series: function/input/io -> runtime -> N -> (throughput, p95, share of cold starts)
-  struct Level {
-    double throughput, p95, cold_fraction;
-    std::size_t requests;
-  };
-  std::map<std::string, std::map<std::string, std::map<int, Level>>> series;
+  // Series: function/input/io/profile -> runtime -> N -> the level's cell
+  std::map<std::string, std::map<std::string, std::map<int, const Cell*>>> series;
   for (const auto& c : r.cells) {
     if (c.n_ok == 0 || c.key.mode != "closed") continue;
     series[c.key.function + "/" + c.key.input + (c.key.io == "baas" ? "@baas" : "") +
-           (c.key.profile != "cloud" ? " " + c.key.profile : "")][c.key.runtime][c.key.concurrency] = {
-        c.throughput_rps, c.e2e_p95, static_cast<double>(c.n_cold) / static_cast<double>(c.n_ok), c.n_ok};
+           (c.key.profile != "cloud" ? " " + c.key.profile : "")][c.key.runtime][c.key.concurrency] = &c;
   }
   if (series.empty()) {
     Figure f{"concurrency", "Throughput and p95 latency vs concurrency",
@@ -735,32 +730,16 @@ std::vector<Figure> concurrency_figures(const ReportData& r) {
     for (const auto& rt : sorted_runtimes(rts_set)) {
       const auto& levels = by_rt.at(rt);
       data += fmt::format("$r{} << EOD\n", j);
-      for (const auto& [n, v] : levels) data += fmt::format("{} {} {}\n", n, num(v.throughput), num(v.p95 / 1e6));
+      for (const auto& [n, c] : levels) data += fmt::format("{} {} {}\n", n, num(c->throughput_rps), num(c->e2e_p95 / 1e6));
       data += "EOD\n";
       plot_x += fmt::format("{}$r{} using 1:2 with linespoints lw 2 pt 7 lc rgb '{}' title {}", j ? ", " : "", j, color_of(rt), gq(rt));
       plot_p += fmt::format("{}$r{} using 1:3 with linespoints lw 2 pt 7 lc rgb '{}' title {}", j ? ", " : "", j, color_of(rt), gq(rt));
-      // Model curve for this series (warm, same io/profile) when a model exists.
+      // Model curve for this series (warm, same io/profile, the level's cold starts) when a model exists.
       if (r.model) {
-        const auto slash = name.find('/');
-        const std::string fn = name.substr(0, slash);
-        std::string rest = name.substr(slash + 1);
-        const std::string io = rest.find("@baas") != std::string::npos ? "baas" : "direct";
-        const std::string in = rest.substr(0, rest.find_first_of("@ "));
-        const auto space = rest.find(' ');
-        const std::string profile = space == std::string::npos ? "cloud" : rest.substr(space + 1);
         data += fmt::format("$m{} << EOD\n", j);
         bool any = false;
-        for (const auto& [n, v] : levels) {
-          model::Query q;
-          q.function = fn;
-          q.input = in;
-          q.runtime = rt;
-          q.io = io;
-          q.concurrency = n;
-          q.profile = profile;
-          q.cold_fraction = v.cold_fraction;
-          q.requests = static_cast<int>(v.requests);
-          if (auto p = model::predict(*r.model, q)) {
+        for (const auto& [n, c] : levels) {
+          if (auto p = model::predict(*r.model, model::query_of(*c))) {
             data += fmt::format("{} {} {}\n", n, num(p->throughput_rps), num(p->p95_ns / 1e6));
             any = true;
           }

@@ -91,8 +91,8 @@ class PodmanRuntime final : public Runtime {
     options.argv = run_argv(container, cidfile);
     // The protocol pipes go to the container as fds 3 and 4 (--preserve-fds), not through
     // conmon's stdio relay.
-    options.argv.insert(options.argv.end(), {"--preserve-fds", "2", "--env", "LUMOS_PROTOCOL_FDS=3,4"});
-    options.protocol_fd = 3;
+    options.argv.insert(options.argv.end(), {"--preserve-fds", "2", "--env", kContainerProtocolFdsEnv});
+    options.protocol_fd = kContainerProtocolFd;
     options.argv.push_back(it->second.reference);
     // The container's cgroup is <podman run's>/libpod-<id> (see run_argv); the ID is in the
     // cidfile once the container exists.

@@ -24,6 +24,12 @@ struct ProcessInstanceOptions {
   int protocol_fd = 0;
 };
 
+/// Container instances get the protocol pipes as fds 3 and 4 (`--preserve-fds 2` of runc and
+/// podman, protocol_fd below), named to the SDK's loop and the wasm host by this variable:
+/// the engines relay a foreground container's stdio through their own process.
+constexpr int kContainerProtocolFd = 3;
+constexpr const char* kContainerProtocolFdsEnv = "LUMOS_PROTOCOL_FDS=3,4";
+
 /// Stats of a container that its engine puts in cgroup <spawned process' cgroup>/<leaf> of
 /// each controller (runc, and podman with --cgroup-parent=.): lumos' own group, or the cell's
 /// slot. `leaf` returns "" until the container exists; the paths are looked up once.

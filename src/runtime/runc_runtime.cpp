@@ -138,7 +138,7 @@ class RuncRuntime final : public Runtime {
     std::error_code ec;
     fs::create_directories(config_dir, ec);
     auto config = with_network(bundle_config(*process, *rootfs));
-    config["process"]["env"].push_back("LUMOS_PROTOCOL_FDS=3,4");  // instances only, see start_instance
+    config["process"]["env"].push_back(kContainerProtocolFdsEnv);  // instances only, see start_instance
     if (auto w = write_file(config_dir / "config.json", config.dump(2)); !w) {
       return w;
     }
@@ -195,7 +195,7 @@ class RuncRuntime final : public Runtime {
     // The protocol pipes go to the container as fds 3 and 4 (--preserve-fds): runc relays the
     // stdio of a foreground container through its own process, ~100 us per request here.
     options.argv = {runc, "--root", root, "run", "--preserve-fds", "2", "--bundle", it->second.bundle.string(), id};
-    options.protocol_fd = 3;
+    options.protocol_fd = kContainerProtocolFd;
     // Under an environment profile `runc run` starts inside the cell's cgroup slot, so the
     // container (and every other instance of the cell) shares the device's limits.
     options.spawn_scope = tools_.spawn_scope;

@@ -47,6 +47,17 @@ engine::FunctionUnderTest fn(const std::string& name,
   return f;
 }
 
+// Sequential cells of `functions` on the fake runtime.
+engine::RunPlan fake_plan(std::vector<engine::FunctionUnderTest> functions, std::vector<std::string> modes,
+                          int repetitions) {
+  engine::RunPlan plan;
+  plan.functions = std::move(functions);
+  plan.runtimes = {"fake"};
+  plan.modes = std::move(modes);
+  plan.repetitions = repetitions;
+  return plan;
+}
+
 // A trace of `events` requests, 1 ms apart, to function a (input x) on one runtime.
 engine::RunPlan trace_of_a(const std::string& runtime, int events) {
   engine::RunPlan plan;
@@ -62,11 +73,7 @@ engine::RunPlan trace_of_a(const std::string& runtime, int events) {
 }  // namespace
 
 TEST(Runner, EveryCellGetsItsRepetitionsInOrder) {
-  engine::RunPlan plan;
-  plan.functions = {fn("echo", {{"a", "hi", "hi"}, {"b", "there", "there"}})};
-  plan.runtimes = {"fake"};
-  plan.modes = {"cold", "warm"};
-  plan.repetitions = 3;
+  engine::RunPlan plan = fake_plan({fn("echo", {{"a", "hi", "hi"}, {"b", "there", "there"}})}, {"cold", "warm"}, 3);
   MemorySink sink;
   std::vector<engine::CellReport> cells;
   auto totals = engine::run_plan(plan, real_factory(), sink, [&](const auto& c) { cells.push_back(c); });
@@ -98,15 +105,12 @@ TEST(Runner, EveryCellGetsItsRepetitionsInOrder) {
 }
 
 TEST(Runner, FailuresBecomeRecordsAndTheRunGoesOn) {
-  engine::RunPlan plan;
-  plan.functions = {fn("echo", {{"crash", "crash", ""},
-                                {"timeout", "timeout", ""},
-                                {"fail", "fail", ""},
-                                {"mismatch", "x", "y"},
-                                {"fine", "ok", "ok\n"}})};
-  plan.runtimes = {"fake"};
-  plan.modes = {"cold", "warm"};
-  plan.repetitions = 2;
+  engine::RunPlan plan = fake_plan({fn("echo", {{"crash", "crash", ""},
+                                                {"timeout", "timeout", ""},
+                                                {"fail", "fail", ""},
+                                                {"mismatch", "x", "y"},
+                                                {"fine", "ok", "ok\n"}})},
+                                    {"cold", "warm"}, 2);
   plan.warmup = 0;
   MemorySink sink;
   auto totals = engine::run_plan(plan, real_factory(), sink);
@@ -143,11 +147,7 @@ TEST(Runner, UnknownRuntimeAndFailedStartAreRecordedPerRepetition) {
 }
 
 TEST(Runner, SinkFailureStopsTheRunWithAnError) {
-  engine::RunPlan plan;
-  plan.functions = {fn("echo", {{"a", "x", "x"}})};
-  plan.runtimes = {"fake"};
-  plan.modes = {"cold"};
-  plan.repetitions = 5;
+  engine::RunPlan plan = fake_plan({fn("echo", {{"a", "x", "x"}})}, {"cold"}, 5);
   MemorySink sink;
   sink.fail_after_ = 2;
   auto totals = engine::run_plan(plan, real_factory(), sink);
@@ -166,13 +166,9 @@ TEST(Runner, OutputMatchIgnoresOnlyTrailingWhitespace) {
 TEST(Runner, Sha256ExpectationChecksTheExactBody) {
   // Reference: printf 'abc' | sha256sum
   EXPECT_EQ(engine::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  engine::RunPlan plan;
-  plan.functions = {fn("echo", {})};
+  engine::RunPlan plan = fake_plan({fn("echo", {})}, {"cold"}, 1);
   plan.functions[0].inputs.push_back(input_case("good", "abc", std::nullopt, engine::sha256_hex("abc")));
   plan.functions[0].inputs.push_back(input_case("bad", "abd", std::nullopt, engine::sha256_hex("abc")));
-  plan.runtimes = {"fake"};
-  plan.modes = {"cold"};
-  plan.repetitions = 1;
   MemorySink sink;
   ASSERT_TRUE(engine::run_plan(plan, real_factory(), sink));
   ASSERT_EQ(sink.records.size(), 2u);
@@ -263,12 +259,8 @@ TEST(Runner, TracePassThatCannotStartIsAFailedRecordPerEvent) {
 }
 
 TEST(Runner, AdaptiveRepetitionsStopACellWhoseMedianIsPinnedDown) {
-  engine::RunPlan plan;
   // 2 ms per request: the median's CI is a few percent wide after a handful of repetitions.
-  plan.functions = {fn("echo", {{"steady", "sleep:2000", "sleep:2000"}})};
-  plan.runtimes = {"fake"};
-  plan.modes = {"warm"};
-  plan.repetitions = 40;
+  engine::RunPlan plan = fake_plan({fn("echo", {{"steady", "sleep:2000", "sleep:2000"}})}, {"warm"}, 40);
   plan.adaptive = stats::StopRule{0.25, 0.95, 6, 40};
   MemorySink sink;
   std::vector<engine::CellReport> cells;

@@ -116,6 +116,10 @@ struct Query {
   std::optional<double> cpu_share, rtt_ms, bandwidth_mbps, memory_mb;  ///< override the profile
 };
 
+/// The query that predicts what a measured cell measured (a closed-loop level: warm requests
+/// at its concurrency, with its share of cold starts and its number of requests).
+Query query_of(const Cell& cell);
+
 /// One term of a prediction, for explanations.
 struct Term {
   std::string component;  ///< "compute", ...
