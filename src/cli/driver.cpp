@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <fstream>
+#include <random>
 #include <iostream>
 #include <sstream>
 
@@ -21,6 +22,8 @@
 #include "lumos/env/cgroup.hpp"
 #include "lumos/env/link_emulator.hpp"
 #include "lumos/env/netns.hpp"
+#include "lumos/common/files.hpp"
+#include "lumos/common/format.hpp"
 #include "lumos/env/profile.hpp"
 #include "lumos/image/oci_image.hpp"
 #include "lumos/engine/experiment.hpp"
@@ -58,20 +61,6 @@ int report_error(const Error& e) {
 
 namespace {
 
-std::string human_bytes(std::uint64_t b) {
-  if (b >= (1u << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1u << 20));
-  if (b >= 1024) return fmt::format("{:.1f} KiB", static_cast<double>(b) / 1024);
-  return fmt::format("{} B", b);
-}
-
-std::string human_ns(std::chrono::nanoseconds d) {
-  double ns = static_cast<double>(d.count());
-  if (ns >= 1e9) return fmt::format("{:.2f} s", ns / 1e9);
-  if (ns >= 1e6) return fmt::format("{:.2f} ms", ns / 1e6);
-  if (ns >= 1e3) return fmt::format("{:.1f} us", ns / 1e3);
-  return fmt::format("{:.0f} ns", ns);
-}
-
 void print_build(const build::BuildResult& result) {
   for (const auto& item : result.items) {
     std::string status = !item.error.empty() ? "FAILED"
@@ -79,7 +68,7 @@ void print_build(const build::BuildResult& result) {
                          : item.rebuilt      ? fmt::format("built in {:.1f} s", item.took.count() / 1000.0)
                                              : "up to date";
     std::printf("  %-18s %-9s %10s  %-16s %s\n", result.artifacts.function.c_str(), item.kind.c_str(),
-                item.error.empty() ? human_bytes(item.bytes).c_str() : "-", status.c_str(),
+                item.error.empty() ? text::bytes(item.bytes).c_str() : "-", status.c_str(),
                 item.error.empty() ? item.path.c_str() : "");
     if (!item.error.empty()) std::fprintf(stderr, "    %s\n", item.error.c_str());
   }
@@ -94,13 +83,6 @@ Result<std::vector<build::FunctionSpec>> resolve_functions(const std::vector<std
     specs.push_back(std::move(*spec));
   }
   return specs;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::string timestamp() {
@@ -157,7 +139,7 @@ int cmd_build(const std::vector<std::string>& names_in, const std::vector<std::s
         continue;
       }
       std::printf("  %-18s %-9s %10s  %-16s %s\n", spec.name.c_str(), img->flavour.c_str(),
-                  human_bytes(img->pulled_bytes).c_str(),
+                  text::bytes(img->pulled_bytes).c_str(),
                   img->rebuilt ? fmt::format("built in {:.1f} s", img->took.count() / 1000.0).c_str() : "up to date",
                   img->reference().c_str());
     }
@@ -168,8 +150,13 @@ int cmd_build(const std::vector<std::string>& names_in, const std::vector<std::s
 // ---- lumos summary -----------------------------------------------------------------------
 
 int cmd_summary(const fs::path& dir, bool csv, bool io_view = false, bool load_view = false) {
-  auto invocations = telemetry::read_invocations(dir / "invocations.jsonl");
-  if (!invocations) return report_error(invocations.error());
+  auto folder = telemetry::read_results(dir);
+  if (!folder) return report_error(folder.error());
+  if (folder->torn_line > 0) {
+    std::fprintf(stderr, "lumos: %s/invocations.jsonl:%zu: torn last line skipped (a run killed mid-write; "
+                 "`lumos run --resume %s` completes it)\n", dir.c_str(), folder->torn_line, dir.c_str());
+  }
+  const auto* invocations = &folder->invocations;
   if (load_view) {
     std::fputs(report::format_load_view(report::load_view(*invocations)).c_str(), stdout);
     return 0;
@@ -193,12 +180,23 @@ struct RunFlags {
   bool quiet = false;
 };
 
+// "20261202T093012Z-3f9a1c2e": the start time and 32 random bits.
+std::string new_run_id() {
+  std::random_device rd;
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  return fmt::format("{}-{:08x}", stamp, rd());
+}
+
 // Drops a torn last line (a run killed mid-write) so appended records start on a new line.
 Result<void> trim_torn_tail(const fs::path& path) {
   std::error_code ec;
   auto size = fs::file_size(path, ec);
   if (ec || size == 0) return {};
-  std::string text = read_file(path);
+  std::string text = read_file_or_empty(path);
   auto last_newline = text.rfind('\n');
   std::size_t keep = last_newline == std::string::npos ? 0 : last_newline + 1;
   if (keep == text.size()) return {};
@@ -230,22 +228,26 @@ int cmd_run(const RunFlags& flags_in) {
   if (flags.reps > 0) experiment->repetitions = flags.reps;
 
   fs::path out = flags.out.empty() ? fs::path("results") / (experiment->name + "-" + timestamp()) : flags.out;
-  std::set<std::string> done;
+  std::set<engine::RecordKey> done;
   std::size_t recorded_before = 0;  // records (load levels and trace passes share keys)
   if (!flags.resume.empty()) {
     if (auto t = trim_torn_tail(out / "invocations.jsonl"); !t) return report_error(t.error());
     auto existing = telemetry::read_invocations(out / "invocations.jsonl");
-    if (existing) {
-      for (const auto& inv : *existing) done.insert(engine::invocation_key(inv));
-      recorded_before = existing->size();
+    if (!existing && existing.error().code != ErrorCode::kIo) {
+      return report_error({existing.error().code, existing.error().message +
+                                                      " (resume needs every recorded line to know what is done)"});
     }
-    std::printf("Resuming %s: %zu invocations already recorded\n", out.c_str(), existing ? existing->size() : 0);
+    if (existing) {
+      for (const auto& inv : existing->invocations) done.insert(engine::record_key(inv));
+      recorded_before = existing->invocations.size();
+    }
+    std::printf("Resuming %s: %zu invocations already recorded\n", out.c_str(), recorded_before);
   } else if (fs::exists(out / "invocations.jsonl")) {
     return report_error({ErrorCode::kUsage, out.string() + " already holds results; choose another --out, "
                                                            "remove that folder, or complete it with --resume " +
                                                            out.string()});
   }
-  if (experiment_text.empty()) experiment_text = read_file(flags.experiment);
+  if (experiment_text.empty()) experiment_text = read_file_or_empty(flags.experiment);
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) return report_error({ErrorCode::kIo, "cannot create " + out.string() + ": " + ec.message()});
@@ -266,6 +268,10 @@ int cmd_run(const RunFlags& flags_in) {
   std::map<std::string, build::BuildResult> builds;  // a function selected twice is built once
   engine::RunPlan plan;
   plan.done = &done;
+  // One id per run; a resumed run goes on under the id it started with.
+  plan.run_id = previous.is_object() && previous.contains("run_id") && previous["run_id"].is_string()
+                    ? previous["run_id"].get<std::string>()
+                    : new_run_id();
   plan.runtimes = experiment->runtimes;
   plan.modes = experiment->modes;
   plan.io = experiment->io;
@@ -303,11 +309,11 @@ int cmd_run(const RunFlags& flags_in) {
       if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), in.name) == wanted.end()) continue;
       engine::InputCase c;
       c.name = in.name;
-      c.request = read_file(in.generated ? built.generated_dir / in.file : in.file);
-      if (in.expected) c.expected = read_file(*in.expected);
+      c.request = read_file_or_empty(in.generated ? built.generated_dir / in.file : in.file);
+      if (in.expected) c.expected = read_file_or_empty(*in.expected);
       c.expected_sha256 = in.expected_sha256;
       c.expected_exit = in.expected_exit;
-      for (const auto& [path, file] : in.expected_files) c.expected_files[path] = read_file(file);
+      for (const auto& [path, file] : in.expected_files) c.expected_files[path] = read_file_or_empty(file);
       fut.inputs.push_back(std::move(c));
     }
     for (const auto& w : wanted) {
@@ -393,6 +399,8 @@ int cmd_run(const RunFlags& flags_in) {
     }
   }
   nlohmann::json manifest;
+  manifest["schema_version"] = telemetry::kSchemaVersion;
+  manifest["run_id"] = plan.run_id;
   manifest["lumos_version"] = LUMOS_VERSION;
   manifest["experiment_file"] = experiment->file.string();
   manifest["experiment"] = experiment->raw;
@@ -451,9 +459,16 @@ int cmd_run(const RunFlags& flags_in) {
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     double eta = elapsed / static_cast<double>(c.index) * static_cast<double>(c.count - c.index);
     std::string input = c.io == "baas" ? c.input + "@baas" : c.input;
+    // The medians of the cells layer, as `lumos summary` prints them (one per load level).
+    std::string medians;
+    for (const auto& cell : c.cells) {
+      if (!medians.empty()) medians += ", ";
+      medians += text::duration(cell.e2e_median);
+      if (!cell.key.sequential()) medians += " (" + cell.key.mode_label() + ")";
+    }
     std::printf("[%3zu/%zu] %-10s %-7s %-16s %-4s  %3d ok %3d failed  median %-10s  (%.0fs, ETA %.0fs)\n",
                 c.index, c.count, c.function.c_str(), input.c_str(), c.runtime.c_str(), c.mode.c_str(),
-                c.ok, c.failed, c.ok ? human_ns(c.median_e2e).c_str() : "-", elapsed, eta);
+                c.ok, c.failed, medians.empty() ? "-" : medians.c_str(), elapsed, eta);
     if (c.skipped > 0) {
       std::printf("          adaptive: stopped after %d repetitions, median CI +-%.1f%%\n", c.ok + c.failed,
                   c.ci_rel_half_width * 100);
@@ -466,10 +481,10 @@ int cmd_run(const RunFlags& flags_in) {
   manifest["finished_at"] = timestamp();
   // Counts over the whole results file (a resumed run adds to what was there).
   auto all = telemetry::read_invocations(out / "invocations.jsonl");
-  std::size_t n_all = all ? all->size() : totals->invocations;
+  std::size_t n_all = all ? all->invocations.size() : totals->invocations;
   std::size_t failed_all = 0;
   if (all) {
-    for (const auto& inv : *all) failed_all += inv.ok ? 0 : 1;
+    for (const auto& inv : all->invocations) failed_all += inv.ok ? 0 : 1;
   }
   manifest["invocations"] = n_all;
   manifest["failed_invocations"] = all ? failed_all : totals->failed;

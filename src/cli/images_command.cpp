@@ -7,6 +7,8 @@
 #include <optional>
 
 #include <fmt/format.h>
+
+#include "lumos/common/format.hpp"
 #include <nlohmann/json.hpp>
 
 #include "lumos/build/builder.hpp"
@@ -25,12 +27,6 @@ struct Row {
   std::optional<double> pulled_ratio, unpacked_ratio;  ///< this image / the function's wasm-aot image
 };
 
-std::string human_bytes(std::uint64_t b) {
-  if (b >= (1u << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1u << 20));
-  if (b >= 1024) return fmt::format("{:.1f} KiB", static_cast<double>(b) / 1024);
-  return fmt::format("{} B", b);
-}
-
 std::string ratio_text(const std::optional<double>& r) { return r ? fmt::format("{:.1f}x", *r) : "-"; }
 
 std::string format_table(const std::vector<Row>& rows) {
@@ -38,7 +34,7 @@ std::string format_table(const std::vector<Row>& rows) {
                                 "pulled", "unpacked", "pulled/aot", "unpacked/aot");
   for (const auto& r : rows) {
     out += fmt::format("{:<20} {:<18} {:>6} {:>11} {:>11} {:>14} {:>16}\n", r.info.function, r.info.flavour,
-                       r.info.layers, human_bytes(r.info.pulled_bytes), human_bytes(r.info.unpacked_bytes),
+                       r.info.layers, text::bytes(r.info.pulled_bytes), text::bytes(r.info.unpacked_bytes),
                        ratio_text(r.pulled_ratio), ratio_text(r.unpacked_ratio));
   }
   // The headline: how much smaller the AoT wasm image is than each container image.

@@ -40,14 +40,14 @@ int run_fit(const ModelFlags& f) {
   if (!f.artifacts.empty()) opts.artifacts_dir = f.artifacts;
   auto data = model::load_datasets(f.dirs, opts);
   if (!data) return report_error(data.error());
-  const auto cells = model::make_cells(*data);
+  const auto cells = cells::group(data->records);
   model::FitOptions fo;
   fo.ridge = f.ridge;
   auto m = model::fit(cells, *data, fo);
   if (!m) return report_error(m.error());
   for (const auto& d : f.dirs) m->results.push_back(d.string());
   std::printf("%zu invocations (%zu failed, %zu contaminated and excluded) in %zu cells\n",
-              data->observations.size(), data->failed, data->contaminated, cells.size());
+              data->records.size(), data->failed, data->contaminated, cells.size());
   std::fputs(model::format_model(*m).c_str(), stdout);
   if (!f.no_validate) {
     m->validations.push_back(model::validate(cells, *data, model::Holdout::kConfiguration, fo));

@@ -40,7 +40,7 @@ int run_report(const ReportFlags& f) {
   r.data = std::move(*data);
   for (const auto& d : f.dirs) r.results_dirs.push_back(d.string());
   r.title = f.title.empty() ? "Lumos report: " + f.dirs.front().filename().string() : f.title;
-  r.cells = model::make_cells(r.data);
+  r.cells = cells::group(r.data.records);
 
   // Image sizes: --images, else DIR/images.json.
   fs::path images = f.images;

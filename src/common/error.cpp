@@ -22,6 +22,13 @@ std::string_view error_code_name(ErrorCode code) {
   return "internal";
 }
 
+std::optional<ErrorCode> error_code_from_name(std::string_view name) {
+  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
+    if (error_code_name(static_cast<ErrorCode>(c)) == name) return static_cast<ErrorCode>(c);
+  }
+  return std::nullopt;
+}
+
 std::string Error::to_string() const {
   std::string out(error_code_name(code));
   out += ": ";

@@ -97,11 +97,12 @@ class CellRunner {
       : plan_(plan), cell_(cell), rt_(rt), sink_(sink), store_(store) {}
 
   Result<void> run(const std::optional<Error>& setup_error, CellReport& report) {
+    std::vector<telemetry::Invocation> records;
     for (int rep = 0; rep < cell_.repetitions; ++rep) {
       telemetry::Invocation inv = blank(rep);
-      if (plan_.done && plan_.done->count(invocation_key(inv))) continue;  // resumed: recorded already
+      if (plan_.done && plan_.done->count(record_key(inv))) continue;  // resumed: recorded already
       if (setup_error) {
-        inv.error = setup_error->to_string();
+        inv.set_error(*setup_error);
       } else if (cell_.function->command) {
         one_shot(inv);
       } else if (cell_.mode == "cold") {
@@ -114,17 +115,15 @@ class CellRunner {
         e2e_ns_.push_back(static_cast<double>(inv.e2e.count()));
       } else {
         ++report.failed;
-        if (report.first_error.empty()) report.first_error = inv.error;
+        if (report.first_error.empty()) report.first_error = inv.error_text();
       }
       if (auto w = sink_.write(inv); !w) return w;
+      records.push_back(inv);
       if (plan_.on_invocation) plan_.on_invocation();
       if (plan_.adaptive && inv.ok && adaptive_stop(rep, report)) break;
     }
     if (instance_) instance_->stop();
-    if (!e2e_ns_.empty()) {
-      std::sort(e2e_ns_.begin(), e2e_ns_.end());
-      report.median_e2e = nanoseconds(static_cast<std::int64_t>(e2e_ns_[e2e_ns_.size() / 2]));
-    }
+    report.cells = cells::group(records);
     return {};
   }
 
@@ -144,11 +143,16 @@ class CellRunner {
   // The pieces below are shared with LoadRunner (load cells).
   telemetry::Invocation blank(int rep) const {
     telemetry::Invocation inv;
+    inv.run_id = plan_.run_id;
     inv.function = cell_.function->name;
     inv.runtime = cell_.runtime;
-    inv.mode = cell_.mode;
+    inv.mode = cell_.mode == "cold" ? telemetry::Mode::kCold
+               : cell_.mode == "warm" ? telemetry::Mode::kWarm
+                                      : telemetry::Mode::kPool;
+    inv.fresh_instance = inv.mode == telemetry::Mode::kCold;
     inv.input = cell_.input->name;
-    inv.io = cell_.io;
+    inv.io = cell_.io == "baas" ? telemetry::Io::kBaas : telemetry::Io::kDirect;
+    inv.profile = plan_.profile ? plan_.profile->name : "";
     inv.rep = rep;
     inv.exec_mode = "unknown";
     inv.bytes_in = cell_.input->request.size();
@@ -158,8 +162,8 @@ class CellRunner {
   bool baas() const { return cell_.io == "baas"; }
 
   std::string output_key(const telemetry::Invocation& inv) const {
-    return "lumos:out:" + inv.function + ":" + inv.input + ":" + inv.runtime + ":" + inv.mode + ":" +
-           inv.load + std::to_string(inv.level) + ":" + std::to_string(inv.rep);
+    return "lumos:out:" + inv.function + ":" + inv.input + ":" + inv.runtime + ":" + std::string(telemetry::to_string(inv.mode)) + ":" +
+           std::string(telemetry::to_string(inv.load)) + std::to_string(inv.level) + ":" + std::to_string(inv.rep);
   }
 
   /// The request of an invocation: the input itself, or a BaaS envelope naming its keys.
@@ -173,7 +177,7 @@ class CellRunner {
   // Fills an invocation from a response: phases, exec mode, output and exec-mode checks.
   void record_response(telemetry::Invocation& inv, const Result<runtime::Response>& response) {
     if (!response) {
-      inv.error = response.error().to_string();
+      inv.set_error(response.error());
       return;
     }
     if (baas()) {
@@ -183,12 +187,12 @@ class CellRunner {
         // The function's answer is only a receipt: check the object it stored instead.
         auto stored = store_.with_client([&](baas::RedisClient& c) { return c.get(output_key(inv)); });
         if (!stored) {
-          inv.error = Error{ErrorCode::kIo, "fetching the output from Redis: " + stored.error().message}.to_string();
+          inv.set_error(Error{ErrorCode::kIo, "fetching the output from Redis: " + stored.error().message});
           return;
         }
         (void)store_.with_client([&](baas::RedisClient& c) { return c.del(output_key(inv)); });
         if (!*stored) {
-          inv.error = Error{ErrorCode::kOutputMismatch, "the function stored no output under " + output_key(inv)}.to_string();
+          inv.set_error(Error{ErrorCode::kOutputMismatch, "the function stored no output under " + output_key(inv)});
           return;
         }
         runtime::Response stored_response = *response;
@@ -204,27 +208,27 @@ class CellRunner {
     for (const auto& [name, d] : response.phases) inv.phases[name] += d;
     inv.bytes_out = response.body.size();
     if (!response.ok) {
-      inv.error = Error{ErrorCode::kFunctionError, response.body}.to_string();
+      inv.set_error(Error{ErrorCode::kFunctionError, response.body});
       return;
     }
     if (response.exec_mode != runtime::promised_exec_mode(cell_.runtime)) {  // not what was asked
-      inv.error = Error{ErrorCode::kWrongExecMode,
+      inv.set_error(Error{ErrorCode::kWrongExecMode,
                         cell_.runtime + " was asked for but the code ran as " + inv.exec_mode}
-                      .to_string();
+                      );
       return;
     }
     const auto& digest = cell_.input->expected_sha256;
     if (digest && sha256_hex(response.body) != *digest) {
-      inv.error = Error{ErrorCode::kOutputMismatch, "SHA-256 of the output is " +
+      inv.set_error(Error{ErrorCode::kOutputMismatch, "SHA-256 of the output is " +
                                                         sha256_hex(response.body) + ", expected " + *digest}
-                      .to_string();
+                      );
       return;
     }
     const auto& expected = cell_.input->expected;
     if (expected && !output_matches(response.body, *expected)) {
-      inv.error = Error{ErrorCode::kOutputMismatch,
+      inv.set_error(Error{ErrorCode::kOutputMismatch,
                         "expected '" + preview(*expected) + "', got '" + preview(response.body) + "'"}
-                      .to_string();
+                      );
       return;
     }
     inv.ok = true;
@@ -237,7 +241,7 @@ class CellRunner {
     auto instance = rt_->start_instance(cell_.function->name, plan_.start_timeout);
     if (!instance) {
       inv.e2e = Clock::now() - t0;
-      inv.error = instance.error().to_string();
+      inv.set_error(instance.error());
       return;
     }
     inv.phases = (*instance)->start_phases();
@@ -259,7 +263,7 @@ class CellRunner {
     const CommandSetup& setup = *cell_.function->command;
     char tmpl[] = "/tmp/lumos-run-XXXXXX";
     if (!mkdtemp(tmpl)) {
-      inv.error = Error{ErrorCode::kIo, "cannot create a scratch folder in /tmp"}.to_string();
+      inv.set_error(Error{ErrorCode::kIo, "cannot create a scratch folder in /tmp"});
       return;
     }
     fs::path scratch = tmpl;
@@ -283,7 +287,7 @@ class CellRunner {
     auto outcome = rt_->run_command(req);
     inv.e2e = Clock::now() - t0;
     if (!outcome) {
-      inv.error = outcome.error().to_string();
+      inv.set_error(outcome.error());
     } else {
       inv.exec_mode = std::string(protocol::exec_mode_name(outcome->exec_mode));
       inv.phases = outcome->phases;
@@ -296,26 +300,26 @@ class CellRunner {
       as_response.body = out;
       as_response.ok = true;
       if (outcome->timed_out) {
-        inv.error = Error{ErrorCode::kTimeout, "no exit within " + std::to_string(plan_.timeout.count()) +
-                                                   " ms; process killed"}.to_string();
+        inv.set_error(Error{ErrorCode::kTimeout, "no exit within " + std::to_string(plan_.timeout.count()) +
+                                                   " ms; process killed"});
       } else if (!outcome->error.empty()) {
-        inv.error = Error{ErrorCode::kSpawn, outcome->error}.to_string();
+        inv.set_error(Error{ErrorCode::kSpawn, outcome->error});
       } else if (outcome->exit_code != cell_.input->expected_exit) {
         std::string err = read_text(req.stderr_file).substr(0, 300);
-        inv.error = Error{ErrorCode::kFunctionError,
+        inv.set_error(Error{ErrorCode::kFunctionError,
                           outcome->exit_text + " (expected exit code " +
                               std::to_string(cell_.input->expected_exit) + ")" +
-                              (err.empty() ? "" : "; stderr: " + err)}.to_string();
+                              (err.empty() ? "" : "; stderr: " + err)});
       } else {
         record_response(inv, as_response);
         for (const auto& [path, expected] : cell_.input->expected_files) {
           if (!inv.ok) break;
           if (!fs::exists(req.work_dir / path)) {
             inv.ok = false;
-            inv.error = Error{ErrorCode::kOutputMismatch, "the program did not write " + path}.to_string();
+            inv.set_error(Error{ErrorCode::kOutputMismatch, "the program did not write " + path});
           } else if (!output_matches(read_text(req.work_dir / path), expected)) {
             inv.ok = false;
-            inv.error = Error{ErrorCode::kOutputMismatch, "file " + path + " differs from the expected one"}.to_string();
+            inv.set_error(Error{ErrorCode::kOutputMismatch, "file " + path + " differs from the expected one"});
           }
         }
       }
@@ -347,7 +351,7 @@ class CellRunner {
   void warm(telemetry::Invocation& inv) {
     if (auto err = ensure_instance()) {
       inv.started_at = utc_now();
-      inv.error = err->to_string();
+      inv.set_error(*err);
       return;
     }
     auto before = instance_->stats();
@@ -385,9 +389,10 @@ struct ConcurrentRecorder {
         ++report.ok;
       } else {
         ++report.failed;
-        if (report.first_error.empty()) report.first_error = inv.error;
+        if (report.first_error.empty()) report.first_error = inv.error_text();
       }
       if (auto w = sink.write(inv); !w && !error) error = w.error();
+      records.push_back(inv);
     }
     if (on_invocation) on_invocation();  // thread-safe (RunPlan); drawing must not hold up the clients
   }
@@ -397,6 +402,13 @@ struct ConcurrentRecorder {
   const std::function<void()>& on_invocation;
   std::mutex mutex;
   std::optional<Error> error;  ///< the first write failure
+  std::vector<telemetry::Invocation> records;  ///< what was recorded, for the cell report
+
+  /// Adds the recorded invocations' cells to the report (call when the clients are done).
+  void report_cells() {
+    auto more = cells::group(records);
+    report.cells.insert(report.cells.end(), more.begin(), more.end());
+  }
 };
 
 /// One request of a load: lease an instance from the pool (cold if it had to start one),
@@ -407,11 +419,11 @@ void serve_with_pool(const RunPlan& plan, CellRunner& cells, InstancePool& pool,
   auto lease = pool.acquire();
   if (!lease) {
     inv.e2e = Clock::now() - issued;
-    inv.error = lease.error().to_string();
-    inv.mode = "cold";
+    inv.set_error(lease.error());
+    inv.fresh_instance = true;
     return;
   }
-  inv.mode = lease->cold ? "cold" : "warm";
+  inv.fresh_instance = lease->cold;
   if (lease->cold) inv.phases = lease->instance->start_phases();
   auto t0 = Clock::now();
   auto response = lease->instance->invoke(cells.request_for(inv), plan.timeout);
@@ -437,7 +449,7 @@ class LoadRunner {
       : plan_(plan), spec_(*plan.load), cells_(cell_runner), rt_(rt), cell_(cell), sink_(sink) {}
 
   Result<void> run(CellReport& report) {
-    if (spec_.kind == "closed") {
+    if (spec_.kind == telemetry::LoadKind::kClosed) {
       for (int n : spec_.concurrency) {
         if (auto r = level(static_cast<double>(n), report); !r) return r;
       }
@@ -457,7 +469,7 @@ class LoadRunner {
       telemetry::Invocation probe = cells_.blank(0);
       probe.load = spec_.kind;
       probe.level = level;
-      if (plan_.done->count(invocation_key(probe))) return {};  // resumed: this level has records
+      if (plan_.done->count(record_key(probe))) return {};  // resumed: this level has records
     }
     InstancePool pool(rt_, cell_.function->name, spec_.pool, plan_.start_timeout);
     if (auto warmed = pool.prewarm(); !warmed) {
@@ -466,7 +478,7 @@ class LoadRunner {
     std::vector<Clock::duration> offsets;  // open loop: intended send times
     int clients = 0;
     int total = 0;
-    if (spec_.kind == "closed") {
+    if (spec_.kind == telemetry::LoadKind::kClosed) {
       clients = static_cast<int>(level);
       total = spec_.requests;
     } else {
@@ -489,8 +501,8 @@ class LoadRunner {
       for (;;) {
         int i = next++;
         if (i >= total) return;
-        auto issued = spec_.kind == "closed" ? Clock::now() : start + offsets[static_cast<std::size_t>(i)];
-        if (spec_.kind != "closed") std::this_thread::sleep_until(issued);
+        auto issued = spec_.kind == telemetry::LoadKind::kClosed ? Clock::now() : start + offsets[static_cast<std::size_t>(i)];
+        if (spec_.kind != telemetry::LoadKind::kClosed) std::this_thread::sleep_until(issued);
         telemetry::Invocation inv = cells_.blank(i);
         inv.load = spec_.kind;
         inv.level = level;
@@ -503,6 +515,7 @@ class LoadRunner {
     std::vector<std::thread> threads;
     for (int c = 0; c < clients; ++c) threads.emplace_back(client);
     for (auto& t : threads) t.join();
+    recorder.report_cells();
     if (recorder.error) return tl::unexpected(*recorder.error);
     return {};
   }
@@ -551,21 +564,24 @@ class Device {
 
 /// The failed record of trace event i that could not be sent (its function is unknown, or the
 /// pass could not start).
-telemetry::Invocation unsent_trace_event(const LoadSpec& spec, std::size_t i, const std::string& runtime,
+telemetry::Invocation unsent_trace_event(const RunPlan& plan, std::size_t i, const std::string& runtime,
                                          const std::string& io, const Error& why) {
+  const LoadSpec& spec = *plan.load;
   const auto& e = spec.trace[i];
   telemetry::Invocation inv;
+  inv.run_id = plan.run_id;
+  inv.profile = plan.profile ? plan.profile->name : "";
   inv.function = e.function;
   inv.input = e.input;
   inv.runtime = runtime;
-  inv.io = io;
-  inv.mode = "cold";
+  inv.io = io == "baas" ? telemetry::Io::kBaas : telemetry::Io::kDirect;
+  inv.mode = telemetry::Mode::kPool;
   inv.rep = static_cast<int>(i);
-  inv.load = "trace";
+  inv.load = telemetry::LoadKind::kTrace;
   inv.level = spec.time_scale;
   inv.offset_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(e.at).count();
   inv.exec_mode = "unknown";
-  inv.error = why.to_string();
+  inv.set_error(why);
   return inv;
 }
 
@@ -630,13 +646,13 @@ Result<void> replay_trace(const RunPlan& plan, runtime::Runtime& rt, const std::
       telemetry::Invocation inv;
       if (auto it = runners.find(key); it != runners.end()) {
         inv = it->second->blank(static_cast<int>(i));
-        inv.load = "trace";
+        inv.load = telemetry::LoadKind::kTrace;
         inv.level = spec.time_scale;
         inv.offset_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(e.at).count();
         inv.started_at = utc_now();
         serve_with_pool(plan, *it->second, *pools.at(e.function), inv, issued);
       } else {
-        inv = unsent_trace_event(spec, i, runtime_name, io, Error{ErrorCode::kConfig, missing[key]});
+        inv = unsent_trace_event(plan, i, runtime_name, io, Error{ErrorCode::kConfig, missing[key]});
       }
       recorder.record(inv);
     }
@@ -645,6 +661,7 @@ Result<void> replay_trace(const RunPlan& plan, runtime::Runtime& rt, const std::
   int n_threads = std::max(1, std::min<int>(spec.max_in_flight, static_cast<int>(spec.trace.size())));
   for (int t = 0; t < n_threads; ++t) threads.emplace_back(client);
   for (auto& t : threads) t.join();
+  recorder.report_cells();
   if (recorder.error) return tl::unexpected(*recorder.error);
   return {};
 }
@@ -653,14 +670,15 @@ Result<void> replay_trace(const RunPlan& plan, runtime::Runtime& rt, const std::
 bool trace_pass_recorded(const RunPlan& plan, const std::string& io, const std::string& runtime) {
   if (!plan.done) return false;
   telemetry::Invocation probe;
-  probe.io = io;
+  probe.io = io == "baas" ? telemetry::Io::kBaas : telemetry::Io::kDirect;
   probe.runtime = runtime;
-  probe.load = "trace";
+  probe.mode = telemetry::Mode::kPool;
+  probe.load = telemetry::LoadKind::kTrace;
   probe.level = plan.load->time_scale;
   for (const auto& e : plan.load->trace) {
     probe.function = e.function;
     probe.input = e.input;
-    if (plan.done->count(invocation_key(probe))) return true;
+    if (plan.done->count(record_key(probe))) return true;
   }
   return false;
 }
@@ -739,8 +757,9 @@ Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nloh
   for (const auto& [key, _] : load.items()) {
     if (!known.count(key)) return error("unknown key '" + key + "' in load");
   }
-  spec.kind = load.value("kind", std::string("closed"));
-  if (spec.kind == "closed") {
+  const std::string kind = load.value("kind", std::string("closed"));
+  spec.kind = telemetry::parse_load_kind(kind).value_or(telemetry::LoadKind::kNone);
+  if (spec.kind == telemetry::LoadKind::kClosed) {
     if (!load.contains("concurrency")) return error("load.concurrency is required for kind closed (e.g. [1, 2, 4, 8])");
     auto c = numbers(load["concurrency"], "concurrency");
     if (!c) return tl::unexpected(c.error());
@@ -750,14 +769,14 @@ Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nloh
       if (!r || *r < 1) return error("load.requests must be at least 1");
       spec.requests = static_cast<int>(*r);
     }
-  } else if (spec.kind == "open") {
+  } else if (spec.kind == telemetry::LoadKind::kOpen) {
     if (!load.contains("rates")) return error("load.rates is required for kind open (requests per second)");
     auto r = numbers(load["rates"], "rates");
     if (!r) return tl::unexpected(r.error());
     spec.rates = *r;
     spec.arrival = load.value("arrival", std::string("poisson"));
     if (spec.arrival != "poisson" && spec.arrival != "fixed") return error("load.arrival must be poisson or fixed");
-  } else if (spec.kind == "trace") {
+  } else if (spec.kind == telemetry::LoadKind::kTrace) {
     if (!load.contains("file") || !load["file"].is_string()) {
       return error("load.file names the trace to replay (CSV offset_ms,function,input; see traces/README.md)");
     }
@@ -795,24 +814,30 @@ Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nloh
   return spec;
 }
 
-std::string invocation_key(const telemetry::Invocation& inv) {
-  std::string key = inv.function + "|" + inv.input + "|" + inv.io + "|" + inv.runtime + "|";
-  if (!inv.load.empty()) return key + inv.load + "|" + fmt::format("{}", inv.level);
-  return key + inv.mode + "|" + std::to_string(inv.rep);
+RecordKey record_key(const telemetry::Invocation& inv) {
+  RecordKey key{inv.function, inv.input, inv.runtime, inv.io, inv.mode};
+  if (inv.load != telemetry::LoadKind::kNone) {
+    key.mode = telemetry::Mode::kPool;
+    key.load = inv.load;
+    key.level = inv.level;
+  } else {
+    key.rep = inv.rep;
+  }
+  return key;
 }
 
 std::size_t count_cells(const RunPlan& plan) {
-  if (plan.load && plan.load->kind == "trace") return plan.io.size() * plan.runtimes.size();
+  if (plan.load && plan.load->kind == telemetry::LoadKind::kTrace) return plan.io.size() * plan.runtimes.size();
   return expand_cells(plan).size();
 }
 
 std::size_t expected_invocations(const RunPlan& plan) {
-  if (plan.load && plan.load->kind == "trace") return plan.load->trace.size() * count_cells(plan);
+  if (plan.load && plan.load->kind == telemetry::LoadKind::kTrace) return plan.load->trace.size() * count_cells(plan);
   std::size_t total = 0;
   for (const auto& cell : expand_cells(plan)) {
     if (cell.mode != "load") {
       total += static_cast<std::size_t>(cell.repetitions);
-    } else if (plan.load->kind == "closed") {
+    } else if (plan.load->kind == telemetry::LoadKind::kClosed) {
       total += plan.load->concurrency.size() * static_cast<std::size_t>(plan.load->requests);
     } else {
       for (double rate : plan.load->rates) {
@@ -826,7 +851,7 @@ std::size_t expected_invocations(const RunPlan& plan) {
 Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime,
                            telemetry::InvocationSink& sink,
                            const std::function<void(const CellReport&)>& on_cell) {
-  if (plan.load && plan.load->kind == "trace") {
+  if (plan.load && plan.load->kind == telemetry::LoadKind::kTrace) {
     // Trace replay: one pass over the trace per io x runtime, every function at once.
     RunTotals totals;
     BaasStore store(plan.baas);
@@ -854,9 +879,10 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
         if (!device) {  // every event of the pass is a failed record, as every repetition of a cell is
           ConcurrentRecorder recorder{sink, report, plan.on_invocation};
           for (std::size_t i = 0; i < plan.load->trace.size(); ++i) {
-            recorder.record(unsent_trace_event(*plan.load, i, name, io, device.error()));
+            recorder.record(unsent_trace_event(plan, i, name, io, device.error()));
           }
-          if (recorder.error) return tl::unexpected(*recorder.error);
+          recorder.report_cells();
+    if (recorder.error) return tl::unexpected(*recorder.error);
         } else if (auto r = replay_trace(plan, **rt, name, io, sink, store, report); !r) {
           return tl::unexpected(r.error());
         }
@@ -915,18 +941,21 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
       if (!seeded) setup_error = Error{ErrorCode::kIo, "seeding the BaaS input: " + seeded.error().message};
     }
     if (cell.mode == "load") {
-      report.mode = plan.load->kind;
+      report.mode = std::string(telemetry::to_string(plan.load->kind));
       if (setup_error) {
         // One failed record per level says why the cell could not run.
-        auto levels = plan.load->kind == "closed" ? plan.load->concurrency.size() : plan.load->rates.size();
+        std::vector<telemetry::Invocation> failed;
+        auto levels = plan.load->kind == telemetry::LoadKind::kClosed ? plan.load->concurrency.size() : plan.load->rates.size();
         for (std::size_t l = 0; l < levels; ++l) {
           telemetry::Invocation inv = runner.blank(0);
           inv.load = plan.load->kind;
-          inv.level = plan.load->kind == "closed" ? plan.load->concurrency[l] : plan.load->rates[l];
-          inv.error = setup_error->to_string();
+          inv.level = plan.load->kind == telemetry::LoadKind::kClosed ? plan.load->concurrency[l] : plan.load->rates[l];
+          inv.set_error(*setup_error);
           ++report.failed;
           if (auto w = sink.write(inv); !w) return tl::unexpected(w.error());
+          failed.push_back(std::move(inv));
         }
+        report.cells = cells::group(failed);
         report.first_error = setup_error->to_string();
       } else {
         LoadRunner load(plan, runner, *rt, cell, sink);

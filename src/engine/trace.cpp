@@ -1,6 +1,8 @@
 // Invocation traces: lumos trace CSV, time scaling, Azure Functions converter, synthetic generator.
 #include "lumos/engine/trace.hpp"
 
+#include "lumos/common/files.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -56,15 +58,6 @@ auto for_each_line(std::string_view text, Fn&& fn) -> decltype(fn(text, std::siz
     text.remove_prefix(nl + 1);
   }
   return {};
-}
-
-Result<std::string> read_file(const std::filesystem::path& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::kIo, fmt::format("cannot read {} '{}': check the path", what, path.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return fail(ErrorCode::kIo, fmt::format("error while reading {} '{}'", what, path.string()));
-  return ss.str();
 }
 
 bool is_comment_or_blank(std::string_view line) {

@@ -16,13 +16,6 @@
 namespace lumos::image::detail {
 namespace fs = std::filesystem;
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 Result<void> write_file_atomic(const fs::path& path, const std::string& text) {
   fs::path tmp = path;
   tmp += ".tmp" + std::to_string(getpid());
@@ -107,8 +100,8 @@ Result<std::string> run_tool(const std::vector<std::string>& argv, const std::st
   spec.stderr_file = scratch / "stderr";
   spec.timeout = timeout;
   auto ran = run_one_shot(spec);
-  std::string out = read_file(spec.stdout_file);
-  std::string err = read_file(spec.stderr_file);
+  std::string out = read_file_or_empty(spec.stdout_file);
+  std::string err = read_file_or_empty(spec.stderr_file);
   std::error_code ec;
   fs::remove_all(scratch, ec);
   if (!ran) {

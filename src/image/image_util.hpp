@@ -5,12 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "lumos/common/files.hpp"
 #include "lumos/common/result.hpp"
 
 namespace lumos::image::detail {
 
-/// Whole file as bytes; empty if unreadable.
-std::string read_file(const std::filesystem::path& path);
 /// Writes via a temporary file and rename, so readers never see half a file.
 Result<void> write_file_atomic(const std::filesystem::path& path, const std::string& text);
 /// "sha256:<hex>" of a file's content; empty if unreadable.

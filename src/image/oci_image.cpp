@@ -67,7 +67,7 @@ Result<void> umoci(const ImageTools& tools, std::vector<std::string> args, const
 }
 
 bool has_tag(const fs::path& layout, std::string_view tag) {
-  auto index = json::parse(read_file(layout / "index.json"), nullptr, false);
+  auto index = json::parse(read_file_or_empty(layout / "index.json"), nullptr, false);
   if (index.is_discarded() || !index.is_object()) return false;
   for (const auto& m : index.value("manifests", json::array())) {
     if (m.contains("annotations") && m["annotations"].value(kRefName, "") == tag) return true;
@@ -90,7 +90,7 @@ Result<void> import_image(const fs::path& from, const std::string& from_tag, con
                           const std::string& to_tag, const std::string& what) {
   auto base = inspect_image(from, from_tag);
   if (!base) return tl::unexpected(base.error());
-  auto manifest = json::parse(read_file(blob_path(from, base->manifest_digest)), nullptr, false);
+  auto manifest = json::parse(read_file_or_empty(blob_path(from, base->manifest_digest)), nullptr, false);
   std::vector<std::string> digests = {base->manifest_digest, base->config_digest};
   for (const auto& l : manifest.value("layers", json::array())) digests.push_back(l.value("digest", ""));
   std::error_code ec;
@@ -108,7 +108,7 @@ Result<void> import_image(const fs::path& from, const std::string& from_tag, con
       fs::copy_file(list_src, cache_dir(to) / "layers" / (hex + ".list"), fs::copy_options::overwrite_existing, ec);
     }
   }
-  auto index = json::parse(read_file(to / "index.json"), nullptr, false);
+  auto index = json::parse(read_file_or_empty(to / "index.json"), nullptr, false);
   if (index.is_discarded()) return fail(ErrorCode::kBuild, what + ": " + (to / "index.json").string() + " is not JSON");
   json kept = json::array();
   for (const auto& m : index.value("manifests", json::array())) {
@@ -147,7 +147,7 @@ Result<ImageInfo> debian_base(const ImageTools& tools) {
   FileLock lock(tools.base_dir / ".lock");
   std::string stamp_text = std::string(kRecipe) + "\ndebootstrap --variant=minbase bookworm\n";
   fs::path stamp = cache_dir(layout) / (std::string(kBaseTag) + ".stamp");
-  if (has_tag(layout, kBaseTag) && read_file(stamp) == stamp_text) return inspect_image(layout, kBaseTag);
+  if (has_tag(layout, kBaseTag) && read_file_or_empty(stamp) == stamp_text) return inspect_image(layout, kBaseTag);
 
   std::error_code ec;
   fs::path rootfs = tools.base_dir / "rootfs";
@@ -163,7 +163,7 @@ Result<ImageInfo> debian_base(const ImageTools& tools) {
     auto boot = run_tool(argv, what, std::chrono::minutes(30));
     unmount_leftovers(rootfs);
     if (!boot) {
-      std::string log = read_file(rootfs / "debootstrap/debootstrap.log");
+      std::string log = read_file_or_empty(rootfs / "debootstrap/debootstrap.log");
       if (log.size() > 600) log = "..." + log.substr(log.size() - 600);
       fs::remove_all(rootfs, ec);
       return fail(boot.error().code, boot.error().message + (log.empty() ? "" : "\n" + log));
@@ -269,7 +269,7 @@ Result<ImageInfo> build_image(const runtime::Artifacts& a, std::string_view flav
                            "\n" + (base ? base->manifest_digest : "") + "\n";
   fs::path stamp = cache_dir(layout) / (flavour + ".stamp");
   // Up to date: reuse it as it is (a damaged image is then reported by the check, not hidden).
-  if (has_tag(layout, flavour) && read_file(stamp) == stamp_text) return inspect_image(layout, flavour);
+  if (has_tag(layout, flavour) && read_file_or_empty(stamp) == stamp_text) return inspect_image(layout, flavour);
 
   auto t0 = Clock::now();
   fs::remove(stamp, ec);
@@ -339,7 +339,7 @@ Result<fs::path> unpack_image(const ImageInfo& image, const fs::path& bundle_dir
   fs::path lock_path = bundle_dir;
   lock_path += ".lock";
   FileLock lock(lock_path);
-  if (read_file(marker) == image.manifest_digest && fs::is_directory(rootfs, ec)) return rootfs;
+  if (read_file_or_empty(marker) == image.manifest_digest && fs::is_directory(rootfs, ec)) return rootfs;
   fs::path tmp = bundle_dir;
   tmp += ".unpacking";
   fs::remove_all(tmp, ec);

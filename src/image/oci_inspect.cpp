@@ -72,7 +72,7 @@ Result<std::string> listing_from_tar_output(const std::string& out) {
 // The listing of a layer blob, computed once (the blob's digest is verified then) and cached.
 Result<std::string> layer_listing(const fs::path& layout, const std::string& digest, const std::string& what) {
   fs::path cached = cache_dir(layout) / "layers" / (digest.substr(digest.find(':') + 1) + ".list");
-  std::string text = read_file(cached);
+  std::string text = read_file_or_empty(cached);
   if (text.rfind(kListingHeader, 0) == 0) return text;
   fs::path blob = blob_path(layout, digest);
   std::string actual = file_digest(blob);
@@ -196,7 +196,7 @@ Result<json> read_blob_json(const fs::path& layout, const json& descriptor, cons
     return fail(ErrorCode::kBuild, what + ": " + kind + " blob " + digest + " is corrupt; remove " +
                                        layout.string() + " to rebuild the image");
   }
-  auto j = json::parse(read_file(path), nullptr, false);
+  auto j = json::parse(read_file_or_empty(path), nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     return fail(ErrorCode::kBuild, what + ": " + kind + " blob " + digest + " is not JSON");
   }
@@ -211,7 +211,7 @@ Result<ImageInfo> inspect_image(const fs::path& layout, std::string_view tag) {
   info.flavour = std::string(tag);
   info.function = layout.parent_path().filename().string();
   const std::string what = "image " + info.reference();
-  auto index = json::parse(read_file(layout / "index.json"), nullptr, false);
+  auto index = json::parse(read_file_or_empty(layout / "index.json"), nullptr, false);
   if (index.is_discarded() || !index.is_object()) {
     return fail(ErrorCode::kBuild, what + ": " + (layout / "index.json").string() +
                                        " is missing or not JSON (not an OCI image layout); run lumos images");

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -13,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "lumos/env/profile.hpp"
-#include "lumos/stats/quality.hpp"
+#include "lumos/telemetry/jsonl.hpp"
 
 namespace lumos::model {
 namespace fs = std::filesystem;
@@ -192,29 +190,6 @@ nlohmann::json to_json(const Environment& e) {
   return j;
 }
 
-std::string CellKey::label() const {
-  std::string s = fmt::format("{}/{} {} {} {}", function, input, runtime, mode, io);
-  if (profile != "cloud") s += " " + profile;
-  if (concurrency != 1) s += fmt::format(" c{}", concurrency);
-  return s;
-}
-
-std::optional<double> parse_utc_ms(const std::string& iso) {
-  std::tm tm{};
-  int ms = 0;
-  char tail = 0;
-  // 2026-11-27T04:14:33.052Z (fraction optional)
-  int n = std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &tm.tm_year, &tm.tm_mon,
-                      &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &tail);
-  if (n < 6) return std::nullopt;
-  if (n == 6) ms = 0;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  const std::time_t t = timegm(&tm);
-  if (t == static_cast<std::time_t>(-1)) return std::nullopt;
-  return static_cast<double>(t) * 1000.0 + ms;
-}
-
 Result<std::vector<ImageSize>> read_image_sizes(const fs::path& images_json) {
   std::ifstream in(images_json);
   if (!in) return fail(ErrorCode::kIo, "cannot read " + images_json.string() + " (write it with `lumos images --json FILE`)");
@@ -297,75 +272,24 @@ Result<Dataset> load_datasets(const std::vector<fs::path>& dirs, const LoadOptio
   if (dirs.empty()) return fail(ErrorCode::kUsage, "no results folder given");
   d.dir = dirs.front();
   for (const auto& dir : dirs) {
-    const fs::path file = dir / "invocations.jsonl";
-    std::ifstream in(file);
-    if (!in) {
-      return fail(ErrorCode::kIo, "cannot read " + file.string() +
-                                      " (is it a results folder written by `lumos run --out`?)");
+    auto folder = telemetry::read_results(dir);
+    if (!folder) return tl::unexpected(folder.error());
+    const nlohmann::json& m = folder->manifest;
+    read_manifest_profiles(m, d.profiles);
+    const std::string run = run_profile(m, d.profiles);  // also an experiment's `profile:` file or mapping
+    if (m.is_object() && m.contains("environment") && m["environment"].is_object()) {
+      d.host_cpus = static_cast<int>(number_or(m["environment"], {"cpus_online", "cores"}, d.host_cpus));
     }
-    std::string folder_profile = "cloud";
-    {
-      std::ifstream mf(dir / "manifest.json");
-      if (mf) {
-        nlohmann::json m = nlohmann::json::parse(mf, nullptr, false);
-        if (!m.is_discarded()) {
-          read_manifest_profiles(m, d.profiles);
-          if (auto p = run_profile(m, d.profiles); !p.empty()) folder_profile = p;
-          if (m.contains("environment") && m["environment"].is_object()) {
-            d.host_cpus = static_cast<int>(number_or(m["environment"], {"cpus_online", "cores"}, d.host_cpus));
-          }
-          if (d.manifest.is_null()) d.manifest = std::move(m);
-        }
-      }
-    }
-    std::string line;
-    std::size_t line_no = 0;
-    while (std::getline(in, line)) {
-      ++line_no;
-      if (line.empty()) continue;
-      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object()) {
-        if (in.peek() == EOF) break;  // a truncated last line of a killed run
-        return fail(ErrorCode::kConfig, fmt::format("{}:{}: not a JSON object", file.string(), line_no));
-      }
-      Observation o;
-      o.inv = telemetry::invocation_from_json(j);
-      o.profile = folder_profile;
-      o.offset_ns = optional_number(j, {"offset_ns"});
-      const std::string load = string_field(j, "load").value_or("");
-      if (auto it = j.find("concurrency"); it != j.end() && it->is_number()) {
-        o.concurrency = std::max(1, it->get<int>());
-      } else if (load == "closed") {
-        o.concurrency = std::max(1, static_cast<int>(std::lround(number_or(j, {"level"}, 1))));
-      }
-      if (auto it = j.find("profile"); it != j.end()) {
-        if (it->is_string()) {
-          o.profile = it->get<std::string>();
-        } else if (it->is_object() && it->contains("name")) {
-          o.profile = (*it)["name"].get<std::string>();
-          if (!d.profiles.count(o.profile)) d.profiles[o.profile] = environment_from_json(o.profile, *it);
-        }
-      }
-      for (const char* k : {"cold_start", "met_cold", "instance_cold"}) {
-        if (auto it = j.find(k); it != j.end() && it->is_boolean()) o.met_cold = it->get<bool>();
-      }
-      if (auto it = j.find("instance"); it != j.end() && it->is_string()) {
-        if (*it == "cold") o.met_cold = true;
-        if (*it == "warm") o.met_cold = false;
-      }
-      // Load cells (a pool serves them, cold or warm as the load makes it): one cell per level,
-      // mode "closed" (concurrency = level) or "open" (arrival rate; not used by the model).
-      if (!load.empty()) {
-        if (!o.met_cold && (o.inv.mode == "cold" || o.inv.mode == "warm")) o.met_cold = o.inv.mode == "cold";
-        o.inv.mode = load;
-        if (load == "open") o.concurrency = 0;
-      }
-      if (!o.inv.ok) {
+    if (d.manifest.is_null()) d.manifest = m;
+    if (folder->torn_line > 0) ++d.torn_lines;
+    for (auto& inv : folder->invocations) {
+      if (inv.profile.empty()) inv.profile = run;
+      if (!inv.ok) {
         ++d.failed;
-      } else if (load.empty() && (o.contamination = stats::contamination(o.inv, o.met_cold))) {
+      } else if (cells::contamination(inv)) {
         ++d.contaminated;
       }
-      d.observations.push_back(std::move(o));
+      d.records.push_back(std::move(inv));
     }
   }
   if (options.images_json) {
@@ -379,93 +303,6 @@ Result<Dataset> load_datasets(const std::vector<fs::path>& dirs, const LoadOptio
     d.module_sizes = module_sizes_from_artifacts(*options.artifacts_dir);
   }
   return d;
-}
-
-std::vector<Cell> make_cells(const Dataset& data) {
-  std::map<CellKey, std::vector<const Observation*>> groups;
-  for (const auto& o : data.observations) {
-    CellKey k{o.inv.function, o.inv.input, o.inv.runtime, o.inv.mode, o.inv.io, o.profile, o.concurrency};
-    groups[k].push_back(&o);
-  }
-  std::vector<Cell> cells;
-  for (const auto& [key, obs] : groups) {
-    Cell c;
-    c.key = key;
-    c.n = obs.size();
-    std::vector<double> start, compute, serde, io, overhead, cpu, rss, bytes, baas, warm;
-    std::map<std::string, std::vector<double>> phases;
-    double t_first = INFINITY, t_last = -INFINITY;
-    bool times_ok = true;
-    for (const Observation* o : obs) {
-      if (!o->inv.ok) continue;
-      if (o->contamination) {
-        ++c.n_contaminated;
-        continue;
-      }
-      const auto& ph = o->inv.phases;
-      const auto get = [&](const char* n) {
-        auto it = ph.find(n);
-        return it == ph.end() ? 0.0 : static_cast<double>(it->second.count());
-      };
-      double s = 0;
-      for (const auto& [name, d] : ph) {
-        if (stats::is_start_phase(name)) s += static_cast<double>(d.count());
-        phases[name].push_back(static_cast<double>(d.count()));
-      }
-      const double e2e = static_cast<double>(o->inv.e2e.count());
-      const double cmp = get("compute"), sd = get("deserialize") + get("serialize");
-      const double bio = get("baas_get") + get("baas_put");
-      c.e2e_ns.push_back(e2e);
-      const bool cold = o->met_cold ? *o->met_cold : o->inv.mode == "cold";
-      if (cold) {
-        ++c.n_cold;
-      } else {
-        warm.push_back(e2e);
-      }
-      start.push_back(s);
-      compute.push_back(cmp);
-      serde.push_back(sd);
-      io.push_back(bio);
-      overhead.push_back(e2e - s - cmp - sd - bio);
-      if (o->inv.cpu) cpu.push_back(static_cast<double>(o->inv.cpu->count()));
-      if (o->inv.peak_rss_bytes) rss.push_back(static_cast<double>(*o->inv.peak_rss_bytes));
-      bytes.push_back(static_cast<double>(o->inv.bytes_in + o->inv.bytes_out));
-      baas.push_back(static_cast<double>(o->inv.baas_bytes_in + o->inv.baas_bytes_out));
-      // Wall span of the cell: offsets within a load level when recorded, else wall clock.
-      if (o->offset_ns) {
-        const double t0 = *o->offset_ns / 1e6;
-        t_first = std::min(t_first, t0);
-        t_last = std::max(t_last, t0 + e2e / 1e6);
-      } else if (auto t = parse_utc_ms(o->inv.started_at)) {
-        t_first = std::min(t_first, *t);
-        t_last = std::max(t_last, *t + e2e / 1e6);
-      } else {
-        times_ok = false;
-      }
-    }
-    c.n_ok = c.e2e_ns.size();
-    if (c.n_ok > 0) {
-      c.e2e_median = stats::median(c.e2e_ns);
-      c.e2e_p95 = stats::percentile(c.e2e_ns, 95.0);
-      if (!warm.empty()) c.warm_e2e_mean = stats::mean(warm);
-      c.start = stats::median(start);
-      c.compute = stats::median(compute);
-      c.serde = stats::median(serde);
-      c.io = stats::median(io);
-      c.overhead = stats::median(overhead);
-      c.cpu_ns = stats::median(cpu);
-      c.peak_rss = stats::median(rss);
-      c.bytes = stats::median(bytes);
-      c.baas_bytes = stats::median(baas);
-      for (auto& [name, v] : phases) c.phase_median[name] = stats::median(v);
-      const auto marks = stats::mark_outliers(c.e2e_ns);
-      c.n_outliers = static_cast<std::size_t>(std::count(marks.begin(), marks.end(), true));
-      const double span_ms = t_last - t_first;
-      if (times_ok && c.n_ok >= 2 && span_ms > 0) c.throughput_rps = static_cast<double>(c.n_ok) / (span_ms / 1000.0);
-    }
-    cells.push_back(std::move(c));
-  }
-  return cells;
 }
 
 }  // namespace lumos::model

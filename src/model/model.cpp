@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "lumos/common/format.hpp"
+
 #include "least_squares.hpp"
 #include "lumos/stats/stats.hpp"
 
@@ -234,7 +236,7 @@ Component fit_component(const std::string& name, const std::vector<Sample>& samp
 }
 
 bool sequential(const Cell& c) {
-  return c.n_ok > 0 && c.key.concurrency == 1 && (c.key.mode == "cold" || c.key.mode == "warm");
+  return c.n_ok > 0 && c.key.sequential() && (c.key.mode == cells::Mode::kCold || c.key.mode == cells::Mode::kWarm);
 }
 
 std::string fi_key(const CellKey& k) { return k.function + "/" + k.input; }
@@ -249,9 +251,11 @@ std::map<std::string, Usl> fit_usls(const std::vector<Cell>& cells) {
   std::map<SeriesKey, std::map<int, double>> series;  // -> N -> throughput of warm requests
   std::map<SeriesKey, double> warm_x1;
   for (const auto& c : cells) {
-    const SeriesKey k{c.key.function, c.key.input, c.key.runtime, c.key.io, c.key.profile};
-    if (c.key.mode == "closed" && c.warm_e2e_mean > 0) series[k][c.key.concurrency] = c.key.concurrency * 1e9 / c.warm_e2e_mean;
-    if (sequential(c) && c.key.mode == "warm" && c.warm_e2e_mean > 0) warm_x1[k] = 1e9 / c.warm_e2e_mean;
+    const SeriesKey k{c.key.function, c.key.input, c.key.runtime, std::string(telemetry::to_string(c.key.io)), c.key.profile};
+    if (c.key.load == cells::LoadKind::kClosed && c.warm_e2e_mean > 0) {
+      series[k][c.key.concurrency()] = c.key.concurrency() * 1e9 / c.warm_e2e_mean;
+    }
+    if (sequential(c) && c.key.mode == cells::Mode::kWarm && c.warm_e2e_mean > 0) warm_x1[k] = 1e9 / c.warm_e2e_mean;
   }
   std::map<std::string, std::vector<UslPoint>> points;
   for (const auto& [k, levels] : series) {
@@ -277,17 +281,15 @@ std::map<std::string, Usl> fit_usls(const std::vector<Cell>& cells) {
   return out;
 }
 
-Config config_of(const CellKey& k, const Cell& c, const ModuleSizes& sizes) {
-  return Config{k.function, k.input, k.runtime, k.mode, k.io, c.bytes, c.baas_bytes,
-                module_bytes_of(sizes, k.function, k.runtime)};
+// The model's word for a cell's mode: a closed-loop level is priced as warm requests with a
+// share of cold starts (Query::cold_fraction).
+std::string mode_name(const CellKey& k) {
+  return k.load == cells::LoadKind::kClosed ? "warm" : std::string(telemetry::to_string(k.mode));
 }
 
-std::string ns_text(double ns) {
-  if (!std::isfinite(ns)) return "-";
-  if (std::abs(ns) >= 1e9) return fmt::format("{:.3g} s", ns / 1e9);
-  if (std::abs(ns) >= 1e6) return fmt::format("{:.3g} ms", ns / 1e6);
-  if (std::abs(ns) >= 1e3) return fmt::format("{:.3g} us", ns / 1e3);
-  return fmt::format("{:.3g} ns", ns);
+Config config_of(const CellKey& k, const Cell& c, const ModuleSizes& sizes) {
+  return Config{k.function, k.input, k.runtime, mode_name(k), std::string(telemetry::to_string(k.io)), c.bytes,
+                c.baas_bytes, module_bytes_of(sizes, k.function, k.runtime)};
 }
 
 double coef_or(const Component& c, const std::string& name, double fallback = 0.0) {
@@ -322,7 +324,7 @@ Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const Fit
   std::map<CellKey, const Cell*> warm_twin;
   std::vector<std::pair<std::size_t, Config>> first_calls;  // overhead samples of cold cells with a warm twin
   for (const auto& c : cells) {
-    if (sequential(c) && c.key.mode == "warm") warm_twin[c.key] = &c;
+    if (sequential(c) && c.key.mode == cells::Mode::kWarm) warm_twin[c.key] = &c;
   }
   for (const auto& c : cells) {
     if (!sequential(c)) continue;
@@ -331,8 +333,8 @@ Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const Fit
     const double lis = -std::log(env.cpu_share);
     const Config cfg = config_of(c.key, c, m.module_sizes);
     CellKey twin_key = c.key;
-    twin_key.mode = "warm";
-    const auto twin = c.key.mode == "cold" ? warm_twin.find(twin_key) : warm_twin.end();
+    twin_key.mode = cells::Mode::kWarm;
+    const auto twin = c.key.mode == cells::Mode::kCold ? warm_twin.find(twin_key) : warm_twin.end();
     double overhead_ns = c.overhead;
     if (twin != warm_twin.end()) {
       overhead_ns += (c.compute + c.serde) - (twin->second->compute + twin->second->serde);
@@ -344,18 +346,18 @@ Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const Fit
     }
     if (twin != warm_twin.end()) first_calls.emplace_back(overhead.size(), cfg);
     overhead.push_back({overhead_features(cfg), overhead_ns, lis});
-    if (c.key.io == "baas") {
-      const double trips = m.round_trips_per_request + (c.key.mode == "cold" ? m.connect_round_trips : 0.0);
+    if (c.key.io == cells::Io::kBaas) {
+      const double trips = m.round_trips_per_request + (c.key.mode == cells::Mode::kCold ? m.connect_round_trips : 0.0);
       const double local = c.io - network_ns(env, c.baas_bytes, trips);
       io.push_back({io_features(cfg), local, 0.0});
       in_baas[fi_key(c.key)].push_back(c.baas_bytes);
     } else {
       in_bytes[fi_key(c.key)].push_back(c.bytes);
     }
-    if (c.key.mode == "cold") start.push_back({start_features(cfg), c.start, lis});
-    if (c.e2e_median > 0 && std::isfinite(c.e2e_p95)) tails[c.key.runtime + "/" + c.key.mode].push_back(c.e2e_p95 / c.e2e_median);
+    if (c.key.mode == cells::Mode::kCold) start.push_back({start_features(cfg), c.start, lis});
+    if (c.e2e_median > 0 && std::isfinite(c.e2e_p95)) tails[c.key.runtime + "/" + mode_name(c.key)].push_back(c.e2e_p95 / c.e2e_median);
     const double cpu_time = c.compute + c.serde + c.overhead;
-    if (c.key.mode == "warm" && std::isfinite(c.cpu_ns) && cpu_time > 0) cpu_ratios[c.key.runtime].push_back(c.cpu_ns / cpu_time);
+    if (c.key.mode == cells::Mode::kWarm && std::isfinite(c.cpu_ns) && cpu_time > 0) cpu_ratios[c.key.runtime].push_back(c.cpu_ns / cpu_time);
     if (std::isfinite(c.peak_rss)) rss[fr_key(c.key)].push_back(c.peak_rss / kMiB);
   }
   m.start = fit_component("start", start, options.ridge, false);
@@ -403,12 +405,12 @@ Query query_of(const Cell& c) {
   q.function = c.key.function;
   q.input = c.key.input;
   q.runtime = c.key.runtime;
-  q.mode = c.key.mode == "closed" ? "warm" : c.key.mode;
-  q.io = c.key.io;
+  q.mode = mode_name(c.key);
+  q.io = std::string(telemetry::to_string(c.key.io));
   q.profile = c.key.profile;
-  q.concurrency = c.key.concurrency;
-  if (c.key.mode == "closed" && c.n_ok > 0) {
-    q.cold_fraction = static_cast<double>(c.n_cold) / static_cast<double>(c.n_ok);
+  q.concurrency = c.key.concurrency();
+  if (c.key.load == cells::LoadKind::kClosed && c.n_ok > 0) {
+    q.cold_fraction = static_cast<double>(c.n_fresh_ok) / static_cast<double>(c.n_ok);
     q.requests = static_cast<int>(c.n_ok);
   }
   return q;
@@ -472,7 +474,7 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
     const double ns = evaluate(m.compute, compute_features(warm_cfg, m.reference_runtime), lis);
     const double slow = ns / work * std::pow(p.env.cpu_share, m.compute.cpu_elasticity);
     term("compute", ns,
-         fmt::format("work {} x {} factor {:.3g}{}", ns_text(work), q.runtime, slow,
+         fmt::format("work {} x {} factor {:.3g}{}", text::duration(work), q.runtime, slow,
                      p.env.cpu_share != 1 ? fmt::format(" / cpu share {:g}", p.env.cpu_share) : ""));
   }
   term("serde", evaluate(m.serde, serde_features(warm_cfg), lis),
@@ -542,7 +544,7 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
     cold_latency = std::max(cold->service_ns, burst * cold->cpu_demand_ns / cores_for(burst));
     p.throughput_rps = 1e9 / (f * cold_latency / burst + (1 - f) / x_warm * 1e9);
     p.notes.push_back(fmt::format("{:.0f}% of requests meet a new instance: a burst of {:g} cold starts taking {} together",
-                                  f * 100, burst, ns_text(cold_latency)));
+                                  f * 100, burst, text::duration(cold_latency)));
   }
   // The median request is warm while fewer than half meet a new instance.
   p.p50_ns = f < 0.5 ? warm_latency : cold_latency;
@@ -579,8 +581,8 @@ Validation validate(const std::vector<Cell>& cells, const Dataset& data, Holdout
   };
   std::map<std::string, std::vector<const Cell*>> groups;
   for (const auto& c : cells) {
-    if (c.n_ok == 0 || c.key.concurrency < 1) continue;
-    if (!(sequential(c) || c.key.mode == "closed")) continue;
+    if (c.n_ok == 0 || c.key.concurrency() < 1) continue;
+    if (!(sequential(c) || c.key.load == cells::LoadKind::kClosed)) continue;
     groups[group_of(c.key)].push_back(&c);
   }
   for (const auto& [g, test] : groups) {
@@ -607,7 +609,7 @@ Validation validate(const std::vector<Cell>& cells, const Dataset& data, Holdout
   std::vector<double> all;
   for (const auto& h : v.points) {
     by_rt[h.key.runtime].push_back(h.ape);
-    by_mode[h.key.mode].push_back(h.ape);
+    by_mode[h.key.load == cells::LoadKind::kClosed ? "closed" : mode_name(h.key)].push_back(h.ape);
     all.push_back(h.ape);
   }
   for (auto& [k, xs] : by_rt) {
@@ -648,6 +650,25 @@ Component component_from(const std::string& name, const nlohmann::json& j) {
 
 nlohmann::json finite_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); }
 
+// A held-out point's cell as model.json stores it (older files: mode "closed" for levels).
+CellKey key_from_json(const nlohmann::json& p) {
+  CellKey k;
+  k.function = p.value("function", "");
+  k.input = p.value("input", "");
+  k.runtime = p.value("runtime", "");
+  k.io = telemetry::parse_io(p.value("io", "direct")).value_or(telemetry::Io::kDirect);
+  k.profile = p.value("profile", "cloud");
+  const std::string mode = p.value("mode", "warm");
+  k.load = telemetry::parse_load_kind(p.value("load", mode == "closed" ? "closed" : "")).value_or(cells::LoadKind::kNone);
+  if (k.load == cells::LoadKind::kNone) {
+    k.mode = telemetry::parse_mode(mode).value_or(cells::Mode::kWarm);
+  } else {
+    k.mode = cells::Mode::kPool;
+    k.level = p.value("concurrency", 1);
+  }
+  return k;
+}
+
 Validation validation_from_json(const nlohmann::json& v) {
   Validation val;
   val.scheme = v.value("scheme", "");
@@ -660,8 +681,7 @@ Validation validation_from_json(const nlohmann::json& v) {
   val.n_by_runtime = v.value("n_by_runtime", std::map<std::string, std::size_t>{});
   for (const auto& p : v.value("points", nlohmann::json::array())) {
     HeldOut h;
-    h.key = {p.value("function", ""), p.value("input", ""), p.value("runtime", ""), p.value("mode", ""),
-             p.value("io", ""),       p.value("profile", "cloud"), p.value("concurrency", 1)};
+    h.key = key_from_json(p);
     h.measured_ns = p.value("measured_ns", 0.0);
     h.predicted_ns = p.value("predicted_ns", 0.0);
     h.ape = p.value("ape", 0.0);
@@ -676,8 +696,9 @@ nlohmann::json to_json(const Validation& v) {
   nlohmann::json pts = nlohmann::json::array();
   for (const auto& h : v.points) {
     pts.push_back({{"function", h.key.function}, {"input", h.key.input}, {"runtime", h.key.runtime},
-                   {"mode", h.key.mode}, {"io", h.key.io}, {"profile", h.key.profile},
-                   {"concurrency", h.key.concurrency}, {"measured_ns", h.measured_ns},
+                   {"mode", mode_name(h.key)}, {"io", telemetry::to_string(h.key.io)}, {"profile", h.key.profile},
+                   {"concurrency", h.key.concurrency()}, {"load", telemetry::to_string(h.key.load)},
+                   {"measured_ns", h.measured_ns},
                    {"predicted_ns", h.predicted_ns}, {"ape", h.ape}});
   }
   nlohmann::json mape = nlohmann::json::object();
@@ -826,7 +847,7 @@ std::string format_model(const Model& m) {
     const double io = m.io.coef.count("a:" + rt + "/warm") ? coef_or(m.io, "a:" + rt + "/warm") : stats::kNaN;
     auto u = m.usl.find(rt);
     out += fmt::format("{:<18} {:>14} {:>12} {:>12} {:>14} {:>12} {:>10}\n", rt, fmt::format("{:.3g}x", factor),
-                       ns_text(start), ns_text(per_req), ns_text(io),
+                       text::duration(start), text::duration(per_req), text::duration(io),
                        u == m.usl.end() ? "-" : fmt::format("{:.3g}", u->second.sigma),
                        u == m.usl.end() ? "-" : fmt::format("{:.3g}", u->second.kappa));
   }
@@ -844,11 +865,11 @@ std::string format_prediction(const Prediction& p) {
                                 q.function, q.input, q.runtime, q.mode, q.io, q.profile, p.env.cpu_share, p.env.rtt_ms,
                                 p.env.bandwidth_mbps ? fmt::format(", {:g} Mbit/s", *p.env.bandwidth_mbps) : "",
                                 q.concurrency);
-  for (const auto& t : p.terms) out += fmt::format("  {:<9} {:>10}  {}\n", t.component, ns_text(t.ns), t.why);
-  out += fmt::format("  {:<9} {:>10}  {}\n", "queueing", ns_text(p.queueing_ns),
+  for (const auto& t : p.terms) out += fmt::format("  {:<9} {:>10}  {}\n", t.component, text::duration(t.ns), t.why);
+  out += fmt::format("  {:<9} {:>10}  {}\n", "queueing", text::duration(p.queueing_ns),
                      p.usl_fitted ? "USL fitted from concurrency data" : "bounds: CPU demand vs cores");
-  out += fmt::format("p50 latency  {}\np95 latency  {}\nthroughput   {:.4g} requests/s\n", ns_text(p.p50_ns),
-                     ns_text(p.p95_ns), p.throughput_rps);
+  out += fmt::format("p50 latency  {}\np95 latency  {}\nthroughput   {:.4g} requests/s\n", text::duration(p.p50_ns),
+                     text::duration(p.p95_ns), p.throughput_rps);
   out += fmt::format("cost         {:.4g} USD per invocation ({:.4g} USD per million; {:g} ms x {:g} MB billed)\n",
                      p.cost.total_usd, p.cost_per_million_usd, p.cost.billed_ms, p.cost.billed_mb);
   for (const auto& n : p.notes) out += "note: " + n + "\n";

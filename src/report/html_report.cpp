@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "lumos/common/format.hpp"
+
 #include "lumos/common/process.hpp"
 #include "lumos/report/summary.hpp"
 #include "lumos/stats/compare.hpp"
@@ -60,7 +62,9 @@ struct Index {
   std::map<CellKey, const Cell*> by_key;
   const Cell* get(const std::string& f, const std::string& i, const std::string& r, const std::string& mode,
                   const std::string& io = "direct") const {
-    auto it = by_key.find(CellKey{f, i, r, mode, io, "cloud", 1});
+    const CellKey key{f, i, r, telemetry::parse_mode(mode).value_or(cells::Mode::kWarm),
+                      telemetry::parse_io(io).value_or(cells::Io::kDirect)};
+    auto it = by_key.find(key);
     return it == by_key.end() || it->second->n_ok == 0 ? nullptr : it->second;
   }
 };
@@ -71,7 +75,7 @@ Index make_index(const std::vector<Cell>& cells) {
   return ix;
 }
 
-bool base_cell(const Cell& c) { return c.n_ok > 0 && c.key.concurrency == 1 && c.key.profile == "cloud"; }
+bool base_cell(const Cell& c) { return c.n_ok > 0 && c.key.sequential() && c.key.profile == "cloud"; }
 
 std::set<std::string> runtimes_of(const std::vector<Cell>& cells) {
   std::set<std::string> s;
@@ -86,7 +90,9 @@ std::vector<std::pair<std::string, std::string>> inputs_with(const std::vector<C
                                                              const std::string& io = "direct") {
   std::set<std::pair<std::string, std::string>> s;
   for (const auto& c : cells) {
-    if (base_cell(c) && c.key.mode == mode && c.key.io == io) s.insert({c.key.function, c.key.input});
+    if (base_cell(c) && telemetry::to_string(c.key.mode) == mode && telemetry::to_string(c.key.io) == io) {
+      s.insert({c.key.function, c.key.input});
+    }
   }
   return {s.begin(), s.end()};
 }
@@ -96,7 +102,7 @@ std::vector<std::pair<std::string, std::string>> inputs_with(const std::vector<C
 std::map<std::string, std::string> representative_inputs(const std::vector<Cell>& cells) {
   std::map<std::string, std::map<std::string, std::set<std::string>>> seen;  // f -> i -> runtimes
   for (const auto& c : cells) {
-    if (base_cell(c) && c.key.mode == "warm" && c.key.io == "direct") seen[c.key.function][c.key.input].insert(c.key.runtime);
+    if (base_cell(c) && c.key.mode == cells::Mode::kWarm && c.key.io == cells::Io::kDirect) seen[c.key.function][c.key.input].insert(c.key.runtime);
   }
   std::map<std::string, std::string> out;
   for (const auto& [f, inputs] : seen) {
@@ -117,24 +123,6 @@ std::map<std::string, std::string> representative_inputs(const std::vector<Cell>
 }
 
 // ---- text helpers -----------------------------------------------------------------------
-
-std::string fmt_ns(double ns) {
-  if (!std::isfinite(ns)) return "-";
-  const double a = std::abs(ns);
-  const auto three = [](double v, const char* unit) {
-    const double x = std::abs(v);
-    return fmt::format("{:.{}f} {}", v, x < 9.995 ? 2 : x < 99.95 ? 1 : 0, unit);
-  };
-  if (a >= 1e9) return three(ns / 1e9, "s");
-  if (a >= 1e6) return three(ns / 1e6, "ms");
-  if (a >= 1e3) return three(ns / 1e3, "us");
-  return three(ns, "ns");
-}
-
-std::string fmt_ratio(double r) {
-  if (!std::isfinite(r)) return "-";
-  return fmt::format("{:.{}f}x", r, r < 9.995 ? 2 : r < 99.95 ? 1 : 0);
-}
 
 std::string num(double x) { return std::isfinite(x) ? fmt::format("{:.6g}", x) : "NaN"; }
 
@@ -160,16 +148,6 @@ std::string html_escape(std::string_view s) {
     }
   }
   return out;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 std::string md_cell(const std::string& s) {
@@ -202,7 +180,7 @@ struct Extremes {
   }
 };
 
-double io_serde(const Cell& c) { return c.serde + (c.key.io == "baas" ? c.io : 0.0); }
+double io_serde(const Cell& c) { return c.serde + (c.key.io == cells::Io::kBaas ? c.io : 0.0); }
 
 // Extremes of value(cell on runtime a, cell on runtime b) over the function x inputs measured
 // in `mode` (direct) on both.
@@ -235,8 +213,8 @@ std::vector<HeadlineRatio> headline_ratios(const ReportData& r) {
         if (m.count(base) && m.count("wasm-aot") && m.at("wasm-aot") > 0) e.add(m.at(base) / m.at("wasm-aot"), f);
       }
       if (!e.n) continue;
-      ours.push_back(fmt::format("vs {}: up to {} (range {} to {}, {} functions)", base, fmt_ratio(e.hi), fmt_ratio(e.lo),
-                                 fmt_ratio(e.hi), e.n));
+      ours.push_back(fmt::format("vs {}: up to {} (range {} to {}, {} functions)", base, text::ratio(e.hi), text::ratio(e.lo),
+                                 text::ratio(e.hi), e.n));
       cells.push_back(fmt::format("{}: max {}, min {}", base, e.hi_cell, e.lo_cell));
       bases.push_back(base);
     }
@@ -279,7 +257,7 @@ std::vector<HeadlineRatio> headline_ratios(const ReportData& r) {
                                         [](const Cell& a, const Cell& b) { return a.e2e_median / b.e2e_median; });
     if (e.n) {
       h.has_data = true;
-      h.ours = fmt::format("{} to {} (median {}, {} cells)", fmt_ratio(e.lo), fmt_ratio(e.hi), fmt_ratio(e.median()), e.n);
+      h.ours = fmt::format("{} to {} (median {}, {} cells)", text::ratio(e.lo), text::ratio(e.hi), text::ratio(e.median()), e.n);
       h.cells = fmt::format("max: {} warm direct; min: {} warm direct", e.hi_cell, e.lo_cell);
     } else {
       h.ours = "no data: needs warm cells on wasmedge-interp and wasmedge-aot";
@@ -306,7 +284,7 @@ std::vector<HeadlineRatio> headline_ratios(const ReportData& r) {
     }
     if (e.n) {
       h.has_data = true;
-      h.ours = fmt::format("{} to {} (median {}, {} cells)", fmt_ratio(e.lo), fmt_ratio(e.hi), fmt_ratio(e.median()), e.n);
+      h.ours = fmt::format("{} to {} (median {}, {} cells)", text::ratio(e.lo), text::ratio(e.hi), text::ratio(e.median()), e.n);
       h.cells = fmt::format("max: {} warm; min: {} warm", e.hi_cell, e.lo_cell);
     } else {
       h.ours = "no data: needs warm cells on wasmedge-interp and native";
@@ -345,8 +323,8 @@ Table comparison_table(const ReportData& r) {
         const Cell* cb = ix.get(f, i, b, mode);
         if (!ca || !cb) continue;
         const auto c = stats::compare_latencies(ca->e2e_ns, cb->e2e_ns, stats::kCompareLevel, a, b);
-        t.rows.push_back({f + "/" + i, mode, a, b, stats::describe(c), fmt_ratio(c.speedup), fmt_ratio(c.speedup_low),
-                          fmt_ratio(c.speedup_high), c.valid ? fmt::format("{:.2g}", c.p_value) : "-"});
+        t.rows.push_back({f + "/" + i, mode, a, b, stats::describe(c), text::ratio(c.speedup), text::ratio(c.speedup_low),
+                          text::ratio(c.speedup_high), c.valid ? fmt::format("{:.2g}", c.p_value) : "-"});
       }
     }
   }
@@ -358,13 +336,13 @@ Table cold_phase_table(const ReportData& r) {
   for (auto p : kStartPhases) t.header.emplace_back(p);
   t.header.emplace_back("e2e");
   for (const auto& c : r.cells) {
-    if (!base_cell(c) || c.key.mode != "cold" || c.key.io != "direct") continue;
+    if (!base_cell(c) || c.key.mode != cells::Mode::kCold || c.key.io != cells::Io::kDirect) continue;
     std::vector<std::string> row = {c.key.function + "/" + c.key.input, c.key.runtime};
     for (auto p : kStartPhases) {
       auto it = c.phase_median.find(std::string(p));
-      row.push_back(it == c.phase_median.end() ? "-" : fmt_ns(it->second));
+      row.push_back(it == c.phase_median.end() ? "-" : text::duration(it->second));
     }
-    row.push_back(fmt_ns(c.e2e_median));
+    row.push_back(text::duration(c.e2e_median));
     t.rows.push_back(std::move(row));
   }
   return t;
@@ -377,15 +355,15 @@ Table io_table(const ReportData& r) {
           {}};
   const Index ix = make_index(r.cells);
   for (const auto& c : r.cells) {
-    if (!base_cell(c) || c.key.mode != "warm") continue;
+    if (!base_cell(c) || c.key.mode != cells::Mode::kWarm) continue;
     const auto ph = [&](std::string_view p) {
       auto it = c.phase_median.find(std::string(p));
-      return it == c.phase_median.end() ? std::string("-") : fmt_ns(it->second);
+      return it == c.phase_median.end() ? std::string("-") : text::duration(it->second);
     };
-    const Cell* nat = ix.get(c.key.function, c.key.input, "native", "warm", c.key.io);
+    const Cell* nat = ix.get(c.key.function, c.key.input, "native", "warm", std::string(telemetry::to_string(c.key.io)));
     const double ratio = nat && io_serde(*nat) > 0 ? io_serde(c) / io_serde(*nat) : NAN;
-    t.rows.push_back({c.key.function + "/" + c.key.input, c.key.io, c.key.runtime, ph("deserialize"), ph("serialize"),
-                      ph("baas_get"), ph("baas_put"), fmt_ns(io_serde(c)), fmt_ratio(ratio)});
+    t.rows.push_back({c.key.function + "/" + c.key.input, std::string(telemetry::to_string(c.key.io)), c.key.runtime, ph("deserialize"), ph("serialize"),
+                      ph("baas_get"), ph("baas_put"), text::duration(io_serde(c)), text::ratio(ratio)});
   }
   return t;
 }
@@ -452,8 +430,8 @@ Table model_table(const ReportData& r) {
     const double factor = rt == m.reference_runtime ? 1.0 : std::exp(coef(m.compute, "rt:" + rt));
     auto u = m.usl.find(rt);
     auto tail = m.tail_ratio.find(rt + "/warm");
-    t.rows.push_back({rt, fmt_ratio(factor), fmt_ns(start), fmt_ns(coef(m.overhead, "a:" + rt + "/warm")),
-                      fmt_ns(coef(m.io, "a:" + rt + "/warm")), u == m.usl.end() ? "-" : fmt::format("{:.3g}", u->second.sigma),
+    t.rows.push_back({rt, text::ratio(factor), text::duration(start), text::duration(coef(m.overhead, "a:" + rt + "/warm")),
+                      text::duration(coef(m.io, "a:" + rt + "/warm")), u == m.usl.end() ? "-" : fmt::format("{:.3g}", u->second.sigma),
                       u == m.usl.end() ? "-" : fmt::format("{:.3g}", u->second.kappa),
                       tail == m.tail_ratio.end() ? "-" : fmt::format("{:.2f}", tail->second)});
   }
@@ -495,7 +473,7 @@ Table prediction_table(const ReportData& r) {
         }
       }
       for (std::size_t k = 0; k < rts.size(); ++k) {
-        row.push_back(preds[k].p50_ns > 0 ? fmt::format("{} / ${:.3g}{}", fmt_ns(preds[k].p50_ns), preds[k].cost_per_million_usd,
+        row.push_back(preds[k].p50_ns > 0 ? fmt::format("{} / ${:.3g}{}", text::duration(preds[k].p50_ns), preds[k].cost_per_million_usd,
                                                         k == pick ? " *" : "")
                                           : "-");
       }
@@ -512,12 +490,12 @@ Table summary_table(const ReportData& r) {
            "p95", "median 95% CI"},
           {}};
   for (const auto& c : r.cells) {
-    const auto ci = stats::median_ci(c.e2e_ns, 0.95);
-    t.rows.push_back({c.key.function, c.key.input, c.key.runtime, c.key.mode, c.key.io, c.key.profile,
-                      fmt::format("{}", c.key.concurrency), fmt::format("{}/{}", c.n_ok, c.n),
-                      fmt::format("{}", c.n_contaminated), fmt::format("{}", c.n_outliers), fmt_ns(c.e2e_median),
-                      fmt_ns(c.e2e_p95),
-                      c.n_ok ? fmt::format("[{}, {}]{}", fmt_ns(ci.low), fmt_ns(ci.high), ci.meets_level ? "" : "*") : "-"});
+    const auto& ci = c.median_ci;
+    t.rows.push_back({c.key.function, c.key.input, c.key.runtime, c.key.mode_label(), std::string(telemetry::to_string(c.key.io)), c.key.profile,
+                      fmt::format("{}", c.key.concurrency()), fmt::format("{}/{}", c.n_ok, c.n),
+                      fmt::format("{}", c.n_contaminated), fmt::format("{}", c.n_outliers), text::duration(c.e2e_median),
+                      text::duration(c.e2e_p95),
+                      c.n_ok ? fmt::format("[{}, {}]{}", text::duration(ci.low), text::duration(ci.high), ci.meets_level ? "" : "*") : "-"});
   }
   return t;
 }
@@ -540,7 +518,7 @@ Figure cold_phases_figure(const ReportData& r) {
            "", "", ""};
   std::map<std::string, std::map<std::string, std::vector<double>>> v;  // runtime -> phase -> cell medians
   for (const auto& c : r.cells) {
-    if (!base_cell(c) || c.key.mode != "cold" || c.key.io != "direct") continue;
+    if (!base_cell(c) || c.key.mode != cells::Mode::kCold || c.key.io != cells::Io::kDirect) continue;
     for (auto p : kStartPhases) {
       auto it = c.phase_median.find(std::string(p));
       v[c.key.runtime][std::string(p)].push_back(it == c.phase_median.end() ? 0.0 : it->second);
@@ -649,12 +627,12 @@ Figure io_figure(const ReportData& r) {
            "where measured, else direct). Right: the total per function and runtime (log scale).",
            "", "", ""};
   bool any_baas = false;
-  for (const auto& c : r.cells) any_baas = any_baas || (base_cell(c) && c.key.io == "baas" && c.key.mode == "warm");
+  for (const auto& c : r.cells) any_baas = any_baas || (base_cell(c) && c.key.io == cells::Io::kBaas && c.key.mode == cells::Mode::kWarm);
   const std::string io = any_baas ? "baas" : "direct";
   std::map<std::string, std::map<std::string, std::vector<double>>> v;
   std::map<std::string, std::map<std::string, double>> totals;  // "f/i" -> runtime -> total
   for (const auto& c : r.cells) {
-    if (!base_cell(c) || c.key.mode != "warm" || c.key.io != io) continue;
+    if (!base_cell(c) || c.key.mode != cells::Mode::kWarm || telemetry::to_string(c.key.io) != io) continue;
     for (auto p : kIoPhases) {
       auto it = c.phase_median.find(std::string(p));
       v[c.key.runtime][std::string(p)].push_back(it == c.phase_median.end() ? 0.0 : it->second);
@@ -704,9 +682,9 @@ std::vector<Figure> concurrency_figures(const ReportData& r) {
   // Series: function/input/io/profile -> runtime -> N -> the level's cell
   std::map<std::string, std::map<std::string, std::map<int, const Cell*>>> series;
   for (const auto& c : r.cells) {
-    if (c.n_ok == 0 || c.key.mode != "closed") continue;
-    series[c.key.function + "/" + c.key.input + (c.key.io == "baas" ? "@baas" : "") +
-           (c.key.profile != "cloud" ? " " + c.key.profile : "")][c.key.runtime][c.key.concurrency] = &c;
+    if (c.n_ok == 0 || c.key.load != cells::LoadKind::kClosed) continue;
+    series[c.key.function + "/" + c.key.input + (c.key.io == cells::Io::kBaas ? "@baas" : "") +
+           (c.key.profile != "cloud" ? " " + c.key.profile : "")][c.key.runtime][c.key.concurrency()] = &c;
   }
   if (series.empty()) {
     Figure f{"concurrency", "Throughput and p95 latency vs concurrency",
@@ -959,7 +937,7 @@ document.body.setAttribute('data-report-ok',String(drawn+missing===figs.length))
 std::string html_report(const ReportData& r, const std::vector<Figure>& figures, const std::vector<Table>& tables) {
   std::string dirs;
   for (const auto& d : r.results_dirs) dirs += (dirs.empty() ? "" : ", ") + d;
-  std::size_t n = r.data.observations.size();
+  std::size_t n = r.data.records.size();
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>" + html_escape(r.title) +
                     "</title>\n<style>" + kCss + "</style>\n<script>" + kScript + "</script>\n</head><body>\n";
   out += "<h1>" + html_escape(r.title) + "</h1>\n";
@@ -1027,10 +1005,10 @@ std::string markdown_report(const ReportData& r, const std::vector<Table>& table
 
 std::string table_csv(const Table& t) {
   std::string out;
-  for (std::size_t i = 0; i < t.header.size(); ++i) out += fmt::format("{}{}", i ? "," : "", csv_field(t.header[i]));
+  for (std::size_t i = 0; i < t.header.size(); ++i) out += fmt::format("{}{}", i ? "," : "", text::csv_field(t.header[i]));
   out += "\n";
   for (const auto& row : t.rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) out += fmt::format("{}{}", i ? "," : "", csv_field(row[i]));
+    for (std::size_t i = 0; i < row.size(); ++i) out += fmt::format("{}{}", i ? "," : "", text::csv_field(row[i]));
     out += "\n";
   }
   return out;

@@ -1,10 +1,8 @@
-// Tukey outlier fences, cold/warm contamination of invocations, and the adaptive stopping rule.
+// Tukey outlier fences and the adaptive stopping rule.
 #include "lumos/stats/quality.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
-#include <string_view>
 
 namespace lumos::stats {
 
@@ -25,34 +23,6 @@ std::vector<bool> mark_outliers(const std::vector<double>& xs, double k) {
   if (std::isnan(f.low)) return out;
   for (std::size_t i = 0; i < xs.size(); ++i) out[i] = xs[i] < f.low || xs[i] > f.high;
   return out;
-}
-
-bool is_start_phase(const std::string& phase) {
-  static constexpr std::array<std::string_view, 7> kStart = {
-      "sandbox_start", "runtime_init", "aot_check", "load", "validate", "instantiate",
-      "start_other"};
-  return std::find(kStart.begin(), kStart.end(), phase) != kStart.end();
-}
-
-InstanceState observed_instance(const telemetry::Invocation& inv,
-                                std::optional<bool> explicit_cold) {
-  if (explicit_cold) return *explicit_cold ? InstanceState::kCold : InstanceState::kWarm;
-  if (inv.phases.empty()) return InstanceState::kUnknown;
-  const bool any_start = std::any_of(inv.phases.begin(), inv.phases.end(),
-                                     [](const auto& kv) { return is_start_phase(kv.first); });
-  return any_start ? InstanceState::kCold : InstanceState::kWarm;
-}
-
-std::optional<std::string> contamination(const telemetry::Invocation& inv,
-                                         std::optional<bool> explicit_cold) {
-  const InstanceState seen = observed_instance(inv, explicit_cold);
-  if (inv.mode == "cold" && seen == InstanceState::kWarm) {
-    return std::string("cold request met a warm instance");
-  }
-  if (inv.mode == "warm" && seen == InstanceState::kCold) {
-    return std::string("warm request met a cold instance");
-  }
-  return std::nullopt;
 }
 
 StopDecision adaptive_stop(const std::vector<double>& xs, const StopRule& rule) {

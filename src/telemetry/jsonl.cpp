@@ -1,4 +1,4 @@
-// invocations.jsonl writer and reader.
+// invocations.jsonl writer and the one reader of results files and folders.
 #include "lumos/telemetry/jsonl.hpp"
 
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <fstream>
 
-#include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
 #include "lumos/protocol/frame.hpp"
 
@@ -32,23 +32,65 @@ Result<void> JsonlWriter::write(const Invocation& inv) {
   return protocol::write_all(fd_, line);
 }
 
-Result<std::vector<Invocation>> read_invocations(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return fail(ErrorCode::kIo, "cannot read " + path.string() + " (is this a results folder?)");
-  std::vector<std::string> lines;
+Result<ResultsFile> read_invocations(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(ErrorCode::kIo, "cannot read " + path.string() + " (is this a results folder written by `lumos run --out`?)");
+  ResultsFile out;
   std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  std::vector<Invocation> out;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (lines[i].empty()) continue;
-    auto j = nlohmann::json::parse(lines[i], nullptr, false);
+  std::size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    const bool last = in.eof();  // no newline after it: the writer may have been killed mid-line
+    if (line.empty()) continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-      if (i + 1 == lines.size()) break;  // the writer was killed mid-line
-      return fail(ErrorCode::kIo, path.string() + ":" + std::to_string(i + 1) + ": not a JSON object");
+      if (last) {
+        out.torn_line = line_no;
+        break;
+      }
+      return fail(ErrorCode::kConfig, fmt::format("{}:{}: not a JSON object; fix or remove that line", path.string(), line_no));
     }
-    out.push_back(invocation_from_json(j));
+    auto inv = invocation_from_json(j);
+    if (!inv) return fail(ErrorCode::kConfig, fmt::format("{}:{}: {}", path.string(), line_no, inv.error().message));
+    out.invocations.push_back(std::move(*inv));
   }
   return out;
+}
+
+std::string manifest_profile_name(const nlohmann::json& manifest) {
+  if (!manifest.is_object()) return "";
+  const auto it = manifest.find("profile");
+  if (it == manifest.end()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_object()) {
+    const auto name = it->find("name");
+    if (name != it->end() && name->is_string()) return name->get<std::string>();
+  }
+  return "";
+}
+
+Result<ResultsFolder> read_results(const std::filesystem::path& dir) {
+  ResultsFolder folder;
+  folder.dir = dir;
+  auto file = read_invocations(dir / "invocations.jsonl");
+  if (!file) return tl::unexpected(file.error());
+  folder.invocations = std::move(file->invocations);
+  folder.torn_line = file->torn_line;
+  const auto manifest_path = dir / "manifest.json";
+  if (std::filesystem::exists(manifest_path)) {
+    std::ifstream in(manifest_path);
+    folder.manifest = nlohmann::json::parse(in, nullptr, false);
+    if (folder.manifest.is_discarded()) {
+      return fail(ErrorCode::kConfig, manifest_path.string() + ": not valid JSON; restore it or remove it");
+    }
+  }
+  const std::string profile = manifest_profile_name(folder.manifest);
+  if (!profile.empty()) {
+    for (auto& inv : folder.invocations) {
+      if (inv.profile.empty()) inv.profile = profile;
+    }
+  }
+  return folder;
 }
 
 }  // namespace lumos::telemetry

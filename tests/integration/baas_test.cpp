@@ -36,9 +36,9 @@ repetitions: 2
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ASSERT_EQ(run.records.size(), 4u * 2u * 2u);
   for (const auto& r : run.records) {
-    SCOPED_TRACE(r.runtime + "/" + r.mode);
-    EXPECT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(r.io, "baas");
+    SCOPED_TRACE(r.runtime + "/" + std::string(lumos::telemetry::to_string(r.mode)));
+    EXPECT_TRUE(r.ok) << r.error_text();
+    EXPECT_EQ(r.io, lumos::telemetry::Io::kBaas);
     for (const char* phase : {"baas_get", "baas_put", "deserialize", "compute", "serialize"}) {
       EXPECT_EQ(r.phases.count(phase), 1u) << phase;
     }
@@ -72,12 +72,12 @@ warmup: 0
 )");
   int checked = 0;
   for (const auto& r : run.records) {
-    SCOPED_TRACE(r.input + "/" + r.io + "/" + r.runtime);
+    SCOPED_TRACE(r.input + "/" + std::string(lumos::telemetry::to_string(r.io)) + "/" + r.runtime);
     if (r.input == "echo") {
-      EXPECT_TRUE(r.ok) << r.error;
-    } else if (r.io == "direct") {
+      EXPECT_TRUE(r.ok) << r.error_text();
+    } else if (r.io == lumos::telemetry::Io::kDirect) {
       EXPECT_FALSE(r.ok);
-      EXPECT_EQ(r.error, "function_error: baas_get: key 'lumos:in:no-such-key' not found");
+      EXPECT_EQ(r.error_text(), "function_error: baas_get: key 'lumos:in:no-such-key' not found");
       ++checked;
     }
   }
@@ -100,7 +100,7 @@ TEST(Baas, ADeadRedisGivesClearErrorsAndTheRunGoesOn) {
   // Kill Redis once the first invocations are recorded.
   for (int i = 0; i < 3000; ++i) {
     auto so_far = telemetry::read_invocations(results);
-    if (so_far && so_far->size() >= 5) break;
+    if (so_far && so_far->invocations.size() >= 5) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   (*server)->kill_now();
@@ -109,11 +109,11 @@ TEST(Baas, ADeadRedisGivesClearErrorsAndTheRunGoesOn) {
   EXPECT_EQ(WEXITSTATUS(status), 3);
   auto records = telemetry::read_invocations(results);
   ASSERT_TRUE(records);
-  ASSERT_EQ(records->size(), 80u) << "the run goes on after Redis died";
-  EXPECT_TRUE(records->front().ok) << records->front().error;
-  const auto& last = records->back();
+  ASSERT_EQ(records->invocations.size(), 80u) << "the run goes on after Redis died";
+  EXPECT_TRUE(records->invocations.front().ok) << records->invocations.front().error_text();
+  const auto& last = records->invocations.back();
   EXPECT_FALSE(last.ok);
-  EXPECT_NE(last.error.find("Redis"), std::string::npos) << last.error;
+  EXPECT_NE(last.error_text().find("Redis"), std::string::npos) << last.error_text();
 }
 
 TEST(Baas, EdgeProfileLinkDelaysEveryRedisRoundTrip) {

@@ -81,23 +81,23 @@ TEST(Cli, KilledRunResumesWithoutLosingOrRepeatingInvocations) {
   ASSERT_TRUE(child) << child.error().to_string();
   for (int i = 0; i < 3000; ++i) {
     auto so_far = telemetry::read_invocations(results);
-    if (so_far && so_far->size() >= 40) break;
+    if (so_far && so_far->invocations.size() >= 40) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   kill(child->pid(), SIGKILL);
   child->terminate(std::chrono::milliseconds(1000));
   auto partial = telemetry::read_invocations(results);
   ASSERT_TRUE(partial);
-  ASSERT_LT(partial->size(), 300u) << "the run finished before it could be killed";
+  ASSERT_LT(partial->invocations.size(), 300u) << "the run finished before it could be killed";
 
   auto resumed = run_command({lumos_binary().string(), "run", "--resume", (dir.path / "out").string(), "--quiet"});
   ASSERT_TRUE(resumed);
   EXPECT_EQ(resumed->exit_code, 0) << resumed->out;
   auto all = telemetry::read_invocations(results);
   ASSERT_TRUE(all);
-  EXPECT_EQ(all->size(), 300u);
-  std::set<std::pair<std::string, int>> unique;
-  for (const auto& r : *all) unique.insert({r.mode, r.rep});
+  EXPECT_EQ(all->invocations.size(), 300u);
+  std::set<std::pair<lumos::telemetry::Mode, int>> unique;
+  for (const auto& r : all->invocations) unique.insert({r.mode, r.rep});
   EXPECT_EQ(unique.size(), 300u) << "no invocation is recorded twice";
   auto manifest = telemetry::read_json_file(dir.path / "out" / "manifest.json");
   ASSERT_TRUE(manifest);

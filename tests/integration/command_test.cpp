@@ -18,8 +18,8 @@ repetitions: 2
   ASSERT_EQ(run.records.size(), 4u * 2u) << "warm cells are not run for one-shot programs\n" << run.output;
   for (const auto& r : run.records) {
     SCOPED_TRACE(r.runtime);
-    EXPECT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(r.mode, "cold");
+    EXPECT_TRUE(r.ok) << r.error_text();
+    EXPECT_EQ(r.mode, lumos::telemetry::Mode::kCold);
     EXPECT_EQ(r.bytes_in, 24u);
     EXPECT_GT(r.e2e.count(), 0);
     EXPECT_TRUE(r.cpu.has_value());
@@ -57,11 +57,11 @@ repetitions: 1
   for (const auto& r : run.records) {
     SCOPED_TRACE(r.input + "/" + r.runtime);
     if (r.input == "expects-0") {
-      EXPECT_EQ(r.error, "function_error: exited with code 3 (expected exit code 0)");
+      EXPECT_EQ(r.error_text(), "function_error: exited with code 3 (expected exit code 0)");
     } else if (r.input == "expects-3") {
-      EXPECT_TRUE(r.ok) << r.error;
+      EXPECT_TRUE(r.ok) << r.error_text();
     } else {
-      EXPECT_EQ(r.error, "output_mismatch: file counts.txt differs from the expected one");
+      EXPECT_EQ(r.error_text(), "output_mismatch: file counts.txt differs from the expected one");
     }
   }
 }
@@ -106,12 +106,12 @@ repetitions: 1
   for (const auto& r : run.records) {
     SCOPED_TRACE(r.input + "/" + r.runtime);
     if (r.input == "small") {
-      EXPECT_TRUE(r.ok) << r.error;
+      EXPECT_TRUE(r.ok) << r.error_text();
     } else {
       // The kernel's OOM killer ends it: SIGKILL, or 137 from a container engine.
       EXPECT_FALSE(r.ok) << "256 MiB touched under a 128 MiB limit";
-      EXPECT_TRUE(r.error.find("SIGKILL") != std::string::npos || r.error.find("code 137") != std::string::npos)
-          << r.error;
+      EXPECT_TRUE(r.error_text().find("SIGKILL") != std::string::npos || r.error_text().find("code 137") != std::string::npos)
+          << r.error_text();
     }
   }
 }

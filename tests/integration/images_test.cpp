@@ -165,12 +165,12 @@ repetitions: 1
     EXPECT_FALSE(r.ok);
     std::string tag = r.runtime == "runc-wasmedge" ? "wasm-aot" : "container-scratch";
     std::string layout = (fs::path(LUMOS_BINARY_DIR) / "artifacts" / r.function / "oci").string();
-    EXPECT_EQ(r.error.rfind("build: image " + layout + ":" + tag + ": ", 0), 0u) << r.error;
+    EXPECT_EQ(r.error_text().rfind("build: image " + layout + ":" + tag + ": ", 0), 0u) << r.error_text();
     if (r.function == "broken-blob") {
-      EXPECT_NE(r.error.find("layer 1/1 blob sha256:"), std::string::npos) << r.error;
-      EXPECT_NE(r.error.find("is missing"), std::string::npos) << r.error;
+      EXPECT_NE(r.error_text().find("layer 1/1 blob sha256:"), std::string::npos) << r.error_text();
+      EXPECT_NE(r.error_text().find("is missing"), std::string::npos) << r.error_text();
     } else {
-      EXPECT_NE(r.error.find("entrypoint /nope does not exist in the image's layers"), std::string::npos) << r.error;
+      EXPECT_NE(r.error_text().find("entrypoint /nope does not exist in the image's layers"), std::string::npos) << r.error_text();
     }
   }
 }

@@ -33,13 +33,13 @@ warmup: 1
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ASSERT_EQ(run.records.size(), 2u * 2u * 2u * 3u) << run.output;
   for (const auto& r : run.records) {
-    SCOPED_TRACE(r.runtime + "/" + r.input + "/" + r.mode);
-    EXPECT_TRUE(r.ok) << r.error;  // ok includes the output check against expected/<input>.json
+    SCOPED_TRACE(r.runtime + "/" + r.input + "/" + std::string(lumos::telemetry::to_string(r.mode)));
+    EXPECT_TRUE(r.ok) << r.error_text();  // ok includes the output check against expected/<input>.json
     EXPECT_EQ(r.exec_mode, r.runtime == "podman" ? "native" : "aot");
     EXPECT_EQ(r.phases.count("compute"), 1u);
     EXPECT_TRUE(r.cpu.has_value()) << "container cgroup not found";
     EXPECT_TRUE(r.peak_rss_bytes.has_value()) << "container cgroup not found";
-    if (r.mode == "cold") {
+    if (r.mode == lumos::telemetry::Mode::kCold) {
       EXPECT_EQ(r.phases.count("sandbox_start"), 1u);
       expect_cold_phases_partition_e2e(r);
       // Wasm in a container: the container part (sandbox_start, up to the host's main) and the
@@ -69,8 +69,8 @@ warmup: 1
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ASSERT_EQ(run.records.size(), 3u * 2u * 2u) << run.output;
   for (const auto& r : run.records) {
-    SCOPED_TRACE(r.runtime + "/" + r.mode);
-    EXPECT_TRUE(r.ok) << r.error;
+    SCOPED_TRACE(r.runtime + "/" + std::string(lumos::telemetry::to_string(r.mode)));
+    EXPECT_TRUE(r.ok) << r.error_text();
     EXPECT_EQ(r.exec_mode, "native");
   }
   // runc's bundles are unpacked from the images (the Debian one holds a whole root file system).
@@ -95,10 +95,10 @@ warmup: 1
   ASSERT_EQ(run.exit_code, 0) << run.output;
   std::size_t baas = 0, commands = 0;
   for (const auto& r : run.records) {
-    SCOPED_TRACE(r.function + "/" + r.runtime + "/" + r.mode);
-    EXPECT_TRUE(r.ok) << r.error;
+    SCOPED_TRACE(r.function + "/" + r.runtime + "/" + std::string(lumos::telemetry::to_string(r.mode)));
+    EXPECT_TRUE(r.ok) << r.error_text();
     EXPECT_EQ(r.exec_mode, r.runtime == "podman" ? "native" : "aot");
-    if (r.function == "fibonacci" && r.io == "baas") {
+    if (r.function == "fibonacci" && r.io == lumos::telemetry::Io::kBaas) {
       ++baas;
       EXPECT_EQ(r.phases.count("baas_get"), 1u);
       EXPECT_GT(r.baas_bytes_in, 0u);

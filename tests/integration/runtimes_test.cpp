@@ -54,15 +54,15 @@ repetitions: 3
   ASSERT_EQ(run.records.size(), 2u * 4u * 2u * 3u) << run.output;
   std::map<std::string, double> fib_warm_compute;
   for (const auto& r : run.records) {
-    SCOPED_TRACE(r.function + "/" + r.runtime + "/" + r.mode);
-    EXPECT_TRUE(r.ok) << r.error;
+    SCOPED_TRACE(r.function + "/" + r.runtime + "/" + std::string(lumos::telemetry::to_string(r.mode)));
+    EXPECT_TRUE(r.ok) << r.error_text();
     EXPECT_EQ(r.exec_mode, expected_exec_mode(r.runtime));
     EXPECT_GT(r.e2e.count(), 0);
     EXPECT_EQ(r.phases.count("compute"), 1u);
     EXPECT_EQ(r.phases.count("invoke"), 1u);
     EXPECT_TRUE(r.cpu.has_value());
     EXPECT_TRUE(r.peak_rss_bytes.has_value());
-    if (r.mode == "cold") {
+    if (r.mode == lumos::telemetry::Mode::kCold) {
       EXPECT_EQ(r.phases.count("sandbox_start"), 1u);
       std::chrono::nanoseconds parts{0};
       for (const auto& name : {"sandbox_start", "runtime_init", "load", "validate", "instantiate",
@@ -78,7 +78,7 @@ repetitions: 3
         }
       }
     }
-    if (r.function == "fibonacci" && r.mode == "warm" && r.ok) {
+    if (r.function == "fibonacci" && r.mode == lumos::telemetry::Mode::kWarm && r.ok) {
       fib_warm_compute[r.runtime] += static_cast<double>(r.phases.at("compute").count());
     }
   }
@@ -102,33 +102,33 @@ timeout_ms: 1500
   EXPECT_EQ(run.exit_code, 3) << "exit code 3 = completed with failed invocations\n" << run.output;
   ASSERT_EQ(run.records.size(), 6u * 3u * 2u) << run.output;
   for (const auto& r : run.records) {
-    SCOPED_TRACE(r.function + "/" + r.input + "/" + r.runtime + "/" + r.mode);
+    SCOPED_TRACE(r.function + "/" + r.input + "/" + r.runtime + "/" + std::string(lumos::telemetry::to_string(r.mode)));
     bool native = r.runtime == "native";
     if (r.function == "malformed") {
       if (native) {
-        EXPECT_TRUE(r.ok) << r.error;
+        EXPECT_TRUE(r.ok) << r.error_text();
       } else {
         EXPECT_FALSE(r.ok);
-        EXPECT_EQ(r.error.rfind("spawn: ", 0), 0u) << r.error;
-        EXPECT_NE(r.error.find("garbage.wasm"), std::string::npos) << r.error;
+        EXPECT_EQ(r.error_text().rfind("spawn: ", 0), 0u) << r.error_text();
+        EXPECT_NE(r.error_text().find("garbage.wasm"), std::string::npos) << r.error_text();
       }
     } else if (r.input == "trap") {
       EXPECT_FALSE(r.ok);
       if (native) {
-        EXPECT_NE(r.error.find("crashed:"), std::string::npos) << r.error;
-        EXPECT_NE(r.error.find("SIGILL"), std::string::npos) << r.error;
+        EXPECT_NE(r.error_text().find("crashed:"), std::string::npos) << r.error_text();
+        EXPECT_NE(r.error_text().find("SIGILL"), std::string::npos) << r.error_text();
       } else {
-        EXPECT_EQ(r.error.rfind("function_error: trap", 0), 0u) << r.error;
+        EXPECT_EQ(r.error_text().rfind("function_error: trap", 0), 0u) << r.error_text();
       }
     } else if (r.input == "spin") {
       EXPECT_FALSE(r.ok);
-      EXPECT_EQ(r.error.rfind("timeout: no response within 1500 ms", 0), 0u) << r.error;
+      EXPECT_EQ(r.error_text().rfind("timeout: no response within 1500 ms", 0), 0u) << r.error_text();
     } else if (r.input == "fail") {
-      EXPECT_EQ(r.error, "function_error: asked to fail");
+      EXPECT_EQ(r.error_text(), "function_error: asked to fail");
     } else if (r.input == "mismatch") {
-      EXPECT_EQ(r.error.rfind("output_mismatch: expected 'wrong', got 'ok'", 0), 0u) << r.error;
+      EXPECT_EQ(r.error_text().rfind("output_mismatch: expected 'wrong', got 'ok'", 0), 0u) << r.error_text();
     } else {
-      EXPECT_TRUE(r.ok) << "the run goes on after failures: " << r.error;
+      EXPECT_TRUE(r.ok) << "the run goes on after failures: " << r.error_text();
     }
   }
 }
@@ -149,13 +149,13 @@ repetitions: 2
   ASSERT_EQ(run.records.size(), 6u);
   auto runc = find(run.records, "hello", "small", "runc");
   ASSERT_NE(runc, nullptr);
-  EXPECT_EQ(runc->error.rfind("not_installed: runc not found", 0), 0u) << runc->error;
+  EXPECT_EQ(runc->error_text().rfind("not_installed: runc not found", 0), 0u) << runc->error_text();
   auto aot = find(run.records, "hello", "small", "wasmedge-aot");
   ASSERT_NE(aot, nullptr);
-  EXPECT_EQ(aot->error.rfind("not_installed: lumos-wasm-host not found", 0), 0u) << aot->error;
+  EXPECT_EQ(aot->error_text().rfind("not_installed: lumos-wasm-host not found", 0), 0u) << aot->error_text();
   auto native = find(run.records, "hello", "small", "native");
   ASSERT_NE(native, nullptr);
-  EXPECT_TRUE(native->ok) << native->error;
+  EXPECT_TRUE(native->ok) << native->error_text();
 }
 
 namespace {
@@ -223,10 +223,10 @@ repetitions: 2
   EXPECT_EQ(run.exit_code, 3) << run.output;
   ASSERT_EQ(run.records.size(), 8u) << run.output;
   for (const auto& r : run.records) {
-    SCOPED_TRACE(r.function + "/" + r.mode);
+    SCOPED_TRACE(r.function + "/" + std::string(lumos::telemetry::to_string(r.mode)));
     EXPECT_FALSE(r.ok);
     EXPECT_EQ(r.exec_mode, "interpreter");
-    EXPECT_EQ(r.error, "wrong_exec_mode: wasmedge-aot was asked for but the code ran as interpreter");
+    EXPECT_EQ(r.error_text(), "wrong_exec_mode: wasmedge-aot was asked for but the code ran as interpreter");
   }
 }
 

@@ -43,7 +43,7 @@ inline RunOutcome run_experiment(const TempDir& dir, const std::string& yaml) {
   outcome.exit_code = r->exit_code;
   outcome.output = r->out;
   auto records = telemetry::read_invocations(dir.path / "out" / "invocations.jsonl");
-  if (records) outcome.records = std::move(*records);
+  if (records) outcome.records = std::move(records->invocations);
   return outcome;
 }
 

@@ -13,9 +13,9 @@ telemetry::Invocation inv(const char* runtime, const char* mode, std::chrono::na
   telemetry::Invocation i;
   i.function = "f";
   i.input = "small";
-  i.io = "baas";
+  i.io = telemetry::Io::kBaas;
   i.runtime = runtime;
-  i.mode = mode;
+  i.mode = telemetry::parse_mode(mode).value();
   i.ok = ok;
   i.phases = {{"deserialize", de}, {"serialize", ser}, {"baas_get", 100ns}, {"baas_put", 100ns}, {"compute", 5ns}};
   return i;

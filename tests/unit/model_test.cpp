@@ -55,7 +55,8 @@ struct Truth {
     inv.function = f;
     inv.input = i;
     inv.runtime = r;
-    inv.mode = mode;
+    inv.mode = telemetry::parse_mode(mode).value();
+    inv.fresh_instance = mode == "cold";
     inv.rep = rep;
     inv.ok = true;
     double compute = work * factor.at(r);
@@ -91,9 +92,7 @@ struct Truth {
           for (const char* mode : {"cold", "warm"}) {
             if (mode == std::string("cold") && warm_only.count(f + "/" + i)) continue;
             for (int rep = 0; rep < 5; ++rep) {
-              Observation o;
-              o.inv = make(f, i, r, mode, rep);
-              d.observations.push_back(std::move(o));
+              d.records.push_back(make(f, i, r, mode, rep));
             }
           }
         }
@@ -108,7 +107,7 @@ double rel(double a, double b) { return std::abs(a - b) / std::abs(b); }
 // The model fitted on the known-formula data set (optionally without fib/l on the interpreter).
 Result<Model> fitted(bool skip_fib_l_interp = false) {
   const Dataset d = Truth{}.dataset(skip_fib_l_interp);
-  return fit(make_cells(d), d);
+  return fit(cells::group(d.records), d);
 }
 
 Query query(std::string function, std::string input, std::string runtime) {
@@ -122,7 +121,7 @@ Query query(std::string function, std::string input, std::string runtime) {
 TEST(ModelFit, RecoversRuntimeFactorsFromAKnownFormula) {
   const Truth t;
   const Dataset d = t.dataset();
-  auto m = fit(make_cells(d), d);
+  auto m = fit(cells::group(d.records), d);
   ASSERT_TRUE(m) << m.error().to_string();
   EXPECT_EQ(m->reference_runtime, "native");
   EXPECT_LT(rel(std::exp(m->compute.coef.at("rt:wasmedge-interp")), 120.0), 0.1);
@@ -155,7 +154,7 @@ TEST(ModelPredict, AFunctionsFirstCallCostGrowsWithTheInputsWork) {
   t.first_call = {{"prime", 2.0}};
   t.warm_only = {"prime/m"};
   const Dataset d = t.dataset();
-  auto m = fit(make_cells(d), d);
+  auto m = fit(cells::group(d.records), d);
   ASSERT_TRUE(m) << m.error().to_string();
   for (const char* runtime : {"native", "wasmedge-aot"}) {
     auto q = query("prime", "m", runtime);
@@ -280,7 +279,7 @@ TEST(ModelPredict, CostUsesMeasuredMemoryAndThePriceTable) {
 TEST(ModelValidate, HeldOutConfigurationsOfExactDataHaveTinyMape) {
   const Truth t;
   const Dataset d = t.dataset();
-  const auto cells = make_cells(d);
+  const auto cells = cells::group(d.records);
   const Validation v = validate(cells, d, Holdout::kConfiguration);
   EXPECT_EQ(v.scheme, "configuration");
   ASSERT_EQ(v.mape_by_runtime.size(), 4u);
@@ -292,7 +291,7 @@ TEST(ModelJson, RoundTripPredictsTheSame) {
   auto m = fitted();
   ASSERT_TRUE(m) << m.error().to_string();
   const Dataset d = Truth{}.dataset();
-  m->validations.push_back(validate(make_cells(d), d, Holdout::kConfiguration));
+  m->validations.push_back(validate(cells::group(d.records), d, Holdout::kConfiguration));
   auto back = model_from_json(nlohmann::json::parse(to_json(*m).dump()));
   ASSERT_TRUE(back) << back.error().to_string();
   // The held-out validation travels with the model (a report from model.json shows it).
@@ -323,10 +322,10 @@ TEST(Dataset, LoadsOptionalDriversProfilesImagesAndFlagsContamination) {
   EXPECT_EQ(d->module_sizes.source.rfind("images: ", 0), 0u);
   EXPECT_EQ(d->module_sizes.bytes.at("fibonacci/wasmedge-aot"), 420000u);
   EXPECT_EQ(d->module_sizes.bytes.at("fibonacci/runc"), 31000000u);  // the debian-based image
-  const auto cells = make_cells(*d);
+  const auto all = cells::group(d->records);
   int closed = 0;
-  for (const auto& c : cells) {
-    if (c.key.mode != "closed") continue;
+  for (const auto& c : all) {
+    if (c.key.load != cells::LoadKind::kClosed) continue;
     ++closed;
     EXPECT_EQ(c.n_ok, 24u);
     EXPECT_TRUE(std::isfinite(c.throughput_rps)) << c.key.label();
@@ -337,7 +336,7 @@ TEST(Dataset, LoadsOptionalDriversProfilesImagesAndFlagsContamination) {
 TEST(Dataset, ClosedLoopLevelsGiveAFittedUsl) {
   auto d = load_dataset(kFixture);
   ASSERT_TRUE(d);
-  auto m = fit(make_cells(*d), *d);
+  auto m = fit(cells::group(d->records), *d);
   ASSERT_TRUE(m);
   ASSERT_TRUE(m->usl.count("runc"));
   // The fixture's law for runc: sigma 0.35, kappa 0.025 (with 3% noise in latency).
@@ -367,7 +366,7 @@ TEST(Dataset, MalformedLineNamesItsNumberButATruncatedLastLineIsSkipped) {
   }
   auto ok = load_dataset(dir);
   ASSERT_TRUE(ok) << ok.error().to_string();
-  EXPECT_EQ(ok->observations.size(), 1u);
+  EXPECT_EQ(ok->records.size(), 1u);
   {
     std::ofstream o(dir / "invocations.jsonl");
     o << "not json\n" << R"({"function":"f"})" << "\n";
@@ -389,8 +388,8 @@ TEST(Dataset, TheRunsProfileComesFromTheManifestInEitherForm) {
   std::ofstream(dir / "manifest.json") << nlohmann::json{{"profile", env::to_json(*tiny)}}.dump();
   auto d = load_dataset(dir);
   ASSERT_TRUE(d) << d.error().to_string();
-  ASSERT_EQ(d->observations.size(), 1u);
-  EXPECT_EQ(d->observations[0].profile, "edge-tiny");
+  ASSERT_EQ(d->records.size(), 1u);
+  EXPECT_EQ(d->records[0].profile, "edge-tiny");
   const Environment& e = d->profiles.at("edge-tiny");
   EXPECT_DOUBLE_EQ(e.cpu_share, 0.25);
   EXPECT_DOUBLE_EQ(*e.device_cpus, 0.25);
@@ -405,7 +404,7 @@ TEST(Dataset, TheRunsProfileComesFromTheManifestInEitherForm) {
   std::ofstream(dir / "manifest.json") << nlohmann::json{{"experiment", {{"profile", inline_profile}}}}.dump();
   auto lab = load_dataset(dir);
   ASSERT_TRUE(lab);
-  EXPECT_EQ(lab->observations[0].profile, "lab");
+  EXPECT_EQ(lab->records[0].profile, "lab");
   const Environment& l = lab->profiles.at("lab");
   EXPECT_DOUBLE_EQ(l.cpu_share, 1.0);  // one request uses at most one CPU
   EXPECT_DOUBLE_EQ(*l.device_cpus, 2.0);
@@ -413,12 +412,6 @@ TEST(Dataset, TheRunsProfileComesFromTheManifestInEitherForm) {
   EXPECT_DOUBLE_EQ(l.rtt_ms, 5.0);
   EXPECT_DOUBLE_EQ(*l.bandwidth_mbps, 100.0);
   fs::remove_all(dir);
-}
-
-TEST(Dataset, ParsesUtcMilliseconds) {
-  EXPECT_DOUBLE_EQ(*parse_utc_ms("1970-01-01T00:00:01.250Z"), 1250.0);
-  EXPECT_DOUBLE_EQ(*parse_utc_ms("1970-01-01T00:01:00Z"), 60000.0);
-  EXPECT_FALSE(parse_utc_ms("yesterday"));
 }
 
 // ---- USL and cost -----------------------------------------------------------------------

@@ -25,7 +25,7 @@ ReportData fixture_report(bool with_images = true, bool with_model = true) {
   EXPECT_TRUE(data) << data.error().to_string();
   r.data = std::move(*data);
   r.results_dirs = {kFixture.string()};
-  r.cells = model::make_cells(r.data);
+  r.cells = cells::group(r.data.records);
   if (with_images) {
     auto images = model::read_image_sizes(kFixture / "images.json");
     EXPECT_TRUE(images);
@@ -99,7 +99,7 @@ TEST(Figures, EveryPlotOfTheIssueIsThereWithData) {
 TEST(Figures, MissingDataIsAPanelThatSaysSo) {
   ReportData r = fixture_report(/*with_images=*/false, /*with_model=*/false);
   // Drop the closed-loop levels: no concurrency data.
-  std::erase_if(r.cells, [](const model::Cell& c) { return c.key.mode == "closed"; });
+  std::erase_if(r.cells, [](const model::Cell& c) { return c.key.load == cells::LoadKind::kClosed; });
   const auto figs = report_figures(r);
   const Figure* images = find_figure(figs, "image-sizes");
   ASSERT_NE(images, nullptr);
@@ -152,7 +152,7 @@ TEST(Html, IsSelfContainedAndHoldsEveryFigureAndTable) {
 TEST(Html, EscapesNamesFromTheData) {
   ReportData r;
   model::Cell c;
-  c.key = {"<script>x", "in&put", "native", "warm", "direct", "cloud", 1};
+  c.key = {"<script>x", "in&put", "native", cells::Mode::kWarm, cells::Io::kDirect, "cloud"};
   c.n = c.n_ok = 1;
   c.e2e_ns = {1000};
   c.e2e_median = c.e2e_p95 = 1000;

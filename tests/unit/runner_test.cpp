@@ -64,7 +64,7 @@ engine::RunPlan trace_of_a(const std::string& runtime, int events) {
   plan.functions = {fn("a", {{"x", "x", "x"}})};
   plan.runtimes = {runtime};
   engine::LoadSpec load;
-  load.kind = "trace";
+  load.kind = lumos::telemetry::LoadKind::kTrace;
   for (int i = 0; i < events; ++i) load.trace.push_back({std::chrono::milliseconds(i), "a", "x"});
   plan.load = load;
   return plan;
@@ -81,15 +81,15 @@ TEST(Runner, EveryCellGetsItsRepetitionsInOrder) {
   EXPECT_EQ(totals->invocations, 12u);
   EXPECT_EQ(totals->failed, 0u);
   ASSERT_EQ(sink.records.size(), 12u);
-  EXPECT_EQ(sink.records[0].mode, "cold");
-  EXPECT_EQ(sink.records[3].mode, "warm");
+  EXPECT_EQ(sink.records[0].mode, lumos::telemetry::Mode::kCold);
+  EXPECT_EQ(sink.records[3].mode, lumos::telemetry::Mode::kWarm);
   EXPECT_EQ(sink.records[6].input, "b");
   EXPECT_EQ(sink.records[2].rep, 2);
   ASSERT_EQ(cells.size(), 4u);
   EXPECT_EQ(cells[3].index, 4u);
   EXPECT_EQ(cells[3].count, 4u);
   for (const auto& r : sink.records) {
-    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_TRUE(r.ok) << r.error_text();
     EXPECT_EQ(r.exec_mode, "native");
     EXPECT_EQ(r.phases.count("compute"), 1u);
   }
@@ -117,7 +117,7 @@ TEST(Runner, FailuresBecomeRecordsAndTheRunGoesOn) {
   ASSERT_TRUE(totals);
   ASSERT_EQ(sink.records.size(), 20u);
   EXPECT_EQ(totals->failed, 16u);
-  auto error_of = [&](std::size_t i) { return sink.records[i].error; };
+  auto error_of = [&](std::size_t i) { return sink.records[i].error_text(); };
   EXPECT_EQ(error_of(0).rfind("crashed:", 0), 0u) << error_of(0);
   EXPECT_EQ(error_of(3).rfind("crashed:", 0), 0u) << "warm instance restarted and crashed again";
   EXPECT_EQ(error_of(4).rfind("timeout:", 0), 0u) << error_of(4);
@@ -138,11 +138,11 @@ TEST(Runner, UnknownRuntimeAndFailedStartAreRecordedPerRepetition) {
   ASSERT_EQ(sink.records.size(), 8u);
   for (std::size_t i = 0; i < 4; ++i) {
     EXPECT_FALSE(sink.records[i].ok);
-    EXPECT_NE(sink.records[i].error.find("unknown runtime 'no-such-runtime'"), std::string::npos);
+    EXPECT_NE(sink.records[i].error_text().find("unknown runtime 'no-such-runtime'"), std::string::npos);
   }
   for (std::size_t i = 4; i < 8; ++i) {
     EXPECT_FALSE(sink.records[i].ok);
-    EXPECT_EQ(sink.records[i].error.rfind("spawn: fake start failure", 0), 0u) << sink.records[i].error;
+    EXPECT_EQ(sink.records[i].error_text().rfind("spawn: fake start failure", 0), 0u) << sink.records[i].error_text();
   }
 }
 
@@ -172,9 +172,9 @@ TEST(Runner, Sha256ExpectationChecksTheExactBody) {
   MemorySink sink;
   ASSERT_TRUE(engine::run_plan(plan, real_factory(), sink));
   ASSERT_EQ(sink.records.size(), 2u);
-  EXPECT_TRUE(sink.records[0].ok) << sink.records[0].error;
+  EXPECT_TRUE(sink.records[0].ok) << sink.records[0].error_text();
   EXPECT_FALSE(sink.records[1].ok);
-  EXPECT_EQ(sink.records[1].error.rfind("output_mismatch: SHA-256", 0), 0u) << sink.records[1].error;
+  EXPECT_EQ(sink.records[1].error_text().rfind("output_mismatch: SHA-256", 0), 0u) << sink.records[1].error_text();
 }
 
 TEST(Runner, PerFunctionOverridesShapeTheCells) {
@@ -199,7 +199,7 @@ TEST(Runner, TraceReplaySendsEveryEventToItsFunctionAndReportsUnknownOnes) {
   plan.functions = {fn("a", {{"x", "x", "x"}}), fn("b", {{"y", "yy", "yy"}})};
   plan.runtimes = {"fake"};
   engine::LoadSpec load;
-  load.kind = "trace";
+  load.kind = lumos::telemetry::LoadKind::kTrace;
   for (int i = 0; i < 6; ++i) {
     load.trace.push_back({std::chrono::milliseconds(2 * i), i % 2 ? "a" : "b", i % 2 ? "x" : "y"});
   }
@@ -214,12 +214,12 @@ TEST(Runner, TraceReplaySendsEveryEventToItsFunctionAndReportsUnknownOnes) {
   EXPECT_EQ(totals->failed, 1u);
   int cold = 0;
   for (const auto& r : sink.records) {
-    EXPECT_EQ(r.load, "trace");
+    EXPECT_EQ(r.load, lumos::telemetry::LoadKind::kTrace);
     if (r.function == "c") {
-      EXPECT_NE(r.error.find("the trace names c input z"), std::string::npos) << r.error;
+      EXPECT_NE(r.error_text().find("the trace names c input z"), std::string::npos) << r.error_text();
     } else {
-      EXPECT_TRUE(r.ok) << r.error;
-      cold += r.mode == "cold";
+      EXPECT_TRUE(r.ok) << r.error_text();
+      cold += r.fresh_instance;
     }
   }
   EXPECT_GE(cold, 2) << "each function's pool starts from zero";
@@ -228,12 +228,12 @@ TEST(Runner, TraceReplaySendsEveryEventToItsFunctionAndReportsUnknownOnes) {
 // --resume: a trace pass (io x runtime) with any record is skipped whole, as a load level is.
 TEST(Runner, ResumedTracePassWithRecordsIsNotReplayed) {
   engine::RunPlan plan = trace_of_a("fake", 3);
-  std::set<std::string> done;
+  std::set<engine::RecordKey> done;
   plan.done = &done;
   MemorySink first;
   ASSERT_TRUE(engine::run_plan(plan, real_factory(), first));
   ASSERT_EQ(first.records.size(), 3u) << "nothing recorded yet: the pass runs";
-  done.insert(engine::invocation_key(first.records.front()));
+  done.insert(engine::record_key(first.records.front()));
   MemorySink again;
   std::vector<engine::CellReport> cells;
   ASSERT_TRUE(engine::run_plan(plan, real_factory(), again, [&](const auto& c) { cells.push_back(c); }));
@@ -253,8 +253,8 @@ TEST(Runner, TracePassThatCannotStartIsAFailedRecordPerEvent) {
   ASSERT_EQ(sink.records.size(), 4u);
   for (const auto& r : sink.records) {
     EXPECT_FALSE(r.ok);
-    EXPECT_EQ(r.load, "trace");
-    EXPECT_NE(r.error.find("no-such-runtime"), std::string::npos) << r.error;
+    EXPECT_EQ(r.load, lumos::telemetry::LoadKind::kTrace);
+    EXPECT_NE(r.error_text().find("no-such-runtime"), std::string::npos) << r.error_text();
   }
 }
 

@@ -1,5 +1,5 @@
 // Checks bootstrap CIs, the two-runtime comparison and outlier fences against numpy/scipy
-// reference values (tests/data/stats/compare_reference.json), plus contamination and stopping.
+// reference values (tests/data/stats/compare_reference.json), plus the stopping rule.
 #include <cmath>
 #include <fstream>
 #include <string>
@@ -165,31 +165,6 @@ TEST(Outliers, TukeyFencesMatchNumpyQuartiles) {
 TEST(Outliers, EmptyInputMarksNothing) {
   EXPECT_TRUE(mark_outliers({}).empty());
   EXPECT_EQ(mark_outliers({1.0, NAN, 3.0}), (std::vector<bool>{false, false, false}));
-}
-
-telemetry::Invocation invocation(const std::string& mode, std::vector<std::string> phases) {
-  telemetry::Invocation inv;
-  inv.mode = mode;
-  for (const auto& p : phases) inv.phases[p] = std::chrono::nanoseconds(1000);
-  return inv;
-}
-
-TEST(Contamination, ColdRequestWithoutStartPhasesMetAWarmInstance) {
-  EXPECT_EQ(contamination(invocation("cold", {"invoke", "compute"})),
-            "cold request met a warm instance");
-  EXPECT_EQ(contamination(invocation("cold", {"sandbox_start", "invoke"})), std::nullopt);
-}
-
-TEST(Contamination, WarmRequestWithStartPhasesMetAColdInstance) {
-  EXPECT_EQ(contamination(invocation("warm", {"load", "instantiate", "invoke"})),
-            "warm request met a cold instance");
-  EXPECT_EQ(contamination(invocation("warm", {"invoke", "compute"})), std::nullopt);
-}
-
-TEST(Contamination, AnExplicitEngineFlagWinsOverPhases) {
-  EXPECT_EQ(contamination(invocation("warm", {"invoke"}), true), "warm request met a cold instance");
-  EXPECT_EQ(contamination(invocation("cold", {"sandbox_start"}), true), std::nullopt);
-  EXPECT_EQ(contamination(invocation("cold", {}), std::nullopt), std::nullopt);  // unknown
 }
 
 TEST(AdaptiveStop, StopsWhenTheMedianCiIsNarrowEnough) {

@@ -26,10 +26,10 @@ Invocation make(std::string function, std::string runtime, std::string mode, std
   Invocation inv;
   inv.function = std::move(function);
   inv.runtime = std::move(runtime);
-  inv.mode = std::move(mode);
+  inv.mode = telemetry::parse_mode(mode).value();
   inv.input = std::move(input);
   inv.ok = ok;
-  inv.error = ok ? "" : "timeout: no response within 5 s";
+  if (!ok) inv.set_error(Error{ErrorCode::kTimeout, "no response within 5 s"});
   inv.exec_mode = std::move(exec_mode);
   inv.e2e = nanoseconds(e2e_ns);
   inv.phases = std::move(phases);
@@ -105,7 +105,7 @@ TEST(Summarize, OrdersByFunctionThenKnownRuntimesThenModeThenInput) {
                          "native"}) {
     invs.push_back(make("f", rt, "cold", "x", true, 1));
   }
-  for (const char* mode : {"warm", "burst", "cold"}) {
+  for (const char* mode : {"warm", "instance", "cold"}) {
     invs.push_back(make("e", "native", mode, "x", true, 1));
   }
   invs.push_back(make("e", "native", "cold", "b", true, 1));
@@ -114,7 +114,7 @@ TEST(Summarize, OrdersByFunctionThenKnownRuntimesThenModeThenInput) {
   for (const auto& r : summarize(invs)) keys.push_back(key_of(r));
   const std::vector<std::string> expected = {
       "e/native/cold/a",        "e/native/cold/b",    "e/native/cold/x",
-      "e/native/warm/x",        "e/native/burst/x",   "f/native/cold/x",
+      "e/native/warm/x",        "e/native/instance/x",   "f/native/cold/x",
       "f/runc/cold/x",          "f/podman/cold/x",    "f/wasmedge-interp/cold/x",
       "f/wasmedge-aot/cold/x",  "f/alpha/cold/x",     "f/zeta/cold/x",
   };
@@ -181,7 +181,7 @@ TEST(Summarize, ExecModesAreDistinctSortedAndCommaJoined) {
   EXPECT_EQ(rows[1].exec_modes, "aot");
 }
 
-TEST(Summarize, NoInvocationsGiveNoRows) { EXPECT_TRUE(summarize({}).empty()); }
+TEST(Summarize, NoInvocationsGiveNoRows) { EXPECT_TRUE(summarize(std::vector<Invocation>{}).empty()); }
 
 TEST(SummaryTable, MatchesGoldenFile) {
   const std::string golden = read_file(std::string(LUMOS_TEST_DATA_DIR) +
@@ -234,11 +234,11 @@ TEST(SummaryCsv, WritesNanosecondsQuotesListsAndLeavesUndefinedEmpty) {
   }
   invs.push_back(make("f", "runc", "cold", "a", false, 9, ""));
   const std::string expected =
-      "function,runtime,mode,input,n,n_ok,median_ns,p95_ns,p99_ns,median_ci_low_ns,"
+      "function,runtime,mode,input,profile,n,n_ok,n_contaminated,median_ns,p95_ns,p99_ns,median_ci_low_ns,"
       "median_ci_high_ns,median_ci_level,median_ci_achieved_level,median_ci_meets_level,"
       "exec_modes,phase_load_median_ns\n"
-      "f,runc,cold,a,1,0,,,,,,0.95,,,,\n"
-      "f,wasmedge-aot,cold,a,6,6,350,575,595,100,600,0.95,0.96875,true,\"aot,interpreter\",35\n";
+      "f,runc,cold,a,cloud,1,0,0,,,,,,0.95,,,,\n"
+      "f,wasmedge-aot,cold,a,cloud,6,6,0,350,575,595,100,600,0.95,0.96875,true,\"aot,interpreter\",35\n";
   EXPECT_EQ(format_summary_csv(summarize(invs)), expected);
 }
 

@@ -1,6 +1,7 @@
 // One error type and one Result<T> alias for every lumos module (no exceptions across modules).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +29,8 @@ enum class ErrorCode {
 
 /// Stable lower-case name of an error code, e.g. "timeout".
 std::string_view error_code_name(ErrorCode code);
+/// The code whose error_code_name() is `name`; nullopt for any other string.
+std::optional<ErrorCode> error_code_from_name(std::string_view name);
 
 struct Error {
   ErrorCode code = ErrorCode::kInternal;

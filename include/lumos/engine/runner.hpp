@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "lumos/baas/redis.hpp"
+#include "lumos/cells/cells.hpp"
 #include "lumos/engine/pool.hpp"
 #include "lumos/engine/trace.hpp"
 #include "lumos/env/profile.hpp"
@@ -55,7 +56,7 @@ struct FunctionUnderTest {
 
 /// Load generation for a cell instead of sequential repetitions.
 struct LoadSpec {
-  std::string kind;  ///< "closed" (N concurrent clients), "open" (arrival rate) or "trace" (replay)
+  telemetry::LoadKind kind = telemetry::LoadKind::kClosed;  ///< N concurrent clients, an arrival rate, or a replay
   std::vector<int> concurrency;        ///< closed: one level per value
   int requests = 100;                  ///< closed: requests per level
   std::vector<double> rates;           ///< open: requests per second, one level per value
@@ -73,7 +74,19 @@ struct LoadSpec {
 Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nlohmann::json>& pool,
                             const std::string& origin, const std::filesystem::path& base_dir = {});
 
+/// What resume compares: an invocation's place in the run (see record_key).
+struct RecordKey {
+  std::string function, input, runtime;
+  telemetry::Io io = telemetry::Io::kDirect;
+  telemetry::Mode mode = telemetry::Mode::kCold;
+  telemetry::LoadKind load = telemetry::LoadKind::kNone;
+  double level = 0;
+  int rep = 0;
+  auto operator<=>(const RecordKey&) const = default;
+};
+
 struct RunPlan {
+  std::string run_id;  ///< written into every record (the manifest's run_id)
   std::vector<FunctionUnderTest> functions;
   std::vector<std::string> runtimes;
   std::vector<std::string> modes;
@@ -89,9 +102,9 @@ struct RunPlan {
   std::optional<stats::StopRule> adaptive;
   /// When set, cells are function x input x io x runtime x load level (modes are not used).
   std::optional<LoadSpec> load;
-  /// Resuming: invocation_key() of every invocation already recorded; those are skipped
+  /// Resuming: record_key() of every invocation already recorded; those are skipped
   /// (load levels and trace passes with any record are skipped whole). Not owned.
-  const std::set<std::string>* done = nullptr;
+  const std::set<RecordKey>* done = nullptr;
   /// Called after every recorded invocation (concurrently from client threads in load cells:
   /// must be thread-safe), e.g. to draw a progress bar.
   std::function<void()> on_invocation;
@@ -111,7 +124,9 @@ struct CellReport {
   std::string function, input, io, runtime, mode;  ///< mode: "closed N" / "open R/s" for load cells
   int ok = 0, failed = 0;
   std::string first_error;
-  std::chrono::nanoseconds median_e2e{0};
+  /// The cell's records of this run grouped by the cells layer (load cells: one per level), so
+  /// the progress line prints the medians every other view prints.
+  std::vector<cells::Cell> cells;
   int skipped = 0;              ///< repetitions not run because the adaptive rule stopped the cell
   double ci_rel_half_width = 0;  ///< adaptive cells: the median CI's half-width / median at the stop
 };
@@ -131,8 +146,8 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
                            const std::function<void(const CellReport&)>& on_cell = {});
 
 /// Identity of an invocation within a run: function, input, io, runtime, mode and rep (for
-/// load records: the load kind and level instead of mode, and no rep).
-std::string invocation_key(const telemetry::Invocation& inv);
+/// load records: the load kind and level instead of mode and rep).
+RecordKey record_key(const telemetry::Invocation& inv);
 
 /// Invocations run_plan() is expected to record (open-loop levels: rate x duration).
 std::size_t expected_invocations(const RunPlan& plan);

@@ -1,8 +1,7 @@
 // Results folders as model input: invocations with their optional drivers, grouped into cells.
 //
-// Reads DIR/invocations.jsonl and DIR/manifest.json directly, so fields that other parts of
-// lumos add over time (`concurrency`, `profile`, `cold_start`) are used when present and
-// defaulted when absent: concurrency 1, profile "cloud", instance state inferred from phases.
+// Records come from telemetry::read_results; cells from cells::group. This file adds what the
+// model needs beside them: the profiles' drivers and the module sizes.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lumos/common/result.hpp"
-#include "lumos/stats/stats.hpp"
+#include "lumos/cells/cells.hpp"
 #include "lumos/telemetry/record.hpp"
 
 namespace lumos::model {
@@ -41,20 +40,6 @@ std::map<std::string, Environment> default_profiles();
 Environment environment_from_json(const std::string& name, const nlohmann::json& j);
 nlohmann::json to_json(const Environment& e);
 
-/// One invocation with the drivers the model needs.
-struct Observation {
-  telemetry::Invocation inv;
-  int concurrency = 1;               ///< closed-loop clients when it ran (results field `concurrency`)
-  /// Environment profile name: the record's `profile` field, else the run's (manifest
-  /// `profile` or `experiment.profile`), else "cloud".
-  std::string profile = "cloud";
-  std::optional<bool> met_cold;      ///< engine's own record of the instance state, if any
-  std::optional<std::string> contamination;  ///< why it is excluded (stats::contamination)
-  /// Load cells (results fields `load`, `offset_ns`): when the request was issued since its
-  /// level began, in ns; nullopt for sequential repetitions.
-  std::optional<double> offset_ns;
-};
-
 /// Sizes (bytes) of what a node must fetch to start a function on a runtime.
 struct ModuleSizes {
   /// "function/runtime" -> bytes of the artifact or image that runtime starts.
@@ -65,13 +50,15 @@ struct ModuleSizes {
 /// A results folder, loaded.
 struct Dataset {
   std::filesystem::path dir;
-  std::vector<Observation> observations;
+  /// The records of every folder (telemetry::read_results: profile filled from the manifest).
+  std::vector<telemetry::Invocation> records;
   std::map<std::string, Environment> profiles;  ///< defaults, overridden by the manifest's
   ModuleSizes module_sizes;
   int host_cpus = 1;                 ///< manifest environment.cpus_online
   nlohmann::json manifest;           ///< as read (null if missing)
   std::size_t failed = 0;            ///< invocations with ok == false
-  std::size_t contaminated = 0;      ///< ok invocations excluded by the contamination check
+  std::size_t contaminated = 0;      ///< ok invocations excluded by cells::contamination
+  std::size_t torn_lines = 0;        ///< torn last lines skipped (killed writers)
 };
 
 /// Where module sizes come from: an images JSON (issue "real images": `lumos images` output)
@@ -81,9 +68,8 @@ struct LoadOptions {
   std::optional<std::filesystem::path> artifacts_dir;
 };
 
-/// Loads DIR/invocations.jsonl (required) and DIR/manifest.json (optional). Fails with kIo when
-/// the results file is missing or unreadable, naming the path; a malformed line fails with
-/// kConfig naming the line number.
+/// Loads a results folder through telemetry::read_results (the one reader: its errors name the
+/// file and line), plus the profiles and host CPUs its manifest records.
 Result<Dataset> load_dataset(const std::filesystem::path& dir, const LoadOptions& options = {});
 
 /// Loads several folders as one data set (e.g. a quick run and a concurrency sweep).
@@ -108,46 +94,8 @@ Result<std::vector<ImageSize>> read_image_sizes(const std::filesystem::path& ima
 /// <function>.wasm (interpreter), <function>.aot.wasm (AoT).
 ModuleSizes module_sizes_from_artifacts(const std::filesystem::path& artifacts_dir);
 
-/// Identity of a cell: everything a configuration is made of.
-struct CellKey {
-  std::string function, input, runtime;
-  std::string mode;  ///< "cold", "warm", or for load levels "closed" (N clients) / "open" (rate)
-  std::string io, profile;
-  int concurrency = 1;  ///< closed-loop clients (1 for sequential repetitions, 0 for open loop)
-  auto operator<=>(const CellKey&) const = default;
-  /// "fibonacci/medium wasmedge-aot warm direct cloud c1"
-  std::string label() const;
-};
-
-/// Medians of one cell over its ok, uncontaminated invocations. Times in ns.
-struct Cell {
-  CellKey key;
-  std::size_t n = 0, n_ok = 0, n_contaminated = 0, n_outliers = 0;
-  std::size_t n_cold = 0;           ///< ok invocations that met a new instance (load cells)
-  double warm_e2e_mean = stats::kNaN;  ///< mean e2e of the ok invocations on a warm instance
-  std::vector<double> e2e_ns;       ///< the samples (ok, uncontaminated)
-  double e2e_median = stats::kNaN, e2e_p95 = stats::kNaN;
-  double start = stats::kNaN;       ///< median sum of start phases (cold cells)
-  double compute = stats::kNaN;     ///< median `compute`
-  double serde = stats::kNaN;       ///< median `deserialize` + `serialize`
-  double io = stats::kNaN;          ///< median `baas_get` + `baas_put`
-  double overhead = stats::kNaN;    ///< median of e2e minus all the above (per invocation)
-  double cpu_ns = stats::kNaN;      ///< median CPU time (NaN if not recorded)
-  double peak_rss = stats::kNaN;    ///< median peak RSS bytes
-  double bytes = 0;                 ///< bytes_in + bytes_out (median)
-  double baas_bytes = 0;            ///< baas_bytes_in + baas_bytes_out (median)
-  std::map<std::string, double> phase_median;  ///< every phase's median
-  /// Completed requests / wall time from the first request's start to the last response
-  /// (needs `started_at`); NaN when it cannot be told.
-  double throughput_rps = stats::kNaN;
-};
-
-/// Groups the observations into cells (sorted by key). Cells with no usable invocation are kept
-/// with n_ok == 0 and NaN medians.
-std::vector<Cell> make_cells(const Dataset& data);
-
-/// Milliseconds since the epoch of an ISO-8601 UTC time "2026-11-27T04:14:33.052Z"; nullopt if
-/// malformed.
-std::optional<double> parse_utc_ms(const std::string& iso);
+/// Cells are the cells layer's (the one grouping every view shares).
+using CellKey = cells::CellKey;
+using Cell = cells::Cell;
 
 }  // namespace lumos::model

@@ -22,7 +22,7 @@ struct ReportData {
   std::string title = "Lumos report";
   std::vector<std::string> results_dirs;
   model::Dataset data;
-  std::vector<model::Cell> cells;             ///< model::make_cells(data)
+  std::vector<model::Cell> cells;             ///< cells::group(data.records)
   std::optional<model::Model> model;          ///< fitted, with validations (fit vs measured)
   std::string model_note;                     ///< why there is no model, if none
   std::vector<model::ImageSize> images;       ///< image sizes (`lumos images --json`)

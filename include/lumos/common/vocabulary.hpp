@@ -1,0 +1,30 @@
+// Names every view shares: the display order of runtimes and the groups of phase names.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+namespace lumos {
+
+/// The order in which tables, plots and lists show runtimes: the floor first, then containers,
+/// then Wasm. Runtimes not listed come after, alphabetically.
+inline constexpr std::array<std::string_view, 11> kRuntimeOrder = {
+    "native",          "native-gcc",   "runc",          "runc-debian",   "podman", "podman-debian",
+    "wasmedge-interp", "wasmedge-aot", "runc-wasmedge", "crun-wasmedge", "fake"};
+
+/// Position of a runtime in kRuntimeOrder (kRuntimeOrder.size() for others).
+std::size_t runtime_rank(std::string_view runtime);
+/// Sorts runtimes by kRuntimeOrder, others alphabetically.
+bool runtime_less(std::string_view a, std::string_view b);
+
+/// Phases that only a freshly started instance reports: they partition its start.
+inline constexpr std::array<std::string_view, 7> kStartPhases = {
+    "sandbox_start", "runtime_init", "aot_check", "load", "validate", "instantiate", "start_other"};
+/// In-function phases that move and (de)serialize data.
+inline constexpr std::array<std::string_view, 2> kSerdePhases = {"deserialize", "serialize"};
+inline constexpr std::array<std::string_view, 2> kBaasPhases = {"baas_get", "baas_put"};
+
+bool is_start_phase(std::string_view phase);
+
+}  // namespace lumos
