@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <wasmedge/wasmedge.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -546,43 +548,12 @@ int run_reactor(const HostOptions& o, std::uint64_t main_at) {
 
 // ----------------------------------------------------------------------------- command mode
 
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 /// One JSON object describing a command run (the --report file).
 std::string report_json(ExecMode mode, int exit_code, std::string_view error, const Phases& p,
                         std::uint64_t main_at) {
-  std::string out = "{\"exec_mode\":";
-  append_json_string(out, protocol::exec_mode_name(mode));
-  out += ",\"exit_code\":" + std::to_string(exit_code) + ",\"error\":";
-  append_json_string(out, error);
-  out += ",\"phases_ns\":{";
-  bool first = true;
+  nlohmann::json phases = nlohmann::json::object();
   auto add = [&](const char* name, const std::optional<std::uint64_t>& v) {
-    if (!v) return;
-    out += first ? "\"" : ",\"";
-    out += name;
-    out += "\":" + std::to_string(*v);
-    first = false;
+    if (v) phases[name] = *v;
   };
   add("runtime_init", p.runtime_init);
   add("load", p.load);
@@ -590,8 +561,12 @@ std::string report_json(ExecMode mode, int exit_code, std::string_view error, co
   add("instantiate", p.instantiate);
   add("run", p.run);
   add("aot_check", p.aot_check);
-  out += "},\"main_at_ns\":" + std::to_string(main_at) + "}\n";
-  return out;
+  const nlohmann::json report = {{"exec_mode", protocol::exec_mode_name(mode)},
+                                 {"exit_code", exit_code},
+                                 {"error", error},
+                                 {"phases_ns", phases},
+                                 {"main_at_ns", main_at}};
+  return report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 void write_report(const std::string& path, const std::string& json) {

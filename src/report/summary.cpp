@@ -109,7 +109,7 @@ std::string format_summary_table(const std::vector<SummaryRow>& rows) {
                        kSummaryCiLevel * 100);
   }
   if (excluded > 0) {
-    out += fmt::format("ok/n counts usable invocations: {} ok one(s) excluded because the instance they met "
+    out += fmt::format("ok/n counts usable invocations: {} ok invocation(s) excluded, the instance they met "
                        "contradicts their mode (a cold request without start phases, a warm one with them)\n",
                        excluded);
   }
