@@ -1,5 +1,6 @@
-// Compiling functions with the host compiler, clang-19 for wasm32-wasi and WasmEdge's AoT
-// compiler; a step is skipped when its output is newer than all of its inputs.
+// Compiling functions with clang-19 for native and wasm32-wasi (one compiler for every target),
+// the host compiler for the native-gcc flavour and WasmEdge's AoT compiler; a step is skipped
+// when its output is newer than all of its inputs and its command line is unchanged.
 #include "lumos/build/builder.hpp"
 
 #include <cstdlib>
@@ -82,6 +83,28 @@ BuiltArtifact step(const std::string& kind, const fs::path& out, const std::vect
   return item;
 }
 
+// What the manifest records of a command line: everything but the program, the source files
+// and `-o {out}`.
+std::vector<std::string> flags_of(const std::vector<std::string>& argv, const std::vector<fs::path>& sources) {
+  std::vector<std::string> flags;
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    if (argv[i] == "-o" || argv[i] == "{out}") continue;
+    bool source = false;
+    for (const auto& s : sources) source = source || argv[i] == s.string();
+    if (!source) flags.push_back(argv[i]);
+  }
+  return flags;
+}
+
+// step() plus the compiler and flags it ran with.
+BuiltArtifact compile(const std::string& kind, const fs::path& out, const std::vector<fs::path>& inputs,
+                      const std::vector<std::string>& argv, const std::vector<fs::path>& sources) {
+  BuiltArtifact item = step(kind, out, inputs, argv);
+  item.compiler = argv.front();
+  item.flags = flags_of(argv, sources);
+  return item;
+}
+
 BuiltArtifact use_prebuilt(const std::string& kind, const fs::path& path) {
   BuiltArtifact item;
   item.kind = kind;
@@ -94,11 +117,21 @@ BuiltArtifact use_prebuilt(const std::string& kind, const fs::path& path) {
 
 }  // namespace
 
+std::string compiler_version(const std::string& program) {
+  auto out = run_command({program, "--version"});
+  if (!out) return "unknown (" + out.error().message + ")";
+  if (out->exit_code != 0) return "unknown (" + program + " --version exited " + std::to_string(out->exit_code) + ")";
+  auto line = out->out.substr(0, out->out.find('\n'));
+  return line.empty() ? "unknown (no output from " + program + " --version)" : line;
+}
+
 Toolchain default_toolchain() {
   Toolchain t;
   fs::path root = LUMOS_DEFAULT_WASMEDGE_ROOT;
   if (const char* v = std::getenv("LUMOS_WASMEDGE_ROOT"); v && *v) root = v;
   t.wasmedge = root / "bin" / "wasmedge";
+  t.libcxx_root = LUMOS_DEFAULT_LIBCXX_ROOT;
+  if (const char* v = std::getenv("LUMOS_LIBCXX_ROOT"); v && *v) t.libcxx_root = v;
   t.sdk_dir = fs::path(LUMOS_SOURCE_DIR) / "functions" / "sdk";
   return t;
 }
@@ -159,17 +192,41 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
     return argv;
   };
 
-  // Native static executable (also the only file in the runc bundle).
+  std::vector<fs::path> sources = spec.sources;
+  sources.push_back(sdk_src);
+
+  // Native static executables: clang-19 (also the only file of the container-scratch image)
+  // and the host compiler's flavour. Same -O level and source flags as the wasm module; C++
+  // links libc++ like wasm32-wasi (native-gcc: gcc's own libstdc++).
+  auto native_argv = [&](const std::string& compiler, bool libcxx) {
+    std::vector<std::string> argv = {compiler, opt, "-static", "-s"};
+    if (cxx && libcxx) {
+      argv.insert(argv.end(), {"-stdlib=libc++", "-nostdinc++", "-isystem" + (tc.libcxx_root / "include/c++/v1").string(),
+                               "-L" + (tc.libcxx_root / "lib").string()});
+    }
+    argv = sources_argv(argv);
+    if (sdk && spec.baas) argv.push_back("-lhiredis");  // after the sources that use it
+    return argv;
+  };
   BuiltArtifact native;
   if (spec.prebuilt_native) {
     native = use_prebuilt("native", *spec.prebuilt_native);
+  } else if (cxx && !fs::exists(tc.libcxx_root / "lib" / "libc++.a")) {
+    native.kind = "native";
+    native.path = dir / spec.name;
+    native.error = "no static libc++ in " + tc.libcxx_root.string() +
+                   " (run scripts/setup: it unpacks Debian's libc++-19-dev there; or set LUMOS_LIBCXX_ROOT)";
   } else {
-    std::vector<std::string> argv = sources_argv({cxx ? tc.cxx : tc.cc, opt, "-static", "-s"});
-    if (sdk && spec.baas) argv.push_back("-lhiredis");  // after the sources that use it
-    native = step("native", dir / spec.name, inputs, argv);
+    native = compile("native", dir / spec.name, inputs, native_argv(cxx ? tc.cxx : tc.cc, true), sources);
   }
   if (native.error.empty()) result.artifacts.native_exe = native.path;
   result.items.push_back(native);
+  if (tc.host_flavour && !spec.prebuilt_native) {
+    BuiltArtifact gcc = compile("native-gcc", dir / (spec.name + ".gcc"), inputs,
+                                native_argv(cxx ? tc.host_cxx : tc.host_cc, false), sources);
+    if (gcc.error.empty()) result.artifacts.native_gcc_exe = gcc.path;
+    result.items.push_back(gcc);
+  }
 
   // wasm32-wasi reactor module.
   BuiltArtifact wasm;
@@ -179,7 +236,7 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
     std::vector<std::string> argv = {cxx ? tc.wasm_cxx : tc.wasm_cc, "--target=wasm32-wasi",
                                      "--sysroot=/usr", opt, "-Wl,--strip-debug"};  // wasi-libc ships DWARF
     if (sdk) argv.push_back("-mexec-model=reactor");
-    wasm = step("wasm", dir / (spec.name + ".wasm"), inputs, sources_argv(argv));
+    wasm = compile("wasm", dir / (spec.name + ".wasm"), inputs, sources_argv(argv), sources);
   }
   if (wasm.error.empty()) result.artifacts.wasm = wasm.path;
   result.items.push_back(wasm);
@@ -192,9 +249,9 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
     aot.kind = "wasm-aot";
     aot.error = "skipped: the wasm module did not build";
   } else {
-    aot = step("wasm-aot", dir / (spec.name + ".aot.wasm"), {wasm.path},
-               {tc.wasmedge.string(), "compile", "--optimize", tc.opt_level, wasm.path.string(),
-                "{out}"});
+    aot = compile("wasm-aot", dir / (spec.name + ".aot.wasm"), {wasm.path},
+                  {tc.wasmedge.string(), "compile", "--optimize", tc.opt_level, wasm.path.string(), "{out}"},
+                  {wasm.path});
   }
   if (aot.error.empty()) result.artifacts.wasm_aot = aot.path;
   result.items.push_back(aot);
@@ -203,8 +260,8 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
   result.generated_dir = dir / kGeneratedDir;
   if (spec.generator) {
     fs::create_directories(result.generated_dir, ec);
-    BuiltArtifact gen = step("generator", dir / "generate-inputs", {*spec.generator},
-                             {tc.cc, "-O2", spec.generator->string(), "-lm", "-o", "{out}"});
+    BuiltArtifact gen = compile("generator", dir / "generate-inputs", {*spec.generator},
+                                {tc.host_cc, "-O2", spec.generator->string(), "-lm", "-o", "{out}"}, {*spec.generator});
     fs::path stamp = result.generated_dir / ".done";
     if (gen.error.empty() && (gen.rebuilt || !fs::exists(stamp))) {
       fs::remove(stamp, ec);

@@ -67,7 +67,7 @@ void print_build(const build::BuildResult& result) {
                          : item.prebuilt     ? "prebuilt"
                          : item.rebuilt      ? fmt::format("built in {:.1f} s", item.took.count() / 1000.0)
                                              : "up to date";
-    std::printf("  %-18s %-9s %10s  %-16s %s\n", result.artifacts.function.c_str(), item.kind.c_str(),
+    std::printf("  %-18s %-10s %10s  %-16s %s\n", result.artifacts.function.c_str(), item.kind.c_str(),
                 item.error.empty() ? text::bytes(item.bytes).c_str() : "-", status.c_str(),
                 item.error.empty() ? item.path.c_str() : "");
     if (!item.error.empty()) std::fprintf(stderr, "    %s\n", item.error.c_str());
@@ -99,12 +99,35 @@ telemetry::ToolVersionCommands version_commands(const runtime::ToolPaths& tools,
   return {
       {"wasmedge", {tc.wasmedge.string(), "--version"}},
       {"runc", {tools.runc, "--version"}},
-      {"cc", {tc.cc, "--version"}},
-      {"clang", {tc.wasm_cc, "--version"}},
+      {"cc", {tc.host_cc, "--version"}},
+      {"clang", {tc.cc, "--version"}},
       {"podman", {"podman", "--version"}},
       {"umoci", {"umoci", "--version"}},
       {"skopeo", {"skopeo", "--version"}},
   };
+}
+
+// The manifest's "artifacts": per function and artifact kind, the compiler (program and the
+// first line of its --version) and flags that made it; each compiler is asked once.
+nlohmann::json artifacts_manifest(const std::map<std::string, build::BuildResult>& builds) {
+  std::map<std::string, std::string> versions;
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [function, built] : builds) {
+    for (const auto& item : built.items) {
+      nlohmann::json a = {{"path", item.path.string()}, {"ok", item.error.empty()}};
+      if (item.prebuilt) {
+        a["compiler"] = "prebuilt";
+      } else if (!item.compiler.empty()) {
+        auto it = versions.find(item.compiler);
+        if (it == versions.end()) it = versions.emplace(item.compiler, build::compiler_version(item.compiler)).first;
+        a["compiler"] = fs::path(item.compiler).filename().string();
+        a["version"] = it->second;
+        a["flags"] = item.flags;
+      }
+      out[function][item.kind] = std::move(a);
+    }
+  }
+  return out;
 }
 
 // ---- lumos build -------------------------------------------------------------------------
@@ -138,7 +161,7 @@ int cmd_build(const std::vector<std::string>& names_in, const std::vector<std::s
         ok = false;
         continue;
       }
-      std::printf("  %-18s %-9s %10s  %-16s %s\n", spec.name.c_str(), img->flavour.c_str(),
+      std::printf("  %-18s %-10s %10s  %-16s %s\n", spec.name.c_str(), img->flavour.c_str(),
                   text::bytes(img->pulled_bytes).c_str(),
                   img->rebuilt ? fmt::format("built in {:.1f} s", img->took.count() / 1000.0).c_str() : "up to date",
                   img->reference().c_str());
@@ -417,7 +440,11 @@ int cmd_run(const RunFlags& flags_in) {
   manifest["profile"] = plan.profile ? env::to_json(*plan.profile) : nlohmann::json(nullptr);
   manifest["environment"] = telemetry::environment_fingerprint(version_commands(tools, tc), LUMOS_SOURCE_DIR);
   manifest["toolchain"] = {{"opt_level", tc.opt_level}, {"wasm_target", "wasm32-wasi"},
-                           {"aot", "wasmedge compile --optimize " + tc.opt_level}};
+                           {"aot", "wasmedge compile --optimize " + tc.opt_level},
+                           {"native", {{"cc", tc.cc}, {"cxx", tc.cxx}, {"cxx_stdlib", "libc++ (static, " + tc.libcxx_root.string() + ")"}}},
+                           {"native_gcc", {{"cc", tc.host_cc}, {"cxx", tc.host_cxx}, {"cxx_stdlib", "libstdc++"}}},
+                           {"wasm", {{"cc", tc.wasm_cc}, {"cxx", tc.wasm_cxx}}}};
+  manifest["artifacts"] = artifacts_manifest(builds);
   if (auto w = telemetry::write_json_file(out / "manifest.json", manifest); !w) return report_error(w.error());
 
   auto writer = telemetry::JsonlWriter::open(out / "invocations.jsonl");

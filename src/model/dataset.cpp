@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "lumos/env/profile.hpp"
+#include "lumos/common/vocabulary.hpp"
 #include "lumos/telemetry/jsonl.hpp"
 
 namespace lumos::model {
@@ -93,8 +94,9 @@ std::string runtime_flavour_for_images(const std::string& runtime,
   if (runtime == "runc" || runtime == "podman") {
     return flavours.count("container-debian") ? "container-debian" : "container-scratch";
   }
-  if (runtime == "runc-wasmedge") return "wasm";
-  return "container-scratch";  // native: the bare executable, as in the scratch image
+  if (runtime == "runc-debian" || runtime == "podman-debian") return "container-debian";
+  if (runtime == "runc-wasmedge" || runtime == "crun-wasmedge") return "wasm";
+  return "container-scratch";  // native (and native-gcc): the bare executable, as in the scratch image
 }
 
 }  // namespace
@@ -230,7 +232,8 @@ Result<ModuleSizes> module_sizes_from_images(const fs::path& images_json) {
   ModuleSizes m;
   m.source = "images: " + images_json.string();
   for (const auto& [fn, sizes] : by_fn) {
-    for (const char* rt : {"native", "runc", "podman", "wasmedge-interp", "wasmedge-aot", "runc-wasmedge"}) {
+    for (std::string_view name : kRuntimeOrder) {
+      const std::string rt(name);
       const auto it = sizes.find(runtime_flavour_for_images(rt, flavours));
       if (it != sizes.end()) m.bytes[fn + "/" + rt] = it->second;
     }
@@ -255,6 +258,7 @@ ModuleSizes module_sizes_from_artifacts(const fs::path& dir) {
       m.bytes[fn + "/native"] = *s;
       m.bytes[fn + "/runc"] = *s;
     }
+    if (auto s = size_of(entry.path() / (fn + ".gcc"))) m.bytes[fn + "/native-gcc"] = *s;
     if (auto s = size_of(entry.path() / (fn + ".wasm"))) m.bytes[fn + "/wasmedge-interp"] = *s;
     if (auto s = size_of(entry.path() / (fn + ".aot.wasm"))) m.bytes[fn + "/wasmedge-aot"] = *s;
   }

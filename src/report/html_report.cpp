@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "lumos/common/format.hpp"
+#include "lumos/common/vocabulary.hpp"
 
 #include "lumos/common/process.hpp"
 #include "lumos/report/summary.hpp"
@@ -28,29 +29,22 @@ namespace {
 using model::Cell;
 using model::CellKey;
 
-constexpr std::array<std::string_view, 7> kRuntimeOrder = {
-    "native", "runc", "podman", "runc-wasmedge", "wasmedge-interp", "wasmedge-aot", "fake"};
-constexpr std::array<std::string_view, 8> kStartPhases = {
-    "sandbox_start", "runtime_init", "aot_check", "load", "validate", "instantiate", "start_other", "invoke"};
-constexpr std::array<std::string_view, 4> kIoPhases = {"deserialize", "serialize", "baas_get", "baas_put"};
-
-std::size_t runtime_rank(const std::string& r) {
-  auto it = std::find(kRuntimeOrder.begin(), kRuntimeOrder.end(), r);
-  return static_cast<std::size_t>(it - kRuntimeOrder.begin());
-}
+// The bars of the cold-start plot: the start phases, then the first request.
+constexpr std::array<std::string_view, 8> kColdBarPhases = {
+    kStartPhases[0], kStartPhases[1], kStartPhases[2], kStartPhases[3],
+    kStartPhases[4], kStartPhases[5], kStartPhases[6], "invoke"};
+constexpr std::array<std::string_view, 4> kIoPhases = {kSerdePhases[0], kSerdePhases[1], kBaasPhases[0],
+                                                       kBaasPhases[1]};
 
 std::vector<std::string> sorted_runtimes(std::set<std::string> names) {
   std::vector<std::string> v(names.begin(), names.end());
-  std::stable_sort(v.begin(), v.end(), [](const std::string& a, const std::string& b) {
-    const auto ra = runtime_rank(a), rb = runtime_rank(b);
-    return ra != rb ? ra < rb : a < b;
-  });
+  std::stable_sort(v.begin(), v.end(), [](const std::string& a, const std::string& b) { return runtime_less(a, b); });
   return v;
 }
 
 std::string color_of(const std::string& runtime) {
   static const std::map<std::string, std::string> kColors = {
-      {"native", "#1b9e77"}, {"runc", "#d95f02"}, {"podman", "#e6ab02"}, {"runc-wasmedge", "#66a61e"},
+      {"native", "#1b9e77"}, {"native-gcc", "#a6761d"}, {"runc", "#d95f02"}, {"podman", "#e6ab02"}, {"runc-wasmedge", "#66a61e"},
       {"wasmedge-interp", "#7570b3"}, {"wasmedge-aot", "#e7298a"}};
   auto it = kColors.find(runtime);
   return it == kColors.end() ? "#666666" : it->second;
@@ -298,9 +292,37 @@ std::vector<HeadlineRatio> headline_ratios(const ReportData& r) {
 
 namespace {
 
+// The compiler of one kind of artifact over the run's functions ("clang-19: Debian clang version
+// 19.1.7 (3~deb12u1)"; several joined by "; "), from the manifest's "artifacts"; "" if none.
+std::string compilers_of(const nlohmann::json& manifest, const std::string& kind) {
+  std::set<std::string> seen;
+  if (manifest.is_object() && manifest.contains("artifacts") && manifest["artifacts"].is_object()) {
+    for (const auto& [fn, kinds] : manifest["artifacts"].items()) {
+      if (!kinds.is_object() || !kinds.contains(kind)) continue;
+      const auto& a = kinds[kind];
+      const std::string version = a.value("version", "");
+      seen.insert(a.value("compiler", "?") + (version.empty() ? "" : ": " + version));
+    }
+  }
+  std::string out;
+  for (const auto& c : seen) out += (out.empty() ? "" : "; ") + c;
+  return out;
+}
+
 Table headline_table(const ReportData& r) {
+  // Which compiler built each side of the comparisons: the floor (native and the container
+  // images made from it) and the Wasm modules (AoT code from WasmEdge's LLVM).
+  std::string compilers;
+  for (const auto& [label, kind] : {std::pair{"native and containers", "native"}, std::pair{"native-gcc", "native-gcc"},
+                                    std::pair{"wasm", "wasm"}, std::pair{"AoT", "wasm-aot"}}) {
+    const std::string c = compilers_of(r.data.manifest, kind);
+    if (!c.empty()) compilers += fmt::format("{}{} built by {}", compilers.empty() ? "" : "; ", label, c);
+  }
   Table t{"paper-vs-ours", "The paper's headline results beside ours",
-          "Each of our numbers is computed from the cells named in the last column (cloud profile, concurrency 1).",
+          "Each of our numbers is computed from the cells named in the last column (cloud profile, concurrency 1). " +
+              (compilers.empty() ? std::string("Our compilers are not recorded in these results' manifest.")
+                                 : "Our compilers: " + compilers + ".") +
+              " The paper's numbers are quoted as published, from its own builds.",
           {"claim", "paper", "ours", "ratio of", "cells"},
           {}};
   for (const auto& h : headline_ratios(r)) t.rows.push_back({h.claim, h.paper, h.ours, h.baseline, h.cells});
@@ -314,7 +336,8 @@ Table comparison_table(const ReportData& r) {
           {}};
   const Index ix = make_index(r.cells);
   const std::vector<std::pair<std::string, std::string>> warm_pairs = {
-      {"wasmedge-aot", "wasmedge-interp"}, {"wasmedge-aot", "runc"}, {"native", "runc"}, {"native", "wasmedge-aot"}};
+      {"wasmedge-aot", "wasmedge-interp"}, {"wasmedge-aot", "runc"}, {"native", "runc"}, {"native", "wasmedge-aot"},
+      {"native", "native-gcc"}};
   const std::vector<std::pair<std::string, std::string>> cold_pairs = {{"wasmedge-aot", "runc"}, {"native", "runc"}};
   for (const auto& [f, i] : representative_inputs(r.cells)) {
     for (const auto& [mode, pairs] : {std::pair{std::string("warm"), warm_pairs}, std::pair{std::string("cold"), cold_pairs}}) {
@@ -333,12 +356,12 @@ Table comparison_table(const ReportData& r) {
 
 Table cold_phase_table(const ReportData& r) {
   Table t{"cold-start-phases", "Cold-start phases (median per cell, direct input)", "Phases partition the cold end-to-end time; see docs/ARCHITECTURE.md.", {"function/input", "runtime"}, {}};
-  for (auto p : kStartPhases) t.header.emplace_back(p);
+  for (auto p : kColdBarPhases) t.header.emplace_back(p);
   t.header.emplace_back("e2e");
   for (const auto& c : r.cells) {
     if (!base_cell(c) || c.key.mode != cells::Mode::kCold || c.key.io != cells::Io::kDirect) continue;
     std::vector<std::string> row = {c.key.function + "/" + c.key.input, c.key.runtime};
-    for (auto p : kStartPhases) {
+    for (auto p : kColdBarPhases) {
       auto it = c.phase_median.find(std::string(p));
       row.push_back(it == c.phase_median.end() ? "-" : text::duration(it->second));
     }
@@ -483,6 +506,37 @@ Table prediction_table(const ReportData& r) {
   return t;
 }
 
+// Which runtimes run an artifact kind.
+std::string runs_on(const std::string& kind) {
+  if (kind == "native") return "native, runc, podman (container images)";
+  if (kind == "native-gcc") return "native-gcc";
+  if (kind == "wasm") return "wasmedge-interp";
+  if (kind == "wasm-aot") return "wasmedge-aot, runc-wasmedge";
+  if (kind == "generator") return "(makes the inputs at build time)";
+  return "";
+}
+
+Table environment_table(const ReportData& r) {
+  Table t{"environment", "Compilers and flags of every artifact",
+          "From the run's manifest (\"artifacts\"): the program and its --version, and its flags without the "
+          "source files and output. native is built by the Wasm modules' compiler, native-gcc by the host compiler.",
+          {"function", "artifact", "runs on", "compiler", "version", "flags"},
+          {}};
+  const auto& m = r.data.manifest;
+  if (!m.is_object() || !m.contains("artifacts") || !m["artifacts"].is_object()) return t;
+  for (const auto& [fn, kinds] : m["artifacts"].items()) {
+    if (!kinds.is_object()) continue;
+    for (const auto& [kind, a] : kinds.items()) {
+      std::string flags;
+      if (a.contains("flags") && a["flags"].is_array()) {
+        for (const auto& f : a["flags"]) flags += (flags.empty() ? "" : " ") + f.get<std::string>();
+      }
+      t.rows.push_back({fn, kind, runs_on(kind), a.value("compiler", "?"), a.value("version", ""), flags});
+    }
+  }
+  return t;
+}
+
 Table summary_table(const ReportData& r) {
   Table t{"summary", "All cells: median, p95 and 95% CI of the median of e2e",
           "Only ok, uncontaminated invocations; outliers (Tukey 1.5 IQR) are counted, not removed.",
@@ -504,7 +558,8 @@ Table summary_table(const ReportData& r) {
 
 std::vector<Table> report_tables(const ReportData& r) {
   return {headline_table(r),  comparison_table(r), cold_phase_table(r), io_table(r),
-          validation_table(r), model_table(r),      prediction_table(r), summary_table(r)};
+          validation_table(r), model_table(r),      prediction_table(r), summary_table(r),
+          environment_table(r)};
 }
 
 // ---- figures ----------------------------------------------------------------------------
@@ -519,7 +574,7 @@ Figure cold_phases_figure(const ReportData& r) {
   std::map<std::string, std::map<std::string, std::vector<double>>> v;  // runtime -> phase -> cell medians
   for (const auto& c : r.cells) {
     if (!base_cell(c) || c.key.mode != cells::Mode::kCold || c.key.io != cells::Io::kDirect) continue;
-    for (auto p : kStartPhases) {
+    for (auto p : kColdBarPhases) {
       auto it = c.phase_median.find(std::string(p));
       v[c.key.runtime][std::string(p)].push_back(it == c.phase_median.end() ? 0.0 : it->second);
     }
@@ -529,13 +584,13 @@ Figure cold_phases_figure(const ReportData& r) {
     return f;
   }
   std::string data = "$d << EOD\nruntime";
-  for (auto p : kStartPhases) data += " " + std::string(p);
+  for (auto p : kColdBarPhases) data += " " + std::string(p);
   data += "\n";
   std::set<std::string> rts;
   for (const auto& [rt, x] : v) rts.insert(rt);
   for (const auto& rt : sorted_runtimes(rts)) {
     data += gq(rt);
-    for (auto p : kStartPhases) data += fmt::format(" {}", num(stats::median(v[rt][std::string(p)]) / 1e6));
+    for (auto p : kColdBarPhases) data += fmt::format(" {}", num(stats::median(v[rt][std::string(p)]) / 1e6));
     data += "\n";
   }
   data += "EOD\n";
@@ -951,7 +1006,7 @@ std::string html_report(const ReportData& r, const std::vector<Figure>& figures,
                      html_escape(dirs), n, r.data.failed, r.data.contaminated, r.cells.size(),
                      env.empty() ? "" : " &middot; " + html_escape(env));
   out += "<nav><a href=\"#paper\">Paper vs ours</a><a href=\"#plots\">Plots</a><a href=\"#model\">Model</a>"
-         "<a href=\"#tables\">Tables</a></nav>\n";
+         "<a href=\"#tables\">Tables</a><a href=\"#environment\">Environment</a></nav>\n";
   const auto table_by_id = [&](const std::string& id) -> const Table* {
     for (const auto& t : tables) {
       if (t.id == id) return &t;
@@ -973,8 +1028,11 @@ std::string html_report(const ReportData& r, const std::vector<Figure>& figures,
   }
   out += "<h2 id=\"tables\">Tables</h2>\n";
   for (const auto& t : tables) {
-    if (t.id != "paper-vs-ours" && t.id.rfind("model-", 0) != 0) out += html_table(t);
+    if (t.id != "paper-vs-ours" && t.id != "environment" && t.id.rfind("model-", 0) != 0) out += html_table(t);
   }
+  out += "<h2 id=\"environment\">Environment</h2>\n";
+  out += "<p class=\"meta\">" + (env.empty() ? std::string("Host not recorded.") : html_escape(env)) + "</p>\n";
+  if (const Table* t = table_by_id("environment")) out += html_table(*t);
   out += "<p class=\"meta\">Written by lumos report. Tables are also in the Markdown and CSV files beside this page.</p>\n";
   return out + "</body></html>\n";
 }

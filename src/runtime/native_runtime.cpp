@@ -1,5 +1,6 @@
-// native: the function's static executable as a plain child process (the floor every sandbox
-// is compared to).
+// native: the function's static executable (clang-19, as the wasm modules) as a plain child
+// process, the floor every sandbox is compared to; native-gcc: the host compiler's build of the
+// same source, run the same way.
 #include <unistd.h>
 
 #include "one_shot.hpp"
@@ -11,16 +12,18 @@ namespace {
 
 class NativeRuntime final : public Runtime {
  public:
-  explicit NativeRuntime(ToolPaths tools) : tools_(std::move(tools)) {}
-  std::string_view name() const override { return "native"; }
+  NativeRuntime(ToolPaths tools, NativeFlavour flavour) : tools_(std::move(tools)), flavour_(flavour) {}
+  std::string_view name() const override { return flavour_ == NativeFlavour::kClang ? "native" : "native-gcc"; }
   Result<void> check() const override { return {}; }
 
   Result<void> prepare(const Artifacts& a) override {
-    if (a.native_exe.empty() || access(a.native_exe.c_str(), X_OK) != 0) {
-      return fail(ErrorCode::kBuild, "no native executable for " + a.function +
-                                         " (expected " + a.native_exe.string() + "): run lumos build");
+    const auto& exe = flavour_ == NativeFlavour::kClang ? a.native_exe : a.native_gcc_exe;
+    if (exe.empty() || access(exe.c_str(), X_OK) != 0) {
+      return fail(ErrorCode::kBuild, "no " + std::string(name()) + " executable for " + a.function + " (expected " +
+                                         (exe.empty() ? "one; a prebuilt native has no gcc flavour" : exe.string()) +
+                                         "): run lumos build");
     }
-    exes_[a.function] = a.native_exe;
+    exes_[a.function] = exe;
     return {};
   }
 
@@ -46,13 +49,14 @@ class NativeRuntime final : public Runtime {
 
  private:
   ToolPaths tools_;
+  NativeFlavour flavour_;
   std::map<std::string, std::filesystem::path> exes_;
 };
 
 }  // namespace
 
-std::unique_ptr<Runtime> make_native_runtime(const ToolPaths& tools) {
-  return std::make_unique<NativeRuntime>(tools);
+std::unique_ptr<Runtime> make_native_runtime(const ToolPaths& tools, NativeFlavour flavour) {
+  return std::make_unique<NativeRuntime>(tools, flavour);
 }
 
 }  // namespace lumos::runtime

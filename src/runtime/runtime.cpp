@@ -42,9 +42,9 @@ const std::vector<std::string>& runtime_names() {
 }
 
 const std::vector<std::string>& all_runtime_names() {
-  static const std::vector<std::string> names = {"native",          "runc",         "runc-debian",
-                                                 "podman",          "podman-debian", "wasmedge-interp",
-                                                 "wasmedge-aot",    "runc-wasmedge"};
+  static const std::vector<std::string> names = {"native",          "native-gcc",    "runc",
+                                                 "runc-debian",     "podman",        "podman-debian",
+                                                 "wasmedge-interp", "wasmedge-aot",  "runc-wasmedge"};
   return names;
 }
 
@@ -55,7 +55,8 @@ protocol::ExecMode promised_exec_mode(std::string_view runtime) {
 }
 
 Result<std::unique_ptr<Runtime>> make_runtime(std::string_view name, const ToolPaths& tools) {
-  if (name == "native") return make_native_runtime(tools);
+  if (name == "native") return make_native_runtime(tools, NativeFlavour::kClang);
+  if (name == "native-gcc") return make_native_runtime(tools, NativeFlavour::kGcc);
   if (name == "runc") return make_runc_runtime(tools, {"runc", std::string(image::kContainerScratch), {}, {}, {}, {}});
   if (name == "runc-debian") {
     return make_runc_runtime(tools, {"runc-debian", std::string(image::kContainerDebian), {}, {}, {}, {}});

@@ -11,7 +11,10 @@
 
 namespace lumos::runtime {
 
-std::unique_ptr<Runtime> make_native_runtime(const ToolPaths& tools);
+/// Which native executable a native runtime runs: kClang the default one (Artifacts::native_exe),
+/// kGcc the host compiler's (Artifacts::native_gcc_exe).
+enum class NativeFlavour { kClang, kGcc };
+std::unique_ptr<Runtime> make_native_runtime(const ToolPaths& tools, NativeFlavour flavour);
 /// aot=false: forced interpreter on the plain module; aot=true: the AoT module.
 std::unique_ptr<Runtime> make_wasmedge_runtime(const ToolPaths& tools, bool aot);
 std::unique_ptr<Runtime> make_fake_runtime();

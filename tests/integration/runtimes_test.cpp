@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "lumos/protocol/frame.hpp"
 #include "test_support.hpp"
 
@@ -316,4 +318,40 @@ TEST(Runtimes, ChildProtocolPipesCanSitOnFdsThreeAndFour) {
   EXPECT_EQ(got, "hello");
   for (int i = 0; i < 200 && !child->exited(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_NE(child->stderr_tail().find("to-stdout"), std::string::npos) << child->stderr_tail();
+}
+
+TEST(Runtimes, NativeGccRunsTheHostCompilersBuildAndTheManifestNamesEveryCompiler) {
+  TempDir dir;
+  auto run = run_experiment(dir, R"(
+name: it-native-gcc
+functions:
+  - {name: hello, inputs: [small]}
+  - {name: fibonacci, inputs: [medium]}
+runtimes: [native, native-gcc]
+modes: [cold, warm]
+repetitions: 2
+)");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.records.size(), 2u * 2u * 2u * 2u) << run.output;
+  for (const auto& r : run.records) {
+    SCOPED_TRACE(r.function + "/" + r.runtime + "/" + std::string(lumos::telemetry::to_string(r.mode)));
+    EXPECT_TRUE(r.ok) << r.error_text();  // the output matched its expected file
+    EXPECT_EQ(r.exec_mode, "native");
+  }
+  std::ifstream in(dir.path / "out" / "manifest.json");
+  const auto manifest = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_TRUE(manifest.contains("artifacts")) << manifest.dump(1);
+  for (const char* fn : {"hello", "fibonacci"}) {
+    SCOPED_TRACE(fn);
+    const auto& a = manifest["artifacts"][fn];
+    EXPECT_EQ(a["native"].value("compiler", ""), "clang++-19");
+    EXPECT_NE(a["native"].value("version", "").find("clang version 19"), std::string::npos);
+    EXPECT_EQ(a["wasm"].value("compiler", ""), "clang++-19");
+    EXPECT_EQ(a["native-gcc"].value("compiler", ""), "c++");
+    EXPECT_EQ(a["native-gcc"].value("version", "").rfind("unknown", 0), std::string::npos);
+    EXPECT_EQ(a["wasm-aot"].value("compiler", ""), "wasmedge");
+    for (const char* kind : {"native", "native-gcc", "wasm", "wasm-aot"}) {
+      EXPECT_TRUE(a[kind]["flags"].is_array()) << kind;
+    }
+  }
 }

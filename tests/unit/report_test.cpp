@@ -200,3 +200,76 @@ TEST(Gnuplot, RendersARealFigureWhenInstalled) {
 
 }  // namespace
 }  // namespace lumos::report
+
+namespace lumos::report {
+namespace {
+
+nlohmann::json manifest_with_artifacts() {
+  return nlohmann::json::parse(R"({"environment": {"cpu_model": "synthetic", "cpus_online": 2, "kernel": "none"},
+    "artifacts": {"fibonacci": {
+      "native": {"compiler": "clang++-19", "version": "Debian clang version 19.1.7", "flags": ["-O2", "-static", "-stdlib=libc++"]},
+      "native-gcc": {"compiler": "c++", "version": "c++ (Debian 12.2.0-14) 12.2.0", "flags": ["-O2", "-static"]},
+      "wasm": {"compiler": "clang++-19", "version": "Debian clang version 19.1.7", "flags": ["--target=wasm32-wasi", "-O2"]},
+      "wasm-aot": {"compiler": "wasmedge", "version": "wasmedge version 0.14.1", "flags": ["compile", "--optimize", "2"]}}}})");
+}
+
+const Table* find_table(const std::vector<Table>& ts, const std::string& id) {
+  auto it = std::find_if(ts.begin(), ts.end(), [&](const Table& t) { return t.id == id; });
+  return it == ts.end() ? nullptr : &*it;
+}
+
+TEST(Environment, ListsTheCompilerAndFlagsOfEveryArtifact) {
+  ReportData r;
+  r.data.manifest = manifest_with_artifacts();
+  const auto tables = report_tables(r);
+  const Table* env = find_table(tables, "environment");
+  ASSERT_NE(env, nullptr);
+  ASSERT_EQ(env->rows.size(), 4u);
+  // Rows by kind (JSON object order): native, native-gcc, wasm, wasm-aot.
+  EXPECT_EQ(env->rows[0], (std::vector<std::string>{"fibonacci", "native", "native, runc, podman (container images)",
+                                                     "clang++-19", "Debian clang version 19.1.7",
+                                                     "-O2 -static -stdlib=libc++"}));
+  EXPECT_EQ(env->rows[1][1], "native-gcc");
+  EXPECT_EQ(env->rows[1][3], "c++");
+  const std::string html = html_report(r, {}, tables);
+  const auto section = html.find("<h2 id=\"environment\">");
+  ASSERT_NE(section, std::string::npos);
+  EXPECT_GT(html.find("id=\"table-environment\""), section);
+}
+
+TEST(Environment, PaperVsOursNamesTheCompilerOfEachSide) {
+  ReportData r;
+  r.data.manifest = manifest_with_artifacts();
+  const auto tables = report_tables(r);
+  const Table* t = find_table(tables, "paper-vs-ours");
+  ASSERT_NE(t, nullptr);
+  EXPECT_NE(t->caption.find("native and containers built by clang++-19: Debian clang version 19.1.7"), std::string::npos)
+      << t->caption;
+  EXPECT_NE(t->caption.find("native-gcc built by c++: c++ (Debian 12.2.0-14) 12.2.0"), std::string::npos);
+  EXPECT_NE(t->caption.find("AoT built by wasmedge"), std::string::npos);
+  const auto bare = report_tables(ReportData{});
+  ASSERT_NE(find_table(bare, "paper-vs-ours"), nullptr);
+  EXPECT_NE(find_table(bare, "paper-vs-ours")->caption.find("not recorded"), std::string::npos);
+}
+
+TEST(Environment, ComparesNativeGccWithTheSameCompilerNative) {
+  ReportData r;
+  for (const char* rt : {"native", "native-gcc"}) {
+    model::Cell c;
+    c.key = {"fibonacci", "medium", rt, cells::Mode::kWarm, cells::Io::kDirect, "cloud"};
+    c.n = c.n_ok = 3;
+    const double base = std::string(rt) == "native" ? 1000 : 500;
+    c.e2e_ns = {base, base * 1.01, base * 0.99};
+    c.e2e_median = c.e2e_p95 = base;
+    r.cells.push_back(c);
+  }
+  const auto tables = report_tables(r);
+  const Table* t = find_table(tables, "comparisons");
+  ASSERT_NE(t, nullptr);
+  bool found = false;
+  for (const auto& row : t->rows) found = found || (row[2] == "native" && row[3] == "native-gcc");
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace lumos::report

@@ -65,7 +65,8 @@ struct HeadlineRatio {
 std::vector<HeadlineRatio> headline_ratios(const ReportData& r);
 
 /// Tables: headline ratios, runtime comparisons (speed ratio with 99% CI), cold-start phases,
-/// I/O-serialization, model validation (MAPE per runtime), per-cell summary.
+/// I/O-serialization, model validation (MAPE per runtime), per-cell summary, and the compiler
+/// and flags of every artifact from the manifest (id "environment").
 std::vector<Table> report_tables(const ReportData& r);
 
 /// Figures: cold-start phases by runtime (stacked), warm latency by function and runtime (log),

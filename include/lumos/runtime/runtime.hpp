@@ -1,5 +1,5 @@
 // The one interface every sandbox implements: Runtime (prepares artifacts, starts instances)
-// and Instance (serves requests). Backends: native, runc (-debian), podman (-debian),
+// and Instance (serves requests). Backends: native, native-gcc, runc (-debian), podman (-debian),
 // wasmedge-interp, wasmedge-aot, runc-wasmedge, fake.
 #pragma once
 
@@ -24,7 +24,8 @@ namespace lumos::runtime {
 /// What `lumos build` produced for one function (paths may be empty if a build step failed).
 struct Artifacts {
   std::string function;
-  std::filesystem::path native_exe;  ///< static executable speaking the framed protocol
+  std::filesystem::path native_exe;  ///< static executable speaking the framed protocol (clang-19)
+  std::filesystem::path native_gcc_exe;  ///< the same source built by the host compiler (native-gcc)
   std::filesystem::path wasm;        ///< wasm32-wasi reactor module
   std::filesystem::path wasm_aot;    ///< the same with a WasmEdge AoT section
   std::filesystem::path work_dir;    ///< per-function scratch space (e.g. runc bundles)
@@ -129,9 +130,11 @@ ToolPaths default_tool_paths(const std::filesystem::path& self_exe,
 /// The default runtimes of an experiment (the four foundation runtimes), in report order.
 const std::vector<std::string>& runtime_names();
 
-/// Every runtime make_runtime() knows, in report order: native, runc, runc-debian, podman,
-/// podman-debian, wasmedge-interp, wasmedge-aot, runc-wasmedge. `runc`/`podman` run the
-/// container-scratch image, the `-debian` variants the container-debian image.
+/// Every runtime make_runtime() knows, in report order: native, native-gcc, runc, runc-debian,
+/// podman, podman-debian, wasmedge-interp, wasmedge-aot, runc-wasmedge. `native` runs the
+/// executable built by the wasm modules' compiler (clang-19), `native-gcc` the host compiler's
+/// build of the same source; `runc`/`podman` run the container-scratch image, the `-debian`
+/// variants the container-debian image.
 const std::vector<std::string>& all_runtime_names();
 
 /// The exec mode a runtime promises (native for containers, interpreter or AoT for wasm);
