@@ -298,12 +298,7 @@ int cmd_run(const RunFlags& flags_in) {
   plan.runtimes = experiment->runtimes;
   plan.modes = experiment->modes;
   plan.io = experiment->io;
-  if (experiment->load) {
-    auto load = engine::parse_load(*experiment->load, experiment->pool, flags.experiment.string(),
-                                   fs::absolute(flags.experiment).parent_path());
-    if (!load) return report_error(load.error());
-    plan.load = *load;
-  }
+  plan.load = experiment->load;
   plan.repetitions = experiment->repetitions;
   plan.warmup = experiment->warmup;
   plan.adaptive = experiment->adaptive;

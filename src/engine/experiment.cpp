@@ -163,13 +163,19 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
       if (!profile) return tl::unexpected(profile.error());
       ex.profile = std::move(*profile);
     }
-    if (root["load"]) {
-      ex.load = to_json(root["load"]);
-      if (!ex.load->is_object()) return error("'load' is a mapping: {kind: closed, concurrency: [...]} or {kind: open, rates: [...]}");
-    }
+    std::optional<nlohmann::json> pool;
     if (root["pool"]) {
-      ex.pool = to_json(root["pool"]);
-      if (!ex.pool->is_object()) return error("'pool' is a mapping: {keep_alive_ms, max_instances, prewarm}");
+      pool = to_json(root["pool"]);
+      if (!pool->is_object()) return error("'pool' is a mapping: {keep_alive_ms, max_instances, prewarm}");
+    }
+    if (root["load"]) {
+      const nlohmann::json load = to_json(root["load"]);
+      if (!load.is_object()) return error("'load' is a mapping: {kind: closed, concurrency: [...]} or {kind: open, rates: [...]}");
+      auto spec = parse_load(load, pool, origin, base_dir);
+      if (!spec) return tl::unexpected(spec.error());
+      ex.load = std::move(*spec);
+    } else if (pool) {
+      return error("'pool' configures the instance pool of a 'load' section; add one (e.g. load: {kind: closed, concurrency: [1, 4]})");
     }
     if (const auto& b = root["baas"]) {
       if (!b.IsMap() || !b["address"]) return error("'baas' takes {address: host:port} of an existing Redis");

@@ -125,3 +125,24 @@ TEST(Experiment, AdaptiveRepetitionsAreReadAndChecked) {
     EXPECT_NE(e.error().message.find("t.yaml"), std::string::npos) << e.error().message;
   }
 }
+
+TEST(Experiment, LoadAndPoolAreParsedOnceIntoTypedValues) {
+  auto ex = parse_experiment("functions: [hello]\nload: {kind: closed, concurrency: [1, 4], requests: 20}\n"
+                             "pool: {keep_alive_ms: 500, prewarm: 2}\n",
+                             "/tmp", "t.yaml");
+  ASSERT_TRUE(ex) << ex.error().to_string();
+  ASSERT_TRUE(ex->load);
+  EXPECT_EQ(ex->load->kind, telemetry::LoadKind::kClosed);
+  EXPECT_EQ(ex->load->concurrency, (std::vector<int>{1, 4}));
+  EXPECT_EQ(ex->load->requests, 20);
+  EXPECT_EQ(ex->load->pool.keep_alive.count(), 500);
+  EXPECT_EQ(ex->load->pool.prewarm, 2);
+  // A number with a unit is not a number (std::stod read "10s" as 10).
+  auto unit = parse_experiment("functions: [hello]\nload: {kind: open, rates: [10s]}\n", "/tmp", "t.yaml");
+  ASSERT_FALSE(unit);
+  EXPECT_NE(unit.error().message.find("t.yaml: load.rates takes positive numbers"), std::string::npos)
+      << unit.error().message;
+  auto lonely = parse_experiment("functions: [hello]\npool: {prewarm: 1}\n", "/tmp", "t.yaml");
+  ASSERT_FALSE(lonely);
+  EXPECT_NE(lonely.error().message.find("'pool' configures the instance pool"), std::string::npos);
+}

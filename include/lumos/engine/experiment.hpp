@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lumos/build/function_spec.hpp"
+#include "lumos/engine/load_spec.hpp"
 #include "lumos/env/profile.hpp"
 #include "lumos/common/result.hpp"
 #include "lumos/stats/quality.hpp"
@@ -37,8 +38,8 @@ struct Experiment {
   std::vector<std::string> modes;             ///< "cold", "warm"; default both
   std::vector<std::string> io = {"direct"};   ///< "direct" and/or "baas"
   std::string baas_address;                   ///< an existing Redis (host:port); empty: lumos starts one
-  /// `load:` and `pool:` sections (see docs/ARCHITECTURE.md); nullopt: sequential repetitions.
-  std::optional<nlohmann::json> load, pool;
+  /// `load:` and `pool:` sections, parsed (see docs/ARCHITECTURE.md); nullopt: sequential repetitions.
+  std::optional<LoadSpec> load;
   /// `profile:` a built-in name (cloud, edge-pi, edge-tiny), a profile file or a mapping.
   std::optional<env::Profile> profile;
   int repetitions = 30;                       ///< recorded invocations per cell
