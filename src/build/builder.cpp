@@ -1,6 +1,7 @@
 // Compiling functions with clang-19 for native and wasm32-wasi (one compiler for every target),
 // the host compiler for the native-gcc flavour and WasmEdge's AoT compiler; a step is skipped
 // when its output is newer than all of its inputs and its command line is unchanged.
+#include "lumos/common/files.hpp"
 #include "lumos/build/builder.hpp"
 
 #include <cstdlib>
@@ -26,13 +27,6 @@ bool up_to_date(const fs::path& out, const std::vector<fs::path>& inputs) {
   return true;
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::string tail(const std::string& text, std::size_t max = 1500) {
   return text.size() <= max ? text : "..." + text.substr(text.size() - max);
 }
@@ -49,7 +43,7 @@ BuiltArtifact step(const std::string& kind, const fs::path& out, const std::vect
   for (const auto& a : argv_with_tmp_last_placeholder) command += a + '\n';
   fs::path command_file = out;
   command_file += ".cmd";
-  if (up_to_date(out, inputs) && read_text(command_file) == command) {
+  if (up_to_date(out, inputs) && read_file_or_empty(command_file) == command) {
     item.bytes = fs::file_size(out, ec);
     return item;
   }

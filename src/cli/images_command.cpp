@@ -53,21 +53,14 @@ std::string format_table(const std::vector<Row>& rows) {
   return out;
 }
 
-std::string csv_escape(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 std::string format_csv(const std::vector<Row>& rows) {
   std::string out =
       "function,image,reference,manifest_digest,layers,manifest_bytes,config_bytes,layer_bytes,pulled_bytes,"
       "unpacked_bytes,pulled_vs_wasm_aot,unpacked_vs_wasm_aot\n";
   for (const auto& r : rows) {
     const auto& i = r.info;
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_escape(i.function), i.flavour,
-                       csv_escape(i.reference()), i.manifest_digest, i.layers, i.manifest_bytes, i.config_bytes,
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", text::csv_field(i.function), i.flavour,
+                       text::csv_field(i.reference()), i.manifest_digest, i.layers, i.manifest_bytes, i.config_bytes,
                        i.layer_bytes, i.pulled_bytes, i.unpacked_bytes,
                        r.pulled_ratio ? fmt::format("{:.3f}", *r.pulled_ratio) : "",
                        r.unpacked_ratio ? fmt::format("{:.3f}", *r.unpacked_ratio) : "");

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "lumos/common/files.hpp"
 #include "lumos/runtime/runtime.hpp"
 
 namespace lumos::engine {
@@ -211,13 +212,9 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
 }
 
 Result<Experiment> load_experiment(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) {
-    return fail(ErrorCode::kConfig, file.string() + ": cannot read the experiment file (does it exist?)");
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto ex = parse_experiment(text.str(), fs::absolute(file).parent_path(), file.string());
+  auto text = read_file(file);
+  if (!text) return fail(ErrorCode::kConfig, file.string() + ": cannot read the experiment file (does it exist?)");
+  auto ex = parse_experiment(*text, fs::absolute(file).parent_path(), file.string());
   if (ex) ex->file = fs::absolute(file);
   return ex;
 }

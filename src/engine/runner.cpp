@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "lumos/env/cgroup.hpp"
+#include "lumos/common/files.hpp"
 #include <openssl/sha.h>
 
 namespace lumos::engine {
@@ -293,7 +294,7 @@ class CellRunner {
       inv.phases = outcome->phases;
       inv.cpu = outcome->stats.cpu;
       inv.peak_rss_bytes = outcome->stats.peak_rss_bytes;
-      std::string out = read_text(req.stdout_file);
+      std::string out = read_file_or_empty(req.stdout_file);
       inv.bytes_out = out.size();
       runtime::Response as_response;
       as_response.exec_mode = outcome->exec_mode;
@@ -305,7 +306,7 @@ class CellRunner {
       } else if (!outcome->error.empty()) {
         inv.set_error(Error{ErrorCode::kSpawn, outcome->error});
       } else if (outcome->exit_code != cell_.input->expected_exit) {
-        std::string err = read_text(req.stderr_file).substr(0, 300);
+        std::string err = read_file_or_empty(req.stderr_file).substr(0, 300);
         inv.set_error(Error{ErrorCode::kFunctionError,
                           outcome->exit_text + " (expected exit code " +
                               std::to_string(cell_.input->expected_exit) + ")" +
@@ -317,7 +318,7 @@ class CellRunner {
           if (!fs::exists(req.work_dir / path)) {
             inv.ok = false;
             inv.set_error(Error{ErrorCode::kOutputMismatch, "the program did not write " + path});
-          } else if (!output_matches(read_text(req.work_dir / path), expected)) {
+          } else if (!output_matches(read_file_or_empty(req.work_dir / path), expected)) {
             inv.ok = false;
             inv.set_error(Error{ErrorCode::kOutputMismatch, "file " + path + " differs from the expected one"});
           }
@@ -325,11 +326,6 @@ class CellRunner {
       }
     }
     fs::remove_all(scratch, ec);
-  }
-
-  static std::string read_text(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   }
 
   // Starts (or restarts after a crash/timeout) the cell's live instance, with warm-up requests.

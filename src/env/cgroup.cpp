@@ -1,4 +1,5 @@
 // cgroup v1 slots: create, limit, join, measure and remove; OCI resources from a profile.
+#include "lumos/common/files.hpp"
 #include "lumos/env/cgroup.hpp"
 
 #include <fcntl.h>
@@ -42,11 +43,9 @@ Result<void> write_value(const fs::path& file, const std::string& text) {
 }
 
 std::optional<std::string> read_text(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) return std::nullopt;
-  std::stringstream s;
-  s << in.rdbuf();
-  auto t = s.str();
+  auto read = read_file(file);
+  if (!read) return std::nullopt;
+  std::string t = std::move(*read);
   while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
   return t;
 }

@@ -1,4 +1,5 @@
 // Environment profiles: YAML parsing with typed units, and the shipped profiles.
+#include "lumos/common/files.hpp"
 #include "lumos/env/profile.hpp"
 
 #include <algorithm>
@@ -265,13 +266,11 @@ Result<Profile> parse_profile(const YAML::Node& node, const std::string& origin)
 }
 
 Result<Profile> load_profile(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return fail(ErrorCode::kConfig, "cannot read profile " + path.string());
-  std::stringstream text;
-  text << in.rdbuf();
+  auto text = read_file(path);
+  if (!text) return fail(ErrorCode::kConfig, "cannot read profile " + path.string());
   YAML::Node root;
   try {
-    root = YAML::Load(text.str());
+    root = YAML::Load(*text);
   } catch (const YAML::Exception& e) {
     return fail(ErrorCode::kConfig, path.string() + ": not valid YAML: " + e.what());
   }

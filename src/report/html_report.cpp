@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "lumos/common/format.hpp"
+#include "lumos/common/files.hpp"
 #include "lumos/common/vocabulary.hpp"
 
 #include "lumos/common/process.hpp"
@@ -898,12 +899,9 @@ SvgRenderer gnuplot_renderer(const fs::path& work_dir) {
     if (out->exit_code != 0) {
       return fail(ErrorCode::kInternal, "gnuplot failed (exit " + std::to_string(out->exit_code) + "): " + out->out.substr(0, 400));
     }
-    std::ifstream in(svg);
-    std::stringstream s;
-    s << in.rdbuf();
+    std::string text = read_file_or_empty(svg);
     fs::remove(gp, ec);
     fs::remove(svg, ec);
-    std::string text = s.str();
     if (text.find("<svg") == std::string::npos) return fail(ErrorCode::kInternal, "gnuplot wrote no SVG: " + out->out.substr(0, 400));
     return text;
   };
