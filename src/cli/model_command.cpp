@@ -40,6 +40,10 @@ int run_fit(const ModelFlags& f) {
   if (!f.artifacts.empty()) opts.artifacts_dir = f.artifacts;
   auto data = model::load_datasets(f.dirs, opts);
   if (!data) return report_error(data.error());
+  if (data->torn_lines > 0) {
+    std::fprintf(stderr, "lumos: %zu results file(s) end in a torn line (a run killed mid-write), skipped; "
+                 "`lumos run --resume DIR` completes such a run\n", data->torn_lines);
+  }
   const auto cells = cells::group(data->records);
   model::FitOptions fo;
   fo.ridge = f.ridge;

@@ -37,6 +37,10 @@ int run_report(const ReportFlags& f) {
   if (!f.artifacts.empty()) opts.artifacts_dir = f.artifacts;
   auto data = model::load_datasets(f.dirs, opts);
   if (!data) return report_error(data.error());
+  if (data->torn_lines > 0) {
+    std::fprintf(stderr, "lumos: %zu results file(s) end in a torn line (a run killed mid-write), skipped; "
+                 "`lumos run --resume DIR` completes such a run\n", data->torn_lines);
+  }
   r.data = std::move(*data);
   for (const auto& d : f.dirs) r.results_dirs.push_back(d.string());
   r.title = f.title.empty() ? "Lumos report: " + f.dirs.front().filename().string() : f.title;

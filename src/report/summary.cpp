@@ -207,22 +207,9 @@ std::vector<LoadRow> load_view(const std::vector<telemetry::Invocation>& invocat
   std::vector<LoadRow> rows;
   for (const auto& c : cells::group(invocations)) {
     if (c.key.sequential()) continue;
-    LoadRow row;
-    row.function = c.key.function;
-    row.input = c.key.input;
-    row.io = std::string(telemetry::to_string(c.key.io));
-    row.runtime = c.key.runtime;
-    row.load = std::string(telemetry::to_string(c.key.load));
-    row.profile = c.key.profile;
-    row.level = c.key.level;
-    row.n = c.n;
-    row.n_ok = c.n_ok;
-    row.throughput_per_s = c.throughput_rps;
-    row.p50_ns = c.e2e_median;
-    row.p95_ns = c.e2e_p95;
-    row.p99_ns = c.e2e_p99;
-    row.cold_rate = c.fresh_rate();
-    rows.push_back(std::move(row));
+    rows.push_back({c.key.function, c.key.input, std::string(telemetry::to_string(c.key.io)), c.key.runtime,
+                    std::string(telemetry::to_string(c.key.load)), c.key.profile, c.key.level, c.n, c.n_ok,
+                    c.throughput_rps, c.e2e_median, c.e2e_p95, c.e2e_p99, c.fresh_rate()});
   }
   return rows;
 }
