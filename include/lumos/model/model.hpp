@@ -96,7 +96,7 @@ struct FitOptions {
   double ridge = 1.0;  ///< penalty on affinity terms (pseudo-observations at factor 1)
 };
 
-/// Fits the model from cells (make_cells) and the data set's context (profiles, module sizes,
+/// Fits the model from cells (cells::group of the data set's records) and the data set's context (profiles, module sizes,
 /// CPUs). Fails with kConfig when no usable cell exists.
 Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const FitOptions& options = {});
 
