@@ -98,7 +98,7 @@ std::string errno_text() { return std::strerror(errno); }
 }  // namespace
 
 struct LinkEmulator::Impl {
-  baas::Endpoint endpoint;
+  Endpoint endpoint;
   Link link;
   sockaddr_storage upstream_addr{};
   socklen_t upstream_len = 0;
@@ -453,14 +453,14 @@ struct LinkEmulator::Impl {
 LinkEmulator::LinkEmulator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 LinkEmulator::~LinkEmulator() = default;
 
-const baas::Endpoint& LinkEmulator::endpoint() const { return impl_->endpoint; }
+const Endpoint& LinkEmulator::endpoint() const { return impl_->endpoint; }
 
 LinkStats LinkEmulator::stats() const {
   return {impl_->n_connections.load(), impl_->n_active.load(), impl_->n_failures.load(), impl_->n_up.load(),
           impl_->n_down.load()};
 }
 
-Result<std::unique_ptr<LinkEmulator>> LinkEmulator::start(const baas::Endpoint& upstream, const Link& link,
+Result<std::unique_ptr<LinkEmulator>> LinkEmulator::start(const Endpoint& upstream, const Link& link,
                                                           const std::vector<std::string>& extra_binds) {
   auto impl = std::make_unique<Impl>();
   impl->link = link;
@@ -527,7 +527,7 @@ Result<std::unique_ptr<LinkEmulator>> LinkEmulator::start(const baas::Endpoint& 
       continue;
     }
     impl->listeners = std::move(fds);
-    impl->endpoint = baas::Endpoint{"127.0.0.1", port};
+    impl->endpoint = Endpoint{"127.0.0.1", port};
   }
   if (impl->listeners.empty()) return fail(ErrorCode::kIo, "link emulator: " + last_error);
 

@@ -227,14 +227,14 @@ ImageTools default_image_tools() {
   return tools;
 }
 
-fs::path layout_dir(const runtime::Artifacts& artifacts) { return artifacts.work_dir / "oci"; }
+fs::path layout_dir(const build::Artifacts& artifacts) { return artifacts.work_dir / "oci"; }
 
 bool debian_base_ready(const ImageTools& tools) {
   fs::path layout = tools.base_dir / "oci";
   return has_tag(layout, kBaseTag);
 }
 
-Result<ImageInfo> build_image(const runtime::Artifacts& a, std::string_view flavour_view, const ImageTools& tools) {
+Result<ImageInfo> build_image(const build::Artifacts& a, std::string_view flavour_view, const ImageTools& tools) {
   const std::string flavour(flavour_view);
   fs::path layout = layout_dir(a);
   const std::string what = "image " + layout.string() + ":" + flavour;
@@ -324,7 +324,7 @@ Result<ImageInfo> build_image(const runtime::Artifacts& a, std::string_view flav
   return info;
 }
 
-std::vector<Result<ImageInfo>> build_images(const runtime::Artifacts& artifacts, const ImageTools& tools,
+std::vector<Result<ImageInfo>> build_images(const build::Artifacts& artifacts, const ImageTools& tools,
                                             const std::vector<std::string>& which) {
   std::vector<Result<ImageInfo>> out;
   for (const auto& f : which) out.push_back(build_image(artifacts, f, tools));

@@ -121,17 +121,6 @@ Result<Frame> decode_frame(std::string_view p) {
   return f;
 }
 
-Result<void> write_all(int fd, std::string_view bytes) {
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t r = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return fail(ErrorCode::kIo, std::string("write: ") + std::strerror(errno));
-    done += static_cast<std::size_t>(r);
-  }
-  return {};
-}
-
 void keep_message_buffers_on_heap() {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 128 << 20);

@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "lumos/protocol/frame.hpp"
+#include "lumos/common/io.hpp"
 
 namespace lumos::telemetry {
 
@@ -29,7 +29,7 @@ JsonlWriter::~JsonlWriter() {
 Result<void> JsonlWriter::write(const Invocation& inv) {
   std::string line = to_json(inv).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   line.push_back('\n');
-  return protocol::write_all(fd_, line);
+  return write_all(fd_, line);
 }
 
 Result<ResultsFile> read_invocations(const std::filesystem::path& path) {

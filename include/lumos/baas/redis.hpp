@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "lumos/common/endpoint.hpp"
 #include "lumos/common/process.hpp"
 #include "lumos/common/result.hpp"
 
@@ -16,11 +17,7 @@ struct redisContext;
 namespace lumos::baas {
 
 /// host:port of a Redis server.
-struct Endpoint {
-  std::string host = "127.0.0.1";
-  int port = 0;
-  std::string to_string() const { return host + ":" + std::to_string(port); }
-};
+using Endpoint = lumos::Endpoint;
 
 /// Parses "host:port". Fails with kConfig naming the text.
 Result<Endpoint> parse_endpoint(const std::string& text);

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "lumos/build/function_spec.hpp"
-#include "lumos/runtime/runtime.hpp"
+#include "lumos/build/artifacts.hpp"
 
 namespace lumos::build {
 
@@ -52,7 +52,7 @@ struct BuiltArtifact {
 };
 
 struct BuildResult {
-  runtime::Artifacts artifacts;  ///< paths of the artifacts that exist
+  Artifacts artifacts;  ///< paths of the artifacts that exist
   std::filesystem::path generated_dir;  ///< where generated inputs are (out_root/<name>/generated)
   std::vector<BuiltArtifact> items;
   bool ok() const;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "lumos/baas/redis.hpp"
+#include "lumos/common/endpoint.hpp"
 #include "lumos/common/result.hpp"
 #include "lumos/env/profile.hpp"
 
@@ -39,14 +39,14 @@ class LinkEmulator {
  public:
   /// Starts the proxy thread. extra_binds are IPv4 addresses to listen on as well (same
   /// port). Fails with kConfig for an unresolvable upstream, kIo if it cannot listen.
-  static Result<std::unique_ptr<LinkEmulator>> start(const baas::Endpoint& upstream, const Link& link,
+  static Result<std::unique_ptr<LinkEmulator>> start(const Endpoint& upstream, const Link& link,
                                                      const std::vector<std::string>& extra_binds = {});
   ~LinkEmulator();
   LinkEmulator(const LinkEmulator&) = delete;
   LinkEmulator& operator=(const LinkEmulator&) = delete;
 
   /// 127.0.0.1:port: where clients on the host connect instead of the upstream.
-  const baas::Endpoint& endpoint() const;
+  const Endpoint& endpoint() const;
   LinkStats stats() const;
 
   struct Impl;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "lumos/common/result.hpp"
-#include "lumos/runtime/runtime.hpp"
+#include "lumos/build/artifacts.hpp"
 
 namespace lumos::image {
 
@@ -70,17 +70,17 @@ struct ImageInfo {
 };
 
 /// The OCI image layout of a function: <work_dir>/oci.
-std::filesystem::path layout_dir(const runtime::Artifacts& artifacts);
+std::filesystem::path layout_dir(const build::Artifacts& artifacts);
 
 /// Builds (or reuses, when its input and recipe are unchanged) one flavour of the function's
 /// image and returns it inspected. Fails with kBuild when the needed artifact is missing or a
 /// tool fails (message names the image and the tool output), kNotInstalled when umoci is
 /// missing. container-debian builds the cached Debian base first if needed.
-Result<ImageInfo> build_image(const runtime::Artifacts& artifacts, std::string_view flavour,
+Result<ImageInfo> build_image(const build::Artifacts& artifacts, std::string_view flavour,
                               const ImageTools& tools);
 
 /// build_image() for each of `which` (default: all four flavours), in order.
-std::vector<Result<ImageInfo>> build_images(const runtime::Artifacts& artifacts, const ImageTools& tools,
+std::vector<Result<ImageInfo>> build_images(const build::Artifacts& artifacts, const ImageTools& tools,
                                             const std::vector<std::string>& which = flavours());
 
 /// Reads image `tag` of an OCI layout and checks it: every blob present with its declared size,

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "lumos/common/io.hpp"
 #include "lumos/common/result.hpp"
 
 namespace lumos::protocol {
@@ -68,8 +69,8 @@ std::string encode_frame(const Frame& frame);
 /// Decodes a response frame from a message payload (length prefix removed).
 Result<Frame> decode_frame(std::string_view payload);
 
-/// Writes all bytes to fd, retrying on EINTR and short writes. Fails with kIo (EPIPE included).
-Result<void> write_all(int fd, std::string_view bytes);
+/// common's write_all, for the protocol's callers.
+using ::lumos::write_all;
 
 /// Both ends of the protocol copy messages of up to megabytes per request. glibc serves such
 /// blocks with a fresh mmap and unmaps them on free, so each copy paid a page fault per 4 KiB

@@ -15,21 +15,15 @@
 #include <vector>
 
 #include "lumos/common/process.hpp"
+#include "lumos/build/artifacts.hpp"
 #include "lumos/common/result.hpp"
 #include "lumos/protocol/frame.hpp"
 #include "lumos/telemetry/record.hpp"
 
 namespace lumos::runtime {
 
-/// What `lumos build` produced for one function (paths may be empty if a build step failed).
-struct Artifacts {
-  std::string function;
-  std::filesystem::path native_exe;  ///< static executable speaking the framed protocol (clang-19)
-  std::filesystem::path native_gcc_exe;  ///< the same source built by the host compiler (native-gcc)
-  std::filesystem::path wasm;        ///< wasm32-wasi reactor module
-  std::filesystem::path wasm_aot;    ///< the same with a WasmEdge AoT section
-  std::filesystem::path work_dir;    ///< per-function scratch space (e.g. runc bundles)
-};
+/// What `lumos build` made for a function (build owns the type).
+using Artifacts = build::Artifacts;
 
 /// One response of an instance. A function-level failure (kError frame) is ok=false here;
 /// transport failures (timeout, crash) are errors of Instance::invoke instead.

@@ -1,0 +1,14 @@
+// host:port of a TCP service (the BaaS server, the link emulator in front of it).
+#pragma once
+
+#include <string>
+
+namespace lumos {
+
+struct Endpoint {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  std::string to_string() const { return host + ":" + std::to_string(port); }
+};
+
+}  // namespace lumos
