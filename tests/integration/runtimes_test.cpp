@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lumos/common/vocabulary.hpp"
 #include "lumos/protocol/frame.hpp"
 #include "test_support.hpp"
 
@@ -66,14 +67,15 @@ repetitions: 3
     EXPECT_TRUE(r.peak_rss_bytes.has_value());
     if (r.mode == lumos::telemetry::Mode::kCold) {
       EXPECT_EQ(r.phases.count("sandbox_start"), 1u);
-      std::chrono::nanoseconds parts{0};
-      for (const auto& name : {"sandbox_start", "runtime_init", "load", "validate", "instantiate",
-                               "start_other", "invoke"}) {
-        if (r.phases.count(name)) parts += r.phases.at(name);
+      std::chrono::nanoseconds parts = r.phases.at("invoke");
+      for (std::string_view name : lumos::kStartPhases) {
+        if (r.phases.count(std::string(name))) parts += r.phases.at(std::string(name));
       }
-      // The cold-start phases partition the end-to-end time (the rest is lumos' own bookkeeping).
+      // The cold-start phases partition the end-to-end time; the rest is lumos' own bookkeeping
+      // between its timestamps: under a tenth, or (a sub-millisecond native start on a busy
+      // 2-core machine, where one preemption is ~0.1 ms) under 250 us.
       EXPECT_LE(parts, r.e2e);
-      EXPECT_GT(parts.count(), r.e2e.count() * 9 / 10);
+      EXPECT_LT((r.e2e - parts).count(), std::max<std::int64_t>(r.e2e.count() / 10, 250'000));
       if (r.runtime.rfind("wasmedge", 0) == 0) {
         for (const auto& name : {"runtime_init", "load", "validate", "instantiate"}) {
           EXPECT_EQ(r.phases.count(name), 1u) << name;
