@@ -13,9 +13,10 @@
 
 #include <fmt/format.h>
 
-#include "lumos/env/cgroup.hpp"
-#include "lumos/common/files.hpp"
 #include <openssl/sha.h>
+
+#include "lumos/common/files.hpp"
+#include "lumos/env/cgroup.hpp"
 
 namespace lumos::engine {
 namespace {
@@ -214,22 +215,19 @@ class CellRunner {
     }
     if (response.exec_mode != runtime::promised_exec_mode(cell_.runtime)) {  // not what was asked
       inv.set_error(Error{ErrorCode::kWrongExecMode,
-                        cell_.runtime + " was asked for but the code ran as " + inv.exec_mode}
-                      );
+                        cell_.runtime + " was asked for but the code ran as " + inv.exec_mode});
       return;
     }
     const auto& digest = cell_.input->expected_sha256;
     if (digest && sha256_hex(response.body) != *digest) {
       inv.set_error(Error{ErrorCode::kOutputMismatch, "SHA-256 of the output is " +
-                                                        sha256_hex(response.body) + ", expected " + *digest}
-                      );
+                                                        sha256_hex(response.body) + ", expected " + *digest});
       return;
     }
     const auto& expected = cell_.input->expected;
     if (expected && !output_matches(response.body, *expected)) {
       inv.set_error(Error{ErrorCode::kOutputMismatch,
-                        "expected '" + preview(*expected) + "', got '" + preview(response.body) + "'"}
-                      );
+                        "expected '" + preview(*expected) + "', got '" + preview(response.body) + "'"});
       return;
     }
     inv.ok = true;

@@ -1,8 +1,6 @@
 // Invocation traces: lumos trace CSV, time scaling, Azure Functions converter, synthetic generator.
 #include "lumos/engine/trace.hpp"
 
-#include "lumos/common/files.hpp"
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -16,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "lumos/common/files.hpp"
 #include "lumos/stats/bootstrap.hpp"  // SplitMix64: the project's one seeded PRNG
 
 namespace lumos::engine {
