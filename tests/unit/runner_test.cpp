@@ -1,8 +1,11 @@
 // The experiment loop on the scripted fake runtime: counts, ordering, and failures as data.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
+#include <thread>
 
+#include "lumos/engine/pool.hpp"
 #include "lumos/engine/runner.hpp"
 
 using namespace lumos;
@@ -280,4 +283,71 @@ TEST(Runner, AdaptiveRepetitionsStopACellWhoseMedianIsPinnedDown) {
   ASSERT_TRUE(engine::run_plan(plan, real_factory(), all, [&](const auto& c) { cells.push_back(c); }));
   EXPECT_EQ(all.records.size(), 12u);
   EXPECT_EQ(cells[0].skipped, 0);
+}
+
+// A closed-loop load cell: pool records (mode pool, fresh_instance for the requests that started
+// an instance), one level per concurrency, and the cell report's medians from the cells layer.
+TEST(Runner, ClosedLoadLevelsRecordPoolRequestsAndReportTheCellsMedians) {
+  engine::RunPlan plan = fake_plan({fn("echo", {{"a", "hi", "hi"}})}, {}, 1);
+  engine::LoadSpec load;
+  load.kind = telemetry::LoadKind::kClosed;
+  load.concurrency = {1, 2};
+  load.requests = 6;
+  plan.load = load;
+  EXPECT_EQ(engine::expected_invocations(plan), 12u);
+  MemorySink sink;
+  std::vector<engine::CellReport> reports;
+  ASSERT_TRUE(engine::run_plan(plan, real_factory(), sink, [&](const auto& c) { reports.push_back(c); }));
+  ASSERT_EQ(sink.records.size(), 12u);
+  std::map<double, int> fresh, total;
+  for (const auto& r : sink.records) {
+    EXPECT_TRUE(r.ok) << r.error_text();
+    EXPECT_EQ(r.mode, telemetry::Mode::kPool);
+    EXPECT_EQ(r.load, telemetry::LoadKind::kClosed);
+    fresh[r.level] += r.fresh_instance;
+    ++total[r.level];
+  }
+  EXPECT_EQ(total[1], 6);
+  EXPECT_EQ(total[2], 6);
+  EXPECT_EQ(fresh[1], 1) << "one client: one instance, then warm";
+  EXPECT_GE(fresh[2], 1);
+  EXPECT_LE(fresh[2], 2) << "two clients start at most two instances";
+  ASSERT_EQ(reports.size(), 1u);
+  const auto all = cells::group(sink.records);
+  ASSERT_EQ(reports[0].cells.size(), 2u);
+  ASSERT_EQ(all.size(), 2u);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(reports[0].cells[i].key, all[i].key);
+    EXPECT_EQ(reports[0].cells[i].e2e_median, all[i].e2e_median);
+  }
+}
+
+// The pool: most recently used idle instance first, a limit that makes requests wait, and
+// keep-alive expiry that scales to zero.
+TEST(Pool, ReusesIdleInstancesRespectsTheLimitAndScalesToZero) {
+  auto rt = runtime::make_runtime("fake", runtime::ToolPaths{});
+  ASSERT_TRUE(rt);
+  engine::PoolConfig config;
+  config.max_instances = 1;
+  config.keep_alive = 20ms;
+  engine::InstancePool pool(**rt, "echo", config, 1000ms);
+  auto first = pool.acquire();
+  ASSERT_TRUE(first) << first.error().to_string();
+  EXPECT_TRUE(first->cold);
+  EXPECT_EQ(pool.live(), 1);
+  runtime::Instance* lent = first->instance.get();
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(30ms);
+    pool.release(std::move(first->instance));
+  });
+  auto second = pool.acquire();  // waits: the limit is one instance
+  releaser.join();
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(second->cold);
+  EXPECT_EQ(second->instance.get(), lent) << "the idle instance is reused";
+  EXPECT_GT(second->waited.count(), 0);
+  pool.release(std::move(second->instance));
+  std::this_thread::sleep_for(40ms);
+  pool.reap();
+  EXPECT_EQ(pool.live(), 0) << "idle past keep-alive: stopped";
 }
