@@ -11,7 +11,7 @@ setup:
 	@if [ "$$(id -u)" -ne 0 ]; then sudo scripts/setup; else scripts/setup; fi
 
 configure: setup
-	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DLUMOS_WERROR=$(if $(CI),ON,OFF) >/dev/null
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j$(JOBS)
