@@ -153,7 +153,6 @@ Result<Invocation> invocation_from_json(const nlohmann::json& j) {
       }
     }
   }
-  std::optional<std::int64_t> cpu;
   if (auto it = j.find("cpu_ns"); it != j.end() && !it->is_null()) {
     std::int64_t v = 0;
     f.get("cpu_ns", v);
