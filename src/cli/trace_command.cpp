@@ -17,9 +17,6 @@ namespace {
 namespace fs = std::filesystem;
 using engine::TraceEvent;
 
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
-
 int report(const Error& e) {
   std::fprintf(stderr, "lumos trace: %s\n", e.to_string().c_str());
   return e.code == ErrorCode::kUsage ? kExitUsage : kExitFailure;

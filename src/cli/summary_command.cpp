@@ -1,0 +1,58 @@
+// `lumos summary`: the per-cell statistics of a results folder, or its load or I/O view.
+#include <cstdio>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "lumos/report/summary.hpp"
+#include "lumos/telemetry/jsonl.hpp"
+#include "subcommands.hpp"
+
+namespace lumos::cli {
+namespace fs = std::filesystem;
+
+int print_summary(const fs::path& dir, bool csv, bool io_view, bool load_view) {
+  auto folder = telemetry::read_results(dir);
+  if (!folder) return report_error(folder.error());
+  if (folder->torn_line > 0) {
+    std::fprintf(stderr, "lumos: %s/invocations.jsonl:%zu: torn last line skipped (a run killed mid-write; "
+                 "`lumos run --resume %s` completes it)\n", dir.c_str(), folder->torn_line, dir.c_str());
+  }
+  const auto* invocations = &folder->invocations;
+  if (load_view) {
+    std::fputs(report::format_load_view(report::load_view(*invocations)).c_str(), stdout);
+    return 0;
+  }
+  if (io_view) {
+    std::fputs(report::format_io_view(report::io_serialization_view(*invocations)).c_str(), stdout);
+    return 0;
+  }
+  auto rows = report::summarize(*invocations);
+  std::fputs((csv ? report::format_summary_csv(rows) : report::format_summary_table(rows)).c_str(), stdout);
+  return 0;
+}
+
+namespace {
+
+struct SummaryFlags {
+  fs::path dir;
+  bool csv = false, io = false, load = false;
+};
+
+}  // namespace
+
+Subcommand add_summary_command(CLI::App& parent) {
+  auto flags = std::make_shared<SummaryFlags>();
+  Subcommand sub;
+  sub.app = parent.add_subcommand("summary", "Statistics per function x runtime x mode of a results folder");
+  sub.app->add_option("dir", flags->dir, "Results folder (holds invocations.jsonl)")->required();
+  sub.app->add_flag("--csv", flags->csv, "CSV instead of a table");
+  sub.app->add_flag("--load", flags->load,
+                    "Load view: throughput, p50/p95 and cold-start rate per concurrency or rate level");
+  sub.app->add_flag("--io", flags->io,
+                    "I/O-serialization view: (de)serialization + BaaS time per runtime and its ratio to native");
+  sub.run = [flags] { return print_summary(flags->dir, flags->csv, flags->io, flags->load); };
+  return sub;
+}
+
+}  // namespace lumos::cli
