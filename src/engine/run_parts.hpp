@@ -57,11 +57,16 @@ inline std::string preview(std::string_view s) {
 struct Cell {
   const FunctionUnderTest* function;
   const InputCase* input;
-  std::string io;
+  telemetry::Io io;
   std::string runtime;
-  std::string mode;
+  telemetry::Mode mode;  ///< kPool for load cells and trace passes
   int repetitions;
 };
+
+/// An experiment's io word ("direct", "baas"; validated when the experiment was loaded).
+inline telemetry::Io io_of(const std::string& word) {
+  return telemetry::parse_io(word).value_or(telemetry::Io::kDirect);
+}
 
 /// The engine's side of BaaS: seeds inputs, fetches and removes outputs. Reconnects on use
 /// after a failure, so a Redis that died turns into failed records, not a failed run.
@@ -109,7 +114,7 @@ class CellRunner {
         inv.set_error(*setup_error);
       } else if (cell_.function->command) {
         one_shot(inv);
-      } else if (cell_.mode == "cold") {
+      } else if (cell_.mode == telemetry::Mode::kCold) {
         cold(inv);
       } else {
         warm(inv);
@@ -150,12 +155,10 @@ class CellRunner {
     inv.run_id = plan_.run_id;
     inv.function = cell_.function->name;
     inv.runtime = cell_.runtime;
-    inv.mode = cell_.mode == "cold" ? telemetry::Mode::kCold
-               : cell_.mode == "warm" ? telemetry::Mode::kWarm
-                                      : telemetry::Mode::kPool;
+    inv.mode = cell_.mode;
     inv.fresh_instance = inv.mode == telemetry::Mode::kCold;
     inv.input = cell_.input->name;
-    inv.io = cell_.io == "baas" ? telemetry::Io::kBaas : telemetry::Io::kDirect;
+    inv.io = cell_.io;
     inv.profile = plan_.profile ? plan_.profile->name : "";
     inv.rep = rep;
     inv.exec_mode = "unknown";
@@ -163,7 +166,7 @@ class CellRunner {
     return inv;
   }
 
-  bool baas() const { return cell_.io == "baas"; }
+  bool baas() const { return cell_.io == telemetry::Io::kBaas; }
 
   std::string output_key(const telemetry::Invocation& inv) const {
     return "lumos:out:" + inv.function + ":" + inv.input + ":" + inv.runtime + ":" + std::string(telemetry::to_string(inv.mode)) + ":" +

@@ -31,16 +31,24 @@ std::vector<Cell> expand_cells(const RunPlan& plan) {
   for (const auto& f : plan.functions) {
     const auto& ios = f.io.empty() ? plan.io : f.io;
     const auto& runtimes = f.runtimes.empty() ? plan.runtimes : f.runtimes;
-    // A load cell runs all its levels; its "mode" is the load kind.
-    const auto& modes = plan.load ? std::vector<std::string>{"load"} : f.modes.empty() ? plan.modes : f.modes;
+    // A load cell runs all its levels through a pool.
+    std::vector<telemetry::Mode> modes;
+    if (plan.load) {
+      modes = {telemetry::Mode::kPool};
+    } else {
+      for (const auto& word : f.modes.empty() ? plan.modes : f.modes) {
+        modes.push_back(telemetry::parse_mode(word).value_or(telemetry::Mode::kCold));
+      }
+    }
     int reps = f.repetitions > 0 ? f.repetitions : plan.repetitions;
     for (const auto& in : f.inputs) {
-      for (const auto& io : ios) {
+      for (const auto& word : ios) {
+        const telemetry::Io io = io_of(word);
         // One-shot programs and functions built without BaaS have no BaaS mode.
-        if (io == "baas" && (f.command || !f.baas)) continue;
+        if (io == telemetry::Io::kBaas && (f.command || !f.baas)) continue;
         for (const auto& rt : runtimes) {
           for (const auto& mode : modes) {
-            if (f.command && mode != "cold") continue;  // one-shot programs: no warm state, no load
+            if (f.command && mode != telemetry::Mode::kCold) continue;  // one-shot programs: no warm state, no load
             cells.push_back({&f, &in, io, rt, mode, reps});
           }
         }
@@ -73,7 +81,7 @@ std::size_t expected_invocations(const RunPlan& plan) {
   if (plan.load && plan.load->kind == telemetry::LoadKind::kTrace) return plan.load->trace.size() * count_cells(plan);
   std::size_t total = 0;
   for (const auto& cell : expand_cells(plan)) {
-    if (cell.mode != "load") {
+    if (cell.mode != telemetry::Mode::kPool) {
       total += static_cast<std::size_t>(cell.repetitions);
     } else if (plan.load->kind == telemetry::LoadKind::kClosed) {
       total += plan.load->concurrency.size() * static_cast<std::size_t>(plan.load->requests);
@@ -125,19 +133,19 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
     report.count = cells.size();
     report.function = cell.function->name;
     report.input = cell.input->name;
-    report.io = cell.io;
+    report.io = std::string(telemetry::to_string(cell.io));
     report.runtime = cell.runtime;
-    report.mode = cell.mode;
+    report.mode = std::string(telemetry::to_string(cell.mode));
     Result<Device> device = setup_error ? Result<Device>(Device{}) : Device::open(plan);
     if (!device) setup_error = device.error();
     CellRunner runner(plan, cell, rt, sink, store);
-    if (cell.io == "baas" && !setup_error) {
+    if (cell.io == telemetry::Io::kBaas && !setup_error) {
       // Seed the input object (idempotent; the same key serves every cell of this input).
       auto seeded = store.with_client(
           [&](baas::RedisClient& c) { return c.set(runner.input_key(), cell.input->request); });
       if (!seeded) setup_error = Error{ErrorCode::kIo, "seeding the BaaS input: " + seeded.error().message};
     }
-    if (cell.mode == "load") {
+    if (cell.mode == telemetry::Mode::kPool) {
       report.mode = std::string(telemetry::to_string(plan.load->kind));
       if (setup_error) {
         // One failed record per level says why the cell could not run.

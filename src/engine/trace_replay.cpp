@@ -18,7 +18,7 @@ telemetry::Invocation unsent_trace_event(const RunPlan& plan, std::size_t i, con
   inv.function = e.function;
   inv.input = e.input;
   inv.runtime = runtime;
-  inv.io = io == "baas" ? telemetry::Io::kBaas : telemetry::Io::kDirect;
+  inv.io = io_of(io);
   inv.mode = telemetry::Mode::kPool;
   inv.rep = static_cast<int>(i);
   inv.load = telemetry::LoadKind::kTrace;
@@ -62,9 +62,9 @@ Result<void> replay_trace(const RunPlan& plan, runtime::Runtime& rt, const std::
       missing[key] = ok.error().to_string();
       continue;
     }
-    cells.push_back(Cell{f, in, io, runtime_name, "load", 1});
+    cells.push_back(Cell{f, in, io_of(io), runtime_name, telemetry::Mode::kPool, 1});
     auto runner = std::make_unique<CellRunner>(plan, cells.back(), &rt, sink, store);
-    if (io == "baas") {
+    if (io_of(io) == telemetry::Io::kBaas) {
       auto seeded = store.with_client([&](baas::RedisClient& c) { return c.set(runner->input_key(), in->request); });
       if (!seeded) {
         missing[key] = "seeding the BaaS input: " + seeded.error().message;
@@ -114,7 +114,7 @@ Result<void> replay_trace(const RunPlan& plan, runtime::Runtime& rt, const std::
 bool trace_pass_recorded(const RunPlan& plan, const std::string& io, const std::string& runtime) {
   if (!plan.done) return false;
   telemetry::Invocation probe;
-  probe.io = io == "baas" ? telemetry::Io::kBaas : telemetry::Io::kDirect;
+  probe.io = io_of(io);
   probe.runtime = runtime;
   probe.mode = telemetry::Mode::kPool;
   probe.load = telemetry::LoadKind::kTrace;
