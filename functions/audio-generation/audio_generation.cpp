@@ -18,7 +18,7 @@
 
 namespace {
 
-constexpr uint32_t kBlock = 1024;        // samples between re-anchorings of an oscillator
+constexpr uint32_t kBlock = 1024;         // samples between re-anchorings of an oscillator
 constexpr int64_t kMaxSamples = 1 << 24;  // 17 minutes at 16 kHz
 constexpr double kHalfPi = 1.5707963267948966;
 
@@ -39,16 +39,29 @@ SinCos sincos_cycles(double t) {
   double k = std::floor(u + 0.5);
   double x = (u - k) * kHalfPi;
   double x2 = x * x;
-  double s = x * (1.0 + x2 * (-1.0 / 6.0 + x2 * (1.0 / 120.0 + x2 * (-1.0 / 5040.0 + x2 * (1.0 / 362880.0 +
-             x2 * (-1.0 / 39916800.0 + x2 * (1.0 / 6227020800.0 + x2 * (-1.0 / 1307674368000.0))))))));
-  double c = 1.0 + x2 * (-1.0 / 2.0 + x2 * (1.0 / 24.0 + x2 * (-1.0 / 720.0 + x2 * (1.0 / 40320.0 +
-             x2 * (-1.0 / 3628800.0 + x2 * (1.0 / 479001600.0 + x2 * (-1.0 / 87178291200.0 +
-             x2 * (1.0 / 20922789888000.0))))))));
+  double s =
+      x * (1.0 + x2 * (-1.0 / 6.0 +
+                       x2 * (1.0 / 120.0 + x2 * (-1.0 / 5040.0 + x2 * (1.0 / 362880.0 +
+                                                                       x2 * (-1.0 / 39916800.0 +
+                                                                             x2 * (1.0 / 6227020800.0 +
+                                                                                   x2 * (-1.0 / 1307674368000.0))))))));
+  double c =
+      1.0 +
+      x2 * (-1.0 / 2.0 +
+            x2 * (1.0 / 24.0 +
+                  x2 * (-1.0 / 720.0 +
+                        x2 * (1.0 / 40320.0 + x2 * (-1.0 / 3628800.0 + x2 * (1.0 / 479001600.0 +
+                                                                             x2 * (-1.0 / 87178291200.0 +
+                                                                                   x2 * (1.0 / 20922789888000.0))))))));
   switch (static_cast<int>(k) & 3) {
-    case 0: return {s, c};
-    case 1: return {c, -s};
-    case 2: return {-s, -c};
-    default: return {-c, s};
+    case 0:
+      return {s, c};
+    case 1:
+      return {c, -s};
+    case 2:
+      return {-s, -c};
+    default:
+      return {-c, s};
   }
 }
 
@@ -106,8 +119,10 @@ std::vector<uint8_t> encode_wav(const std::vector<double>& mix, uint32_t rate) {
   if (fade > n / 2) fade = n / 2;
   for (size_t i = 0; i < n; ++i) {
     double v = mix[i];
-    if (i < fade) v *= static_cast<double>(i) / static_cast<double>(fade);
-    else if (i >= n - fade) v *= static_cast<double>(n - 1 - i) / static_cast<double>(fade);
+    if (i < fade)
+      v *= static_cast<double>(i) / static_cast<double>(fade);
+    else if (i >= n - fade)
+      v *= static_cast<double>(n - 1 - i) / static_cast<double>(fade);
     if (v > 1.0) v = 1.0;
     if (v < -1.0) v = -1.0;
     auto q = static_cast<int32_t>(std::floor(v * 32767.0 + 0.5));
@@ -127,11 +142,13 @@ int lumos_handle(lumos_ctx* ctx, const uint8_t* input, size_t len) {
   auto rate_it = j.find("sample_rate");
   auto tones_it = j.find("tones");
   if (seconds_it == j.end() || rate_it == j.end() || tones_it == j.end()) return lumos::fail(ctx, kUsage);
-  if (!seconds_it->is_number() || !(seconds_it->get<double>() > 0.0)) return lumos::fail(ctx, "'seconds' must be a positive number");
+  if (!seconds_it->is_number() || !(seconds_it->get<double>() > 0.0))
+    return lumos::fail(ctx, "'seconds' must be a positive number");
   if (!rate_it->is_number_integer() || rate_it->get<int64_t>() < 1000 || rate_it->get<int64_t>() > 192000) {
     return lumos::fail(ctx, "'sample_rate' must be an integer from 1000 to 192000");
   }
-  if (!tones_it->is_array() || tones_it->empty() || tones_it->size() > 64) return lumos::fail(ctx, "'tones' must be a list of 1 to 64 {freq, amp}");
+  if (!tones_it->is_array() || tones_it->empty() || tones_it->size() > 64)
+    return lumos::fail(ctx, "'tones' must be a list of 1 to 64 {freq, amp}");
   auto rate = static_cast<uint32_t>(rate_it->get<int64_t>());
   double samples = seconds_it->get<double>() * static_cast<double>(rate) + 0.5;
   if (!(samples >= 1.0 && samples <= static_cast<double>(kMaxSamples))) {
@@ -142,9 +159,11 @@ int lumos_handle(lumos_ctx* ctx, const uint8_t* input, size_t len) {
   for (const auto& t : *tones_it) {
     auto f = t.is_object() ? t.find("freq") : t.end();
     auto a = t.is_object() ? t.find("amp") : t.end();
-    if (f == t.end() || a == t.end() || !f->is_number() || !a->is_number()) return lumos::fail(ctx, "each tone must be {\"freq\": hz, \"amp\": a}");
+    if (f == t.end() || a == t.end() || !f->is_number() || !a->is_number())
+      return lumos::fail(ctx, "each tone must be {\"freq\": hz, \"amp\": a}");
     Tone tone{f->get<double>(), a->get<double>()};
-    if (!(tone.freq >= 0.0 && tone.freq < rate / 2.0)) return lumos::fail(ctx, "tone 'freq' must be in [0, sample_rate / 2)");
+    if (!(tone.freq >= 0.0 && tone.freq < rate / 2.0))
+      return lumos::fail(ctx, "tone 'freq' must be in [0, sample_rate / 2)");
     if (!(tone.amp >= 0.0 && tone.amp <= 1.0)) return lumos::fail(ctx, "tone 'amp' must be in [0, 1]");
     tones.push_back(tone);
   }

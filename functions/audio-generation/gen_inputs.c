@@ -9,13 +9,21 @@ static const char kTones[] =
     "{\"freq\":659.25,\"amp\":0.2},{\"freq\":1760.5,\"amp\":0.05}]";
 
 int main(void) {
-  static const struct { const char *name; const char *seconds; } kInputs[] = {
-      {"kb512.json", "16.384"}, {"kb1024.json", "32.768"}, {"kb2048.json", "65.536"}};
+  static const struct {
+    const char* name;
+    const char* seconds;
+  } kInputs[] = {{"kb512.json", "16.384"}, {"kb1024.json", "32.768"}, {"kb2048.json", "65.536"}};
   for (size_t i = 0; i < sizeof kInputs / sizeof kInputs[0]; ++i) {
-    FILE *f = fopen(kInputs[i].name, "w");
-    if (!f) { perror(kInputs[i].name); return 1; }
+    FILE* f = fopen(kInputs[i].name, "w");
+    if (!f) {
+      perror(kInputs[i].name);
+      return 1;
+    }
     fprintf(f, "{\"seconds\":%s,\"sample_rate\":16000,\"tones\":%s}\n", kInputs[i].seconds, kTones);
-    if (fclose(f) != 0) { perror(kInputs[i].name); return 1; }
+    if (fclose(f) != 0) {
+      perror(kInputs[i].name);
+      return 1;
+    }
   }
   return 0;
 }

@@ -15,7 +15,8 @@ const nlohmann::json* string_field(const nlohmann::json& j, const char* name) {
 
 std::string read_request(const nlohmann::json& j, const char* payload_field, Request& out) {
   if (j.is_discarded()) return "input is not valid JSON";
-  if (!j.is_object()) return "input must be a JSON object with \"key\", \"iv\" and \"" + std::string(payload_field) + "\"";
+  if (!j.is_object())
+    return "input must be a JSON object with \"key\", \"iv\" and \"" + std::string(payload_field) + "\"";
   const auto* key = string_field(j, "key");
   if (!key || !codec::hex_decode(key->get_ref<const std::string&>(), out.key)) {
     return "\"key\" must be a string of 64 hex digits (a 256-bit AES key)" +
@@ -37,7 +38,9 @@ std::string read_request(const nlohmann::json& j, const char* payload_field, Req
   const auto* payload = string_field(j, payload_field);
   if (!payload) return std::string("\"") + payload_field + "\" must be a base64 string";
   auto bytes = codec::base64_decode(payload->get_ref<const std::string&>());
-  if (!bytes) return std::string("\"") + payload_field + "\" is not valid base64 (standard alphabet, '=' padding, no line breaks)";
+  if (!bytes)
+    return std::string("\"") + payload_field +
+           "\" is not valid base64 (standard alphabet, '=' padding, no line breaks)";
   out.payload = std::move(*bytes);
   return {};
 }

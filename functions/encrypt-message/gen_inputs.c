@@ -11,14 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t splitmix64(uint64_t *state) {
+static uint64_t splitmix64(uint64_t* state) {
   uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
 }
 
-static void fill(uint64_t *state, uint8_t *out, size_t n) {
+static void fill(uint64_t* state, uint8_t* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = (uint8_t)(splitmix64(state) >> 56);
 }
 
@@ -37,8 +37,8 @@ static void build_sbox(void) {
     q ^= (uint8_t)(q << 4);
     if (q & 0x80) q ^= 0x09;
     uint8_t x = q;
-    uint8_t s = (uint8_t)(x ^ (uint8_t)(x << 1 | x >> 7) ^ (uint8_t)(x << 2 | x >> 6) ^
-                          (uint8_t)(x << 3 | x >> 5) ^ (uint8_t)(x << 4 | x >> 4) ^ 0x63);
+    uint8_t s = (uint8_t)(x ^ (uint8_t)(x << 1 | x >> 7) ^ (uint8_t)(x << 2 | x >> 6) ^ (uint8_t)(x << 3 | x >> 5) ^
+                          (uint8_t)(x << 4 | x >> 4) ^ 0x63);
     sbox[p] = s;
   } while (p != 1);
   sbox[0] = 0x63;
@@ -86,7 +86,7 @@ static void encrypt_block(const uint8_t w[240], uint8_t s[16]) {
 /* ---- output ---- */
 static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static void put_base64(FILE *f, const uint8_t *b, size_t n) {
+static void put_base64(FILE* f, const uint8_t* b, size_t n) {
   for (size_t i = 0; i < n; i += 3) {
     uint32_t v = (uint32_t)b[i] << 16;
     if (i + 1 < n) v |= (uint32_t)b[i + 1] << 8;
@@ -98,13 +98,13 @@ static void put_base64(FILE *f, const uint8_t *b, size_t n) {
   }
 }
 
-static void put_hex(FILE *f, const uint8_t *b, size_t n) {
+static void put_hex(FILE* f, const uint8_t* b, size_t n) {
   for (size_t i = 0; i < n; ++i) fprintf(f, "%02x", b[i]);
 }
 
-static int write_json(const char *name, const char *first_field, const uint8_t *payload, size_t n,
+static int write_json(const char* name, const char* first_field, const uint8_t* payload, size_t n,
                       const uint8_t key[32], const uint8_t iv[16]) {
-  FILE *f = fopen(name, "wb");
+  FILE* f = fopen(name, "wb");
   if (!f) {
     perror(name);
     return 1;
@@ -147,7 +147,7 @@ int main(void) {
     expand_key(key, w);
     memcpy(cipher, plain, n);
     memset(cipher + n, (int)(padded - n), padded - n); /* PKCS#7 */
-    const uint8_t *chain = iv;
+    const uint8_t* chain = iv;
     for (size_t at = 0; at < padded; at += 16) {
       for (int i = 0; i < 16; ++i) cipher[at + i] ^= chain[i];
       encrypt_block(w, cipher + at);

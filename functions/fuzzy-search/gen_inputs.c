@@ -10,11 +10,11 @@
 
 #define DICT "/usr/share/dict/american-english"
 
-static char **g_words;
+static char** g_words;
 static size_t g_count;
 
 static int load_dictionary(void) {
-  FILE *f = fopen(DICT, "rb");
+  FILE* f = fopen(DICT, "rb");
   if (!f) {
     fprintf(stderr, "fuzzy-search generator: cannot open %s: install the Debian package wamerican\n", DICT);
     return 1;
@@ -38,22 +38,25 @@ static int load_dictionary(void) {
   return 0;
 }
 
-static void write_string(FILE *out, const char *s) {
+static void write_string(FILE* out, const char* s) {
   fputc('"', out);
-  for (const unsigned char *p = (const unsigned char *)s; *p; ++p) {
-    if (*p == '"' || *p == '\\') fprintf(out, "\\%c", *p);
-    else if (*p < 0x20) fprintf(out, "\\u%04x", *p);
-    else fputc(*p, out);
+  for (const unsigned char* p = (const unsigned char*)s; *p; ++p) {
+    if (*p == '"' || *p == '\\')
+      fprintf(out, "\\%c", *p);
+    else if (*p < 0x20)
+      fprintf(out, "\\u%04x", *p);
+    else
+      fputc(*p, out);
   }
   fputc('"', out);
 }
 
 /* {"k":K,"query":"...","words":[...]} with n words (n == 0: all of them). */
-static int write_input(const char *dir, const char *name, const char *query, int k, size_t n) {
+static int write_input(const char* dir, const char* name, const char* query, int k, size_t n) {
   if (n == 0 || n > g_count) n = g_count;
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *out = fopen(path, "wb");
+  FILE* out = fopen(path, "wb");
   if (!out) {
     fprintf(stderr, "fuzzy-search generator: cannot write %s\n", path);
     return 1;
@@ -69,8 +72,8 @@ static int write_input(const char *dir, const char *name, const char *query, int
   return fclose(out) != 0;
 }
 
-int main(int argc, char **argv) {
-  const char *dir = argc > 1 ? argv[1] : ".";
+int main(int argc, char** argv) {
+  const char* dir = argc > 1 ? argv[1] : ".";
   if (load_dictionary()) return 1;
   if (write_input(dir, "n1e4.json", "definately", 10, 10000)) return 1;
   if (write_input(dir, "n1e5.json", "pronounciation", 10, 100000)) return 1;

@@ -6,20 +6,20 @@
 #include <stdio.h>
 #include <string.h>
 
-static uint64_t splitmix64(uint64_t *state) {
+static uint64_t splitmix64(uint64_t* state) {
   uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
 }
 
-static const char *const kWords[] = {
-    "lumos", "function", "sandbox", "container", "module", "native", "interpreter", "ahead",
-    "of", "time", "cold", "warm", "start", "latency", "request", "payload", "serverless",
-    "edge", "cloud", "memory", "runtime", "the", "a", "and", "runs", "fast", "small", "wasm"};
+static const char* const kWords[] = {
+    "lumos",   "function", "sandbox", "container", "module",  "native",  "interpreter", "ahead", "of",    "time",
+    "cold",    "warm",     "start",   "latency",   "request", "payload", "serverless",  "edge",  "cloud", "memory",
+    "runtime", "the",      "a",       "and",       "runs",    "fast",    "small",       "wasm"};
 
-static int write_message(const char *name, size_t length, uint64_t seed) {
-  FILE *f = fopen(name, "wb");
+static int write_message(const char* name, size_t length, uint64_t seed) {
+  FILE* f = fopen(name, "wb");
   if (!f) {
     perror(name);
     return 1;
@@ -29,7 +29,7 @@ static int write_message(const char *name, size_t length, uint64_t seed) {
   uint64_t state = seed;
   int sentence_start = 1;
   while (written < length) {
-    const char *word = kWords[splitmix64(&state) % (sizeof kWords / sizeof kWords[0])];
+    const char* word = kWords[splitmix64(&state) % (sizeof kWords / sizeof kWords[0])];
     char piece[32];
     int end_sentence = splitmix64(&state) % 12 == 0;
     int n = snprintf(piece, sizeof piece, "%s%s%s", sentence_start ? "" : " ", word, end_sentence ? "." : "");

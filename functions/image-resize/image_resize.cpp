@@ -159,10 +159,12 @@ Image downscale(const ImageView& src, uint64_t p, uint64_t q) {
 
 int lumos_handle(lumos_ctx* ctx, const uint8_t* input, size_t len) {
   auto j = lumos::parse_json(ctx, input, len);
-  if (j.is_discarded() || !j.is_object()) return lumos::fail(ctx, "request must be a JSON object {\"image\": base64 PPM, \"scale\": number}");
+  if (j.is_discarded() || !j.is_object())
+    return lumos::fail(ctx, "request must be a JSON object {\"image\": base64 PPM, \"scale\": number}");
   auto image_it = j.find("image");
   auto scale_it = j.find("scale");
-  if (image_it == j.end() || !image_it->is_string()) return lumos::fail(ctx, "'image' must be a base64 string of a P6 PPM");
+  if (image_it == j.end() || !image_it->is_string())
+    return lumos::fail(ctx, "'image' must be a base64 string of a P6 PPM");
   if (scale_it == j.end() || !scale_it->is_number()) return lumos::fail(ctx, "'scale' must be a number in (1, 16]");
   double scale = scale_it->get<double>();
   if (!(scale > 1.0 && scale <= 16.0)) return lumos::fail(ctx, "'scale' must be a number in (1, 16]");
@@ -176,7 +178,8 @@ int lumos_handle(lumos_ctx* ctx, const uint8_t* input, size_t len) {
   std::vector<uint8_t> ppm;
   {
     lumos::Phase phase(ctx, "deserialize");
-    if (!b64::decode(image_it->get_ref<const std::string&>(), ppm)) return lumos::fail(ctx, "'image' is not valid base64");
+    if (!b64::decode(image_it->get_ref<const std::string&>(), ppm))
+      return lumos::fail(ctx, "'image' is not valid base64");
   }
 
   std::vector<uint8_t> out_ppm;
@@ -185,7 +188,8 @@ int lumos_handle(lumos_ctx* ctx, const uint8_t* input, size_t len) {
     lumos::Phase phase(ctx, "compute");
     ImageView src;
     if (auto err = decode_ppm(ppm, src); !err.empty()) return lumos::fail(ctx, err);
-    if (src.width * q / p == 0 || src.height * q / p == 0) return lumos::fail(ctx, "image is smaller than one output pixel at this scale");
+    if (src.width * q / p == 0 || src.height * q / p == 0)
+      return lumos::fail(ctx, "image is smaller than one output pixel at this scale");
     small = downscale(src, p, q);
     out_ppm = encode_ppm(small);
   }

@@ -14,8 +14,8 @@
 #include <string.h>
 
 struct Text {
-  const char *code;
-  const char *text;
+  const char* code;
+  const char* text;
 };
 
 static const struct Text kTexts[] = {
@@ -105,7 +105,7 @@ static uint64_t splitmix64(void) {
   return z ^ (z >> 31);
 }
 
-static const char *text_of(const char *code) {
+static const char* text_of(const char* code) {
   for (size_t i = 0; i < sizeof kTexts / sizeof kTexts[0]; ++i) {
     if (strcmp(kTexts[i].code, code) == 0) return kTexts[i].text;
   }
@@ -113,21 +113,21 @@ static const char *text_of(const char *code) {
 }
 
 /* The texts hold no '"', '\\' or control characters, so they go into JSON unescaped. */
-static int write_text(const char *name, const char *text) {
-  FILE *f = fopen(name, "w");
+static int write_text(const char* name, const char* text) {
+  FILE* f = fopen(name, "w");
   if (!f) return 1;
   fprintf(f, "{\"text\":\"%s\"}\n", text);
   return fclose(f) != 0;
 }
 
 /* Writes `kb` KiB (at most) of the words of `code`'s text: repeated Fisher-Yates shuffles. */
-static int write_shuffled(const char *name, const char *code, size_t kb) {
+static int write_shuffled(const char* name, const char* code, size_t kb) {
   static char copy[4096];
-  const char *words[512];
+  const char* words[512];
   size_t n = 0;
   strncpy(copy, text_of(code), sizeof copy - 1);
-  for (char *w = strtok(copy, " "); w && n < 512; w = strtok(NULL, " ")) words[n++] = w;
-  FILE *f = fopen(name, "w");
+  for (char* w = strtok(copy, " "); w && n < 512; w = strtok(NULL, " ")) words[n++] = w;
+  FILE* f = fopen(name, "w");
   if (!f) return 1;
   fputs("{\"text\":\"", f);
   size_t limit = kb * 1024, written = 0;
@@ -135,7 +135,9 @@ static int write_shuffled(const char *name, const char *code, size_t kb) {
   for (;;) {
     for (size_t i = n - 1; i > 0; --i) {
       size_t j = (size_t)(splitmix64() % (i + 1));
-      const char *t = words[i]; words[i] = words[j]; words[j] = t;
+      const char* t = words[i];
+      words[i] = words[j];
+      words[j] = t;
     }
     for (size_t i = 0; i < n; ++i) {
       size_t len = strlen(words[i]);
@@ -154,12 +156,22 @@ int main(void) {
   char name[32];
   for (size_t i = 0; i < sizeof kTexts / sizeof kTexts[0]; ++i) {
     snprintf(name, sizeof name, "%s.json", kTexts[i].code);
-    if (write_text(name, kTexts[i].text)) { perror(name); return 1; }
+    if (write_text(name, kTexts[i].text)) {
+      perror(name);
+      return 1;
+    }
   }
-  static const struct { const char *name; const char *code; size_t kb; } kSweep[] = {
+  static const struct {
+    const char* name;
+    const char* code;
+    size_t kb;
+  } kSweep[] = {
       {"kb50.json", "fr", 50}, {"kb512.json", "pt", 512}, {"kb1024.json", "it", 1024}, {"kb2048.json", "es", 2048}};
   for (size_t i = 0; i < sizeof kSweep / sizeof kSweep[0]; ++i) {
-    if (write_shuffled(kSweep[i].name, kSweep[i].code, kSweep[i].kb)) { perror(kSweep[i].name); return 1; }
+    if (write_shuffled(kSweep[i].name, kSweep[i].code, kSweep[i].kb)) {
+      perror(kSweep[i].name);
+      return 1;
+    }
   }
   return 0;
 }

@@ -28,14 +28,18 @@ constexpr uint32_t kBoundary = 0;
 
 // Alphabet index of a code point after lower-casing, or kBoundary for a non-letter.
 uint32_t letter_index(uint32_t cp) {
-  if (cp >= 'A' && cp <= 'Z') cp += 32;
-  else if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) cp += 32;  // Latin-1 capitals
-  else if (cp == 0x152) cp = 0x153;                           // Œ
-  else if (cp == 0x178) cp = 0xFF;                            // Ÿ
-  if (cp >= 'a' && cp <= 'z') return 1 + (cp - 'a');          // 1..26
-  if (cp >= 0xDF && cp <= 0xF6) return 27 + (cp - 0xDF);      // ß à..ö: 27..50
-  if (cp >= 0xF8 && cp <= 0xFF) return 51 + (cp - 0xF8);      // ø..ÿ: 51..58
-  if (cp == 0x153) return 59;                                 // œ
+  if (cp >= 'A' && cp <= 'Z')
+    cp += 32;
+  else if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7)
+    cp += 32;  // Latin-1 capitals
+  else if (cp == 0x152)
+    cp = 0x153;  // Œ
+  else if (cp == 0x178)
+    cp = 0xFF;                                            // Ÿ
+  if (cp >= 'a' && cp <= 'z') return 1 + (cp - 'a');      // 1..26
+  if (cp >= 0xDF && cp <= 0xF6) return 27 + (cp - 0xDF);  // ß à..ö: 27..50
+  if (cp >= 0xF8 && cp <= 0xFF) return 51 + (cp - 0xF8);  // ø..ÿ: 51..58
+  if (cp == 0x153) return 59;                             // œ
   return kBoundary;
 }
 
@@ -110,8 +114,10 @@ TrigramCounts count_trigrams(std::string_view text) {
   size_t pos = 0;
   while (pos <= text.size()) {
     uint32_t idx = kBoundary;
-    if (pos < text.size()) idx = letter_index(next_code_point(text, pos));
-    else ++pos;  // end of text: close the last word
+    if (pos < text.size())
+      idx = letter_index(next_code_point(text, pos));
+    else
+      ++pos;  // end of text: close the last word
     if (idx != kBoundary) {
       if (prev2 != kNone) counts.add(prev2 << 12 | prev1 << 6 | idx);
       prev2 = prev1;

@@ -13,13 +13,13 @@
 #define LUMOS_KIND_READY 2
 
 struct lumos_phase {
-  const char *name;
+  const char* name;
   uint64_t total_ns;
   uint64_t started_ns;
 };
 
 struct lumos_ctx {
-  uint8_t *body;
+  uint8_t* body;
   size_t body_len, body_cap;
   int failed;
   struct lumos_phase phases[LUMOS_MAX_PHASES];
@@ -27,7 +27,7 @@ struct lumos_ctx {
 };
 
 /* The encoded response message (length prefix included), reused across requests. */
-static uint8_t *g_msg;
+static uint8_t* g_msg;
 static size_t g_msg_len, g_msg_cap;
 
 uint64_t lumos_now_ns(void) {
@@ -36,66 +36,66 @@ uint64_t lumos_now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void reserve(uint8_t **buf, size_t *cap, size_t need) {
+static void reserve(uint8_t** buf, size_t* cap, size_t need) {
   if (need <= *cap) return;
   size_t cap2 = *cap ? *cap : 256;
   while (cap2 < need) cap2 *= 2;
-  uint8_t *p = (uint8_t *)realloc(*buf, cap2);
+  uint8_t* p = (uint8_t*)realloc(*buf, cap2);
   if (!p) abort(); /* out of memory: the host records the crash */
   *buf = p;
   *cap = cap2;
 }
 
-void lumos_write(lumos_ctx *ctx, const void *data, size_t len) {
+void lumos_write(lumos_ctx* ctx, const void* data, size_t len) {
   reserve(&ctx->body, &ctx->body_cap, ctx->body_len + len);
   memcpy(ctx->body + ctx->body_len, data, len);
   ctx->body_len += len;
 }
 
-int lumos_fail(lumos_ctx *ctx, const char *message) {
+int lumos_fail(lumos_ctx* ctx, const char* message) {
   ctx->failed = 1;
   ctx->body_len = 0;
   lumos_write(ctx, message, strlen(message));
   return 1;
 }
 
-static struct lumos_phase *find_phase(lumos_ctx *ctx, const char *name) {
+static struct lumos_phase* find_phase(lumos_ctx* ctx, const char* name) {
   for (int i = 0; i < ctx->n_phases; ++i) {
     if (strcmp(ctx->phases[i].name, name) == 0) return &ctx->phases[i];
   }
   if (ctx->n_phases == LUMOS_MAX_PHASES) return NULL;
-  struct lumos_phase *p = &ctx->phases[ctx->n_phases++];
+  struct lumos_phase* p = &ctx->phases[ctx->n_phases++];
   p->name = name;
   p->total_ns = 0;
   p->started_ns = 0;
   return p;
 }
 
-void lumos_phase_begin(lumos_ctx *ctx, const char *name) {
-  struct lumos_phase *p = find_phase(ctx, name);
+void lumos_phase_begin(lumos_ctx* ctx, const char* name) {
+  struct lumos_phase* p = find_phase(ctx, name);
   if (p) p->started_ns = lumos_now_ns();
 }
 
-void lumos_phase_end(lumos_ctx *ctx, const char *name) {
+void lumos_phase_end(lumos_ctx* ctx, const char* name) {
   uint64_t now = lumos_now_ns();
-  struct lumos_phase *p = find_phase(ctx, name);
+  struct lumos_phase* p = find_phase(ctx, name);
   if (p && p->started_ns) {
     p->total_ns += now - p->started_ns;
     p->started_ns = 0;
   }
 }
 
-static void put_le(uint8_t *at, uint64_t v, int width) {
+static void put_le(uint8_t* at, uint64_t v, int width) {
   for (int i = 0; i < width; ++i) at[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* Encodes kind + metrics + body as one message into g_msg. */
-static void encode(int kind, const char *const *names, const uint64_t *values, int n,
-                   const uint8_t *body, size_t body_len) {
+static void encode(int kind, const char* const* names, const uint64_t* values, int n, const uint8_t* body,
+                   size_t body_len) {
   size_t len = 2 + body_len;
   for (int i = 0; i < n; ++i) len += 1 + strlen(names[i]) + 8;
   reserve(&g_msg, &g_msg_cap, 4 + len);
-  uint8_t *p = g_msg;
+  uint8_t* p = g_msg;
   put_le(p, len, 4);
   p += 4;
   *p++ = (uint8_t)kind;
@@ -128,33 +128,32 @@ static void encode(int kind, const char *const *names, const uint64_t *values, i
 static const uint8_t kBaasMagic[8] = {0, 'L', 'U', 'M', 'O', 'S', 'K', 'V'};
 
 /* Both return 0 on success; on failure they write a message into err. */
-static int kv_get(const char *key, size_t klen, uint8_t **out, size_t *out_len, char *err, size_t errcap);
-static int kv_put(const char *key, size_t klen, const uint8_t *v, size_t vlen, char *err, size_t errcap);
+static int kv_get(const char* key, size_t klen, uint8_t** out, size_t* out_len, char* err, size_t errcap);
+static int kv_put(const char* key, size_t klen, const uint8_t* v, size_t vlen, char* err, size_t errcap);
 
 #ifdef __wasm__
-__attribute__((import_module("lumos"), import_name("kv_get"))) int64_t
-lumos_host_kv_get(const char *key, uint32_t klen);
-__attribute__((import_module("lumos"), import_name("kv_take"))) int32_t
-lumos_host_kv_take(uint8_t *dst, uint32_t len);
-__attribute__((import_module("lumos"), import_name("kv_put"))) int32_t
-lumos_host_kv_put(const char *key, uint32_t klen, const uint8_t *v, uint32_t vlen);
-__attribute__((import_module("lumos"), import_name("kv_error"))) int32_t
-lumos_host_kv_error(char *dst, uint32_t cap);
+__attribute__((import_module("lumos"), import_name("kv_get"))) int64_t lumos_host_kv_get(const char* key,
+                                                                                         uint32_t klen);
+__attribute__((import_module("lumos"), import_name("kv_take"))) int32_t lumos_host_kv_take(uint8_t* dst, uint32_t len);
+__attribute__((import_module("lumos"), import_name("kv_put"))) int32_t lumos_host_kv_put(const char* key, uint32_t klen,
+                                                                                         const uint8_t* v,
+                                                                                         uint32_t vlen);
+__attribute__((import_module("lumos"), import_name("kv_error"))) int32_t lumos_host_kv_error(char* dst, uint32_t cap);
 
-static int kv_get(const char *key, size_t klen, uint8_t **out, size_t *out_len, char *err, size_t errcap) {
+static int kv_get(const char* key, size_t klen, uint8_t** out, size_t* out_len, char* err, size_t errcap) {
   int64_t len = lumos_host_kv_get(key, (uint32_t)klen);
   if (len < 0) {
     lumos_host_kv_error(err, (uint32_t)errcap);
     return -1;
   }
-  *out = (uint8_t *)malloc(len ? (size_t)len : 1);
+  *out = (uint8_t*)malloc(len ? (size_t)len : 1);
   if (!*out) abort();
   lumos_host_kv_take(*out, (uint32_t)len);
   *out_len = (size_t)len;
   return 0;
 }
 
-static int kv_put(const char *key, size_t klen, const uint8_t *v, size_t vlen, char *err, size_t errcap) {
+static int kv_put(const char* key, size_t klen, const uint8_t* v, size_t vlen, char* err, size_t errcap) {
   if (lumos_host_kv_put(key, (uint32_t)klen, v, (uint32_t)vlen) != 0) {
     lumos_host_kv_error(err, (uint32_t)errcap);
     return -1;
@@ -165,14 +164,14 @@ static int kv_put(const char *key, size_t klen, const uint8_t *v, size_t vlen, c
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 
-static redisContext *g_redis; /* one connection per instance, reused while warm */
+static redisContext* g_redis; /* one connection per instance, reused while warm */
 
-static int kv_connect(char *err, size_t errcap) {
+static int kv_connect(char* err, size_t errcap) {
   if (g_redis && !g_redis->err) return 0;
   if (g_redis) redisFree(g_redis);
   g_redis = NULL;
-  const char *addr = getenv("LUMOS_BAAS_ADDR");
-  const char *colon = addr ? strrchr(addr, ':') : NULL;
+  const char* addr = getenv("LUMOS_BAAS_ADDR");
+  const char* colon = addr ? strrchr(addr, ':') : NULL;
   if (!colon) {
     snprintf(err, errcap, "no BaaS address: LUMOS_BAAS_ADDR is not set");
     return -1;
@@ -191,16 +190,16 @@ static int kv_connect(char *err, size_t errcap) {
   return 0;
 }
 
-static int kv_get(const char *key, size_t klen, uint8_t **out, size_t *out_len, char *err, size_t errcap) {
+static int kv_get(const char* key, size_t klen, uint8_t** out, size_t* out_len, char* err, size_t errcap) {
   if (kv_connect(err, errcap) != 0) return -1;
-  redisReply *r = (redisReply *)redisCommand(g_redis, "GET %b", key, klen);
+  redisReply* r = (redisReply*)redisCommand(g_redis, "GET %b", key, klen);
   if (!r) {
     snprintf(err, errcap, "Redis GET failed: %s", g_redis->errstr);
     return -1;
   }
   int rc = -1;
   if (r->type == REDIS_REPLY_STRING) {
-    *out = (uint8_t *)malloc(r->len ? r->len : 1);
+    *out = (uint8_t*)malloc(r->len ? r->len : 1);
     if (!*out) abort();
     memcpy(*out, r->str, r->len);
     *out_len = r->len;
@@ -214,9 +213,9 @@ static int kv_get(const char *key, size_t klen, uint8_t **out, size_t *out_len, 
   return rc;
 }
 
-static int kv_put(const char *key, size_t klen, const uint8_t *v, size_t vlen, char *err, size_t errcap) {
+static int kv_put(const char* key, size_t klen, const uint8_t* v, size_t vlen, char* err, size_t errcap) {
   if (kv_connect(err, errcap) != 0) return -1;
-  redisReply *r = (redisReply *)redisCommand(g_redis, "SET %b %b", key, klen, v, vlen);
+  redisReply* r = (redisReply*)redisCommand(g_redis, "SET %b %b", key, klen, v, vlen);
   if (!r) {
     snprintf(err, errcap, "Redis SET failed: %s", g_redis->errstr);
     return -1;
@@ -231,20 +230,20 @@ static int kv_put(const char *key, size_t klen, const uint8_t *v, size_t vlen, c
 static uint64_t g_baas_in, g_baas_out;
 
 /* Runs a BaaS envelope: get input, handle, put output. Returns 0 if it was not an envelope. */
-static int serve_baas(lumos_ctx *ctx, const uint8_t *req, size_t len) {
+static int serve_baas(lumos_ctx* ctx, const uint8_t* req, size_t len) {
   if (len < 12 || memcmp(req, kBaasMagic, 8) != 0) return 0;
   size_t at = 8;
   size_t in_klen = (size_t)req[at] | (size_t)req[at + 1] << 8;
   at += 2;
   if (at + in_klen + 2 > len) return lumos_fail(ctx, "malformed BaaS envelope"), 1;
-  const char *in_key = (const char *)req + at;
+  const char* in_key = (const char*)req + at;
   at += in_klen;
   size_t out_klen = (size_t)req[at] | (size_t)req[at + 1] << 8;
   at += 2;
   if (at + out_klen > len) return lumos_fail(ctx, "malformed BaaS envelope"), 1;
-  const char *out_key = (const char *)req + at;
+  const char* out_key = (const char*)req + at;
   char err[300];
-  uint8_t *object = NULL;
+  uint8_t* object = NULL;
   size_t object_len = 0;
   lumos_phase_begin(ctx, "baas_get");
   int rc = kv_get(in_key, in_klen, &object, &object_len, err, sizeof err);
@@ -280,7 +279,7 @@ static int serve_baas(lumos_ctx *ctx, const uint8_t *req, size_t len) {
 #endif
 
 /* Runs the handler on one request and leaves the response message in g_msg. */
-static void serve(const uint8_t *input, size_t input_len) {
+static void serve(const uint8_t* input, size_t input_len) {
   static lumos_ctx ctx;
   ctx.body_len = 0;
   ctx.failed = 0;
@@ -295,7 +294,7 @@ static void serve(const uint8_t *input, size_t input_len) {
   if (!handled) rc = lumos_handle(&ctx, input, input_len);
   uint64_t t1 = lumos_now_ns();
   if (rc != 0 && !ctx.failed) lumos_fail(&ctx, "handler returned non-zero");
-  const char *names[LUMOS_MAX_PHASES + 4];
+  const char* names[LUMOS_MAX_PHASES + 4];
   uint64_t values[LUMOS_MAX_PHASES + 4];
   int n = 0;
   int timed_compute = 0;
@@ -321,8 +320,7 @@ static void serve(const uint8_t *input, size_t input_len) {
     values[n++] = g_baas_out;
   }
 #endif
-  encode(ctx.failed ? LUMOS_KIND_ERROR : LUMOS_KIND_OK, names, values, n, ctx.body,
-         ctx.body_len);
+  encode(ctx.failed ? LUMOS_KIND_ERROR : LUMOS_KIND_OK, names, values, n, ctx.body, ctx.body_len);
 }
 
 #ifdef __wasm__
@@ -331,16 +329,15 @@ static void serve(const uint8_t *input, size_t input_len) {
  * `size` bytes), valid until the next lumos_alloc, so the host reuses it for every request
  * that fits. lumos_invoke runs the handler and returns the address of the response message
  * (u32 length prefix + payload) in linear memory. */
-static uint8_t *g_in;
+static uint8_t* g_in;
 static size_t g_in_cap;
 
-__attribute__((export_name("lumos_alloc"))) uint8_t *lumos_alloc(uint32_t size) {
+__attribute__((export_name("lumos_alloc"))) uint8_t* lumos_alloc(uint32_t size) {
   reserve(&g_in, &g_in_cap, size ? size : 1);
   return g_in;
 }
 
-__attribute__((export_name("lumos_invoke"))) uint8_t *lumos_invoke(uint8_t *input,
-                                                                    uint32_t input_len) {
+__attribute__((export_name("lumos_invoke"))) uint8_t* lumos_invoke(uint8_t* input, uint32_t input_len) {
   serve(input, input_len);
   return g_msg;
 }
@@ -350,7 +347,7 @@ __attribute__((export_name("lumos_invoke"))) uint8_t *lumos_invoke(uint8_t *inpu
 #include <errno.h>
 #include <unistd.h>
 
-static int read_exact(int fd, uint8_t *buf, size_t n) {
+static int read_exact(int fd, uint8_t* buf, size_t n) {
   size_t got = 0;
   while (got < n) {
     ssize_t r = read(fd, buf + got, n - got);
@@ -361,7 +358,7 @@ static int read_exact(int fd, uint8_t *buf, size_t n) {
   return 0;
 }
 
-static int write_all(int fd, const uint8_t *buf, size_t n) {
+static int write_all(int fd, const uint8_t* buf, size_t n) {
   size_t done = 0;
   while (done < n) {
     ssize_t r = write(fd, buf + done, n - done);
@@ -377,19 +374,18 @@ int main(void) {
   /* LUMOS_PROTOCOL_FDS="IN,OUT": the protocol on inherited fds instead of stdin/stdout (a
    * container engine relays stdio through its own process; fds it preserves it does not). */
   int in_fd = 0, out_fd = 1;
-  const char *fds = getenv("LUMOS_PROTOCOL_FDS");
+  const char* fds = getenv("LUMOS_PROTOCOL_FDS");
   if (fds && sscanf(fds, "%d,%d", &in_fd, &out_fd) != 2) in_fd = 0, out_fd = 1;
-  const char *names[] = {"@main_at_ns", "@exec_mode"};
+  const char* names[] = {"@main_at_ns", "@exec_mode"};
   uint64_t values[] = {main_at, 0};
-  encode(LUMOS_KIND_READY, names, values, 2, (const uint8_t *)"native", 6);
+  encode(LUMOS_KIND_READY, names, values, 2, (const uint8_t*)"native", 6);
   if (write_all(out_fd, g_msg, g_msg_len) != 0) return 1;
-  uint8_t *input = NULL;
+  uint8_t* input = NULL;
   size_t input_cap = 0;
   for (;;) {
     uint8_t header[4];
     if (read_exact(in_fd, header, 4) != 0) return 0; /* end of input: done */
-    size_t len = (size_t)header[0] | (size_t)header[1] << 8 | (size_t)header[2] << 16 |
-                 (size_t)header[3] << 24;
+    size_t len = (size_t)header[0] | (size_t)header[1] << 8 | (size_t)header[2] << 16 | (size_t)header[3] << 24;
     reserve(&input, &input_cap, len + 1);
     if (read_exact(in_fd, input, len) != 0) return 1;
     serve(input, len);

@@ -64,9 +64,9 @@ Result<std::unique_ptr<RedisServer>> RedisServer::start(const std::vector<std::s
     endpoint.port = free_port();
     std::string bind = "127.0.0.1";
     for (const auto& b : extra_binds) bind += " " + b;
-    auto child = ChildProcess::spawn({"redis-server", "--port", std::to_string(endpoint.port), "--bind", bind,
-                                      "--dir", dir.string(), "--save", "", "--appendonly", "no",
-                                      "--daemonize", "no", "--protected-mode", "no", "--logfile", ""});
+    auto child = ChildProcess::spawn({"redis-server", "--port", std::to_string(endpoint.port), "--bind", bind, "--dir",
+                                      dir.string(), "--save", "", "--appendonly", "no", "--daemonize", "no",
+                                      "--protected-mode", "no", "--logfile", ""});
     if (!child) {
       fs::remove_all(dir);
       if (child.error().code == ErrorCode::kNotInstalled) {
@@ -82,8 +82,8 @@ Result<std::unique_ptr<RedisServer>> RedisServer::start(const std::vector<std::s
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    last = Error{ErrorCode::kSpawn, "redis-server did not answer on port " + std::to_string(endpoint.port) +
-                                        ": " + child->describe_exit()};
+    last = Error{ErrorCode::kSpawn, "redis-server did not answer on port " + std::to_string(endpoint.port) + ": " +
+                                        child->describe_exit()};
   }
   fs::remove_all(dir);
   return tl::unexpected(last);
@@ -131,8 +131,8 @@ Result<void> RedisClient::ping() {
 }
 
 Result<void> RedisClient::set(const std::string& key, const std::string& value) {
-  auto* r = static_cast<redisReply*>(
-      redisCommand(ctx_, "SET %b %b", key.data(), key.size(), value.data(), value.size()));
+  auto* r =
+      static_cast<redisReply*>(redisCommand(ctx_, "SET %b %b", key.data(), key.size(), value.data(), value.size()));
   if (!r) return fail(ErrorCode::kIo, reply_error(ctx_, "SET " + key));
   bool ok = r->type == REDIS_REPLY_STATUS;
   std::string err = r->type == REDIS_REPLY_ERROR ? r->str : "";

@@ -1,8 +1,8 @@
 // Compiling functions with clang-19 for native and wasm32-wasi (one compiler for every target),
 // the host compiler for the native-gcc flavour and WasmEdge's AoT compiler; a step is skipped
 // when its output is newer than all of its inputs and its command line is unchanged.
-#include "lumos/common/files.hpp"
 #include "lumos/build/builder.hpp"
+#include "lumos/common/files.hpp"
 
 #include <cstdlib>
 #include <fstream>
@@ -62,8 +62,7 @@ BuiltArtifact step(const std::string& kind, const fs::path& out, const std::vect
     return item;
   }
   if (result->exit_code != 0 || !fs::exists(tmp)) {
-    item.error = argv.front() + " failed (exit " + std::to_string(result->exit_code) + "):\n" +
-                 tail(result->out);
+    item.error = argv.front() + " failed (exit " + std::to_string(result->exit_code) + "):\n" + tail(result->out);
     fs::remove(tmp, ec);
     return item;
   }
@@ -176,8 +175,8 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
   auto sources_argv = [&](std::vector<std::string> argv) {
     if (sdk) argv.push_back("-I" + tc.sdk_dir.string());
     if (cxx) {
-      argv.insert(argv.end(), {"-std=c++20", "-fno-exceptions", "-DJSON_NOEXCEPTION",
-                               "-I" + json_include.string(), "-x", "c++"});
+      argv.insert(argv.end(),
+                  {"-std=c++20", "-fno-exceptions", "-DJSON_NOEXCEPTION", "-I" + json_include.string(), "-x", "c++"});
     }
     if (sdk && !spec.baas) argv.push_back("-DLUMOS_NO_BAAS");
     if (sdk) argv.push_back(sdk_src.string());
@@ -195,8 +194,9 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
   auto native_argv = [&](const std::string& compiler, bool libcxx) {
     std::vector<std::string> argv = {compiler, opt, "-static", "-s"};
     if (cxx && libcxx) {
-      argv.insert(argv.end(), {"-stdlib=libc++", "-nostdinc++", "-isystem" + (tc.libcxx_root / "include/c++/v1").string(),
-                               "-L" + (tc.libcxx_root / "lib").string()});
+      argv.insert(argv.end(),
+                  {"-stdlib=libc++", "-nostdinc++", "-isystem" + (tc.libcxx_root / "include/c++/v1").string(),
+                   "-L" + (tc.libcxx_root / "lib").string()});
     }
     argv = sources_argv(argv);
     if (sdk && spec.baas) argv.push_back("-lhiredis");  // after the sources that use it
@@ -227,8 +227,8 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
   if (spec.prebuilt_wasm) {
     wasm = use_prebuilt("wasm", *spec.prebuilt_wasm);
   } else {
-    std::vector<std::string> argv = {cxx ? tc.wasm_cxx : tc.wasm_cc, "--target=wasm32-wasi",
-                                     "--sysroot=/usr", opt, "-Wl,--strip-debug"};  // wasi-libc ships DWARF
+    std::vector<std::string> argv = {cxx ? tc.wasm_cxx : tc.wasm_cc, "--target=wasm32-wasi", "--sysroot=/usr", opt,
+                                     "-Wl,--strip-debug"};  // wasi-libc ships DWARF
     if (sdk) argv.push_back("-mexec-model=reactor");
     wasm = compile("wasm", dir / (spec.name + ".wasm"), inputs, sources_argv(argv), sources);
   }

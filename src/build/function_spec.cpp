@@ -21,8 +21,8 @@ std::string join(const std::set<std::string>& keys) {
   return out;
 }
 
-Result<void> check_keys(const YAML::Node& map, const std::set<std::string>& known,
-                        const std::string& origin, const std::string& where) {
+Result<void> check_keys(const YAML::Node& map, const std::set<std::string>& known, const std::string& origin,
+                        const std::string& where) {
   for (const auto& kv : map) {
     auto key = kv.first.as<std::string>();
     if (!known.count(key)) {
@@ -33,7 +33,7 @@ Result<void> check_keys(const YAML::Node& map, const std::set<std::string>& know
 }
 
 Result<FunctionInput> parse_input(const YAML::Node& in, const FunctionSpec& spec, const std::string& origin) {
-  static const std::set<std::string> known = {"name", "file", "expected", "expected_sha256",
+  static const std::set<std::string> known = {"name",          "file",          "expected", "expected_sha256",
                                               "expected_exit", "expected_files"};
   if (!in.IsMap() || !in["name"] || !in["file"]) {
     return config_error(origin, "each input needs 'name' and 'file' (and optionally 'expected')");
@@ -74,12 +74,10 @@ Result<FunctionInput> parse_input(const YAML::Node& in, const FunctionSpec& spec
 
 }  // namespace
 
-Result<FunctionSpec> parse_function_spec(const YAML::Node& root, const fs::path& dir,
-                                         const std::string& origin) {
+Result<FunctionSpec> parse_function_spec(const YAML::Node& root, const fs::path& dir, const std::string& origin) {
   if (!root.IsMap()) return config_error(origin, "a function definition is a mapping");
-  static const std::set<std::string> known = {"name",   "description", "language",  "kind",
-                                              "sources", "inputs",     "prebuilt",  "generator",
-                                              "command", "baas"};
+  static const std::set<std::string> known = {"name",   "description", "language",  "kind",    "sources",
+                                              "inputs", "prebuilt",    "generator", "command", "baas"};
   FunctionSpec spec;
   spec.dir = fs::absolute(dir).lexically_normal();
   try {
@@ -107,10 +105,14 @@ Result<FunctionSpec> parse_function_spec(const YAML::Node& root, const fs::path&
         auto key = kv.first.as<std::string>();
         fs::path path = spec.dir / kv.second.as<std::string>();
         if (!fs::exists(path)) return config_error(origin, "prebuilt " + key + " " + path.string() + " does not exist");
-        if (key == "native") spec.prebuilt_native = path;
-        else if (key == "wasm") spec.prebuilt_wasm = path;
-        else if (key == "wasm_aot") spec.prebuilt_wasm_aot = path;
-        else return config_error(origin, "prebuilt key must be native, wasm or wasm_aot, not '" + key + "'");
+        if (key == "native")
+          spec.prebuilt_native = path;
+        else if (key == "wasm")
+          spec.prebuilt_wasm = path;
+        else if (key == "wasm_aot")
+          spec.prebuilt_wasm_aot = path;
+        else
+          return config_error(origin, "prebuilt key must be native, wasm or wasm_aot, not '" + key + "'");
       }
     }
     bool fully_prebuilt = spec.prebuilt_native && spec.prebuilt_wasm;

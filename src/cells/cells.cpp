@@ -2,9 +2,9 @@
 #include "lumos/cells/cells.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <cmath>
 #include <limits>
 #include <set>
 #include <tuple>
@@ -137,10 +137,14 @@ std::string CellKey::input_label() const { return io == Io::kBaas ? input + "@ba
 
 std::string CellKey::mode_label() const {
   switch (load) {
-    case LoadKind::kNone: return std::string(telemetry::to_string(mode));
-    case LoadKind::kClosed: return fmt::format("closed {:g}", level);
-    case LoadKind::kOpen: return fmt::format("open {:g}/s", level);
-    case LoadKind::kTrace: return fmt::format("trace x{:g}", level);
+    case LoadKind::kNone:
+      return std::string(telemetry::to_string(mode));
+    case LoadKind::kClosed:
+      return fmt::format("closed {:g}", level);
+    case LoadKind::kOpen:
+      return fmt::format("open {:g}/s", level);
+    case LoadKind::kTrace:
+      return fmt::format("trace x{:g}", level);
   }
   return "?";
 }
@@ -153,7 +157,7 @@ std::string CellKey::label() const {
 
 CellKey key_of(const telemetry::Invocation& inv) {
   CellKey k{inv.function, inv.input, inv.runtime, inv.mode, inv.io, inv.profile.empty() ? "cloud" : inv.profile,
-            inv.load, inv.level};
+            inv.load,     inv.level};
   if (inv.load == LoadKind::kNone) k.level = 0;
   return k;
 }
@@ -162,8 +166,8 @@ std::optional<std::string> contamination(const telemetry::Invocation& inv) {
   // Only requests to an instance can tell: load records are the pool's to decide, and a
   // one-shot program (no `invoke` phase) is a new process by construction.
   if (inv.load != LoadKind::kNone || !inv.phases.count("invoke")) return std::nullopt;
-  const bool any_start = std::any_of(inv.phases.begin(), inv.phases.end(),
-                                     [](const auto& kv) { return is_start_phase(kv.first); });
+  const bool any_start =
+      std::any_of(inv.phases.begin(), inv.phases.end(), [](const auto& kv) { return is_start_phase(kv.first); });
   if (inv.mode == Mode::kCold && !any_start) return std::string("cold request met a warm instance");
   if (inv.mode == Mode::kWarm && any_start) return std::string("warm request met a cold instance");
   return std::nullopt;

@@ -2,8 +2,8 @@
 #include <cstdio>
 #include <memory>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "lumos/build/builder.hpp"
 #include "lumos/common/format.hpp"
@@ -52,8 +52,8 @@ int cmd_build(const std::vector<std::string>& names_in, const std::vector<std::s
   auto specs = resolve_functions(names, dirs);
   if (!specs) return report_error(specs.error());
   auto tc = build::default_toolchain();
-  std::printf("Building %zu function(s) into %s (-O%s, AoT --optimize %s)\n", specs->size(),
-              out.c_str(), tc.opt_level.c_str(), tc.opt_level.c_str());
+  std::printf("Building %zu function(s) into %s (-O%s, AoT --optimize %s)\n", specs->size(), out.c_str(),
+              tc.opt_level.c_str(), tc.opt_level.c_str());
   bool ok = true;
   auto image_tools = image::default_image_tools();
   for (const auto& spec : *specs) {

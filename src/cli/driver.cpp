@@ -27,13 +27,13 @@ int report_error(const Error& e) {
 
 int run(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they happen, also in logs
-  protocol::keep_message_buffers_on_heap();   // responses of megabytes arrive per request
+  protocol::keep_message_buffers_on_heap();  // responses of megabytes arrive per request
   CLI::App app{"lumos: benchmark one function across native, container and WebAssembly sandboxes"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("lumos ") + LUMOS_VERSION);
   const std::vector<Subcommand> subcommands = {
-      add_build_command(app),  add_run_command(app),    add_summary_command(app), add_images_command(app),
-      add_model_command(app),  add_report_command(app), add_trace_command(app),   add_serve_command(app)};
+      add_build_command(app), add_run_command(app),    add_summary_command(app), add_images_command(app),
+      add_model_command(app), add_report_command(app), add_trace_command(app),   add_serve_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,14 +2,14 @@
 // unpacked sizes, with each image's size relative to the AoT wasm image (the paper's headline).
 #include <algorithm>
 #include <cstdio>
-#include <memory>
 #include <fstream>
+#include <memory>
 #include <optional>
 
 #include <fmt/format.h>
 
-#include "lumos/common/format.hpp"
 #include <nlohmann/json.hpp>
+#include "lumos/common/format.hpp"
 
 #include "lumos/build/builder.hpp"
 #include "lumos/image/oci_image.hpp"
@@ -72,22 +72,22 @@ nlohmann::json format_json(const std::vector<Row>& rows) {
   nlohmann::json images = nlohmann::json::array();
   for (const auto& r : rows) {
     const auto& i = r.info;
-    nlohmann::json j = {{"function", i.function},
-                        {"image", i.flavour},
-                        {"reference", i.reference()},
-                        {"manifest_digest", i.manifest_digest},
-                        {"config_digest", i.config_digest},
-                        {"layers", i.layers},
-                        {"manifest_bytes", i.manifest_bytes},
-                        {"config_bytes", i.config_bytes},
-                        {"layer_bytes", i.layer_bytes},
-                        {"pulled_bytes", i.pulled_bytes},
-                        {"unpacked_bytes", i.unpacked_bytes},
-                        {"entrypoint", i.entrypoint},
-                        {"annotations", i.annotations},
-                        {"pulled_vs_wasm_aot", r.pulled_ratio ? nlohmann::json(*r.pulled_ratio) : nlohmann::json()},
-                        {"unpacked_vs_wasm_aot",
-                         r.unpacked_ratio ? nlohmann::json(*r.unpacked_ratio) : nlohmann::json()}};
+    nlohmann::json j = {
+        {"function", i.function},
+        {"image", i.flavour},
+        {"reference", i.reference()},
+        {"manifest_digest", i.manifest_digest},
+        {"config_digest", i.config_digest},
+        {"layers", i.layers},
+        {"manifest_bytes", i.manifest_bytes},
+        {"config_bytes", i.config_bytes},
+        {"layer_bytes", i.layer_bytes},
+        {"pulled_bytes", i.pulled_bytes},
+        {"unpacked_bytes", i.unpacked_bytes},
+        {"entrypoint", i.entrypoint},
+        {"annotations", i.annotations},
+        {"pulled_vs_wasm_aot", r.pulled_ratio ? nlohmann::json(*r.pulled_ratio) : nlohmann::json()},
+        {"unpacked_vs_wasm_aot", r.unpacked_ratio ? nlohmann::json(*r.unpacked_ratio) : nlohmann::json()}};
     images.push_back(std::move(j));
   }
   return {{"images", images}, {"paper_claim", kPaperClaim}};
@@ -123,16 +123,20 @@ int run_images(const Flags& flags) {
   for (const auto& f : which) {
     const auto& known = image::flavours();
     if (std::find(known.begin(), known.end(), f) == known.end()) {
-      std::fprintf(stderr, "lumos: unknown image '%s' for --image (known: container-scratch, container-debian, "
-                           "wasm, wasm-aot)\n", f.c_str());
+      std::fprintf(stderr,
+                   "lumos: unknown image '%s' for --image (known: container-scratch, container-debian, "
+                   "wasm, wasm-aot)\n",
+                   f.c_str());
       return 2;
     }
   }
   auto tools = image::default_image_tools();
   bool wants_debian = std::find(which.begin(), which.end(), "container-debian") != which.end();
   if (wants_debian && !image::debian_base_ready(tools)) {
-    std::fprintf(stderr, "Building the Debian 12 base image once into %s (debootstrap --variant=minbase bookworm "
-                         "unless scripts/setup did it: 30 s to a few minutes)\n", tools.base_dir.c_str());
+    std::fprintf(stderr,
+                 "Building the Debian 12 base image once into %s (debootstrap --variant=minbase bookworm "
+                 "unless scripts/setup did it: 30 s to a few minutes)\n",
+                 tools.base_dir.c_str());
   }
   auto tc = build::default_toolchain();
   fs::path artifacts_dir = default_artifacts_dir();
@@ -143,7 +147,8 @@ int run_images(const Flags& flags) {
     if (!spec) return report_error(spec.error());
     auto built = build::build_function(*spec, artifacts_dir, tc);
     for (const auto& item : built.items) {
-      if (!item.error.empty()) std::fprintf(stderr, "lumos: %s %s: %s\n", name.c_str(), item.kind.c_str(), item.error.c_str());
+      if (!item.error.empty())
+        std::fprintf(stderr, "lumos: %s %s: %s\n", name.c_str(), item.kind.c_str(), item.error.c_str());
     }
     std::vector<Row> fn_rows;
     for (auto& made : image::build_images(built.artifacts, tools, which)) {
@@ -163,8 +168,10 @@ int run_images(const Flags& flags) {
       if (auto a = image::build_image(built.artifacts, image::kWasmAot, tools)) aot = std::move(*a);
     }
     for (auto& r : fn_rows) {
-      if (aot && aot->pulled_bytes > 0) r.pulled_ratio = static_cast<double>(r.info.pulled_bytes) / static_cast<double>(aot->pulled_bytes);
-      if (aot && aot->unpacked_bytes > 0) r.unpacked_ratio = static_cast<double>(r.info.unpacked_bytes) / static_cast<double>(aot->unpacked_bytes);
+      if (aot && aot->pulled_bytes > 0)
+        r.pulled_ratio = static_cast<double>(r.info.pulled_bytes) / static_cast<double>(aot->pulled_bytes);
+      if (aot && aot->unpacked_bytes > 0)
+        r.unpacked_ratio = static_cast<double>(r.info.unpacked_bytes) / static_cast<double>(aot->unpacked_bytes);
       rows.push_back(std::move(r));
     }
   }

@@ -27,8 +27,8 @@ struct ModelFlags {
   fs::path model_file;
   model::Query query;
   double cpu_share = 0, rtt_ms = -1, bandwidth_mbps = 0, memory_mb = 0;
-  double cold_fraction = -1;                           ///< -1: from the pool below
-  int requests = engine::LoadSpec{}.requests;          ///< a closed level as `lumos run` measures it
+  double cold_fraction = -1;                   ///< -1: from the pool below
+  int requests = engine::LoadSpec{}.requests;  ///< a closed level as `lumos run` measures it
   int prewarm = engine::PoolConfig{}.prewarm;
   fs::path prices;
   bool json = false;
@@ -41,8 +41,10 @@ int run_fit(const ModelFlags& f) {
   auto data = model::load_datasets(f.dirs, opts);
   if (!data) return report_error(data.error());
   if (data->torn_lines > 0) {
-    std::fprintf(stderr, "lumos: %zu results file(s) end in a torn line (a run killed mid-write), skipped; "
-                 "`lumos run --resume DIR` completes such a run\n", data->torn_lines);
+    std::fprintf(stderr,
+                 "lumos: %zu results file(s) end in a torn line (a run killed mid-write), skipped; "
+                 "`lumos run --resume DIR` completes such a run\n",
+                 data->torn_lines);
   }
   const auto cells = cells::group(data->records);
   model::FitOptions fo;
@@ -50,8 +52,8 @@ int run_fit(const ModelFlags& f) {
   auto m = model::fit(cells, *data, fo);
   if (!m) return report_error(m.error());
   for (const auto& d : f.dirs) m->results.push_back(d.string());
-  std::printf("%zu invocations (%zu failed, %zu contaminated and excluded) in %zu cells\n",
-              data->records.size(), data->failed, data->contaminated, cells.size());
+  std::printf("%zu invocations (%zu failed, %zu contaminated and excluded) in %zu cells\n", data->records.size(),
+              data->failed, data->contaminated, cells.size());
   std::fputs(model::format_model(*m).c_str(), stdout);
   if (!f.no_validate) {
     m->validations.push_back(model::validate(cells, *data, model::Holdout::kConfiguration, fo));
@@ -70,7 +72,9 @@ int run_fit(const ModelFlags& f) {
 
 int run_predict(const ModelFlags& f) {
   std::ifstream in(f.model_file);
-  if (!in) return report_error({ErrorCode::kIo, "cannot read " + f.model_file.string() + " (write it with `lumos model fit DIR -o FILE`)"});
+  if (!in)
+    return report_error(
+        {ErrorCode::kIo, "cannot read " + f.model_file.string() + " (write it with `lumos model fit DIR -o FILE`)"});
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
   if (j.is_discarded()) return report_error({ErrorCode::kConfig, f.model_file.string() + ": not valid JSON"});
   auto m = model::model_from_json(j);
@@ -95,6 +99,9 @@ int run_predict(const ModelFlags& f) {
   if (f.bandwidth_mbps > 0) q.bandwidth_mbps = f.bandwidth_mbps;
   if (f.memory_mb > 0) q.memory_mb = f.memory_mb;
   auto p = model::predict(*m, q, prices);
+  if (!p && p.error().code == ErrorCode::kUsage && m->profiles.count(q.profile) == 0) {
+    return report_error({ErrorCode::kUsage, p.error().message + "; or give --cpu-share, --rtt-ms, --bandwidth-mbps"});
+  }
   if (!p) return report_error(p.error());
   std::fputs(f.json ? (model::to_json(*p).dump(1) + "\n").c_str() : model::format_prediction(*p).c_str(), stdout);
   return 0;
@@ -108,10 +115,14 @@ Subcommand add_model_command(CLI::App& parent) {
   sub.app = parent.add_subcommand("model", "The performance model: fit it from results, predict configurations");
   sub.app->require_subcommand(1);
 
-  auto* fit = sub.app->add_subcommand("fit", "Fit the model from results folders and validate it on held-out configurations");
-  fit->add_option("dirs", flags->dirs, "Results folders (each holds invocations.jsonl)")->required()->check(CLI::ExistingDirectory);
+  auto* fit =
+      sub.app->add_subcommand("fit", "Fit the model from results folders and validate it on held-out configurations");
+  fit->add_option("dirs", flags->dirs, "Results folders (each holds invocations.jsonl)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
   fit->add_option("--out,-o", flags->out, "Where to write the model (default DIR/model.json)");
-  fit->add_option("--images", flags->images, "Image sizes JSON (`lumos images --json`); default DIR/images.json if present")
+  fit->add_option("--images", flags->images,
+                  "Image sizes JSON (`lumos images --json`); default DIR/images.json if present")
       ->check(CLI::ExistingFile);
   fit->add_option("--artifacts", flags->artifacts, "Artifacts folder for module sizes when no images JSON exists")
       ->capture_default_str();
@@ -122,10 +133,17 @@ Subcommand add_model_command(CLI::App& parent) {
   pred->add_option("--model,-m", flags->model_file, "model.json from `lumos model fit`")->required();
   pred->add_option("--function,-f", flags->query.function, "Function name")->required();
   pred->add_option("--input,-i", flags->query.input, "Input name (measured on at least one runtime)")->required();
-  pred->add_option("--runtime,-r", flags->query.runtime, "native, runc, wasmedge-interp, wasmedge-aot, ...")->required();
-  pred->add_option("--mode", flags->query.mode, "cold or warm")->capture_default_str();
-  pred->add_option("--io", flags->query.io, "direct or baas")->capture_default_str();
-  pred->add_option("--concurrency,-c", flags->query.concurrency, "Closed-loop clients")->capture_default_str();
+  pred->add_option("--runtime,-r", flags->query.runtime, "native, runc, wasmedge-interp, wasmedge-aot, ...")
+      ->required();
+  pred->add_option("--mode", flags->query.mode, "cold or warm")
+      ->check(CLI::IsMember({"cold", "warm"}))
+      ->capture_default_str();
+  pred->add_option("--io", flags->query.io, "direct or baas")
+      ->check(CLI::IsMember({"direct", "baas"}))
+      ->capture_default_str();
+  pred->add_option("--concurrency,-c", flags->query.concurrency, "Closed-loop clients")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   pred->add_option("--requests", flags->requests,
                    "At -c > 1: requests of the closed-loop level (a fresh pool: the first clients meet cold starts)")
       ->check(CLI::PositiveNumber)
@@ -136,7 +154,8 @@ Subcommand add_model_command(CLI::App& parent) {
   pred->add_option("--cold-fraction", flags->cold_fraction,
                    "Share of requests meeting a new instance (0-1), instead of --requests/--prewarm; 0: steady state")
       ->check(CLI::Range(0.0, 1.0));
-  pred->add_option("--profile,-p", flags->query.profile, "Environment profile (cloud, edge, edge-tiny, or from the results)")
+  pred->add_option("--profile,-p", flags->query.profile,
+                   "Environment profile (cloud, edge, edge-tiny, or from the results)")
       ->capture_default_str();
   pred->add_option("--cpu-share", flags->cpu_share, "Override the profile's CPU share per instance");
   pred->add_option("--rtt-ms", flags->rtt_ms, "Override the profile's BaaS round-trip time");

@@ -38,8 +38,10 @@ int run_report(const ReportFlags& f) {
   auto data = model::load_datasets(f.dirs, opts);
   if (!data) return report_error(data.error());
   if (data->torn_lines > 0) {
-    std::fprintf(stderr, "lumos: %zu results file(s) end in a torn line (a run killed mid-write), skipped; "
-                 "`lumos run --resume DIR` completes such a run\n", data->torn_lines);
+    std::fprintf(stderr,
+                 "lumos: %zu results file(s) end in a torn line (a run killed mid-write), skipped; "
+                 "`lumos run --resume DIR` completes such a run\n",
+                 data->torn_lines);
   }
   r.data = std::move(*data);
   for (const auto& d : f.dirs) r.results_dirs.push_back(d.string());
@@ -93,10 +95,12 @@ int run_report(const ReportFlags& f) {
   const auto tables = report::report_tables(r);
 
   if (!out.parent_path().empty()) fs::create_directories(out.parent_path(), ec);
-  if (!write_text(out, report::html_report(r, figures, tables))) return report_error({ErrorCode::kIo, "cannot write " + out.string()});
+  if (!write_text(out, report::html_report(r, figures, tables)))
+    return report_error({ErrorCode::kIo, "cannot write " + out.string()});
   fs::path md = out;
   md.replace_extension(".md");
-  if (!write_text(md, report::markdown_report(r, tables))) return report_error({ErrorCode::kIo, "cannot write " + md.string()});
+  if (!write_text(md, report::markdown_report(r, tables)))
+    return report_error({ErrorCode::kIo, "cannot write " + md.string()});
   std::vector<std::string> csvs;
   for (const auto& t : tables) {
     fs::path csv = out.parent_path() / (out.stem().string() + "-" + t.id + ".csv");
@@ -125,12 +129,16 @@ Subcommand add_report_command(CLI::App& parent) {
   auto flags = std::make_shared<ReportFlags>();
   Subcommand sub;
   sub.app = parent.add_subcommand("report", "Write one self-contained HTML report (plus Markdown and CSV tables)");
-  sub.app->add_option("dirs", flags->dirs, "Results folders (each holds invocations.jsonl)")->required()->check(CLI::ExistingDirectory);
+  sub.app->add_option("dirs", flags->dirs, "Results folders (each holds invocations.jsonl)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
   sub.app->add_option("--out,-o", flags->out, "HTML file (default DIR/report.html); tables go beside it");
   sub.app->add_option("--images", flags->images, "Image sizes JSON (`lumos images --json`); default DIR/images.json")
       ->check(CLI::ExistingFile);
-  sub.app->add_option("--model,-m", flags->model_file, "Use this model.json instead of fitting one")->check(CLI::ExistingFile);
-  sub.app->add_option("--artifacts", flags->artifacts, "Artifacts folder (module sizes for the model)")->capture_default_str();
+  sub.app->add_option("--model,-m", flags->model_file, "Use this model.json instead of fitting one")
+      ->check(CLI::ExistingFile);
+  sub.app->add_option("--artifacts", flags->artifacts, "Artifacts folder (module sizes for the model)")
+      ->capture_default_str();
   sub.app->add_option("--title", flags->title, "Page title");
   sub.app->add_flag("--no-model", flags->no_model, "Do not fit the model (faster; no fit-vs-measured plot)");
   sub.run = [flags] { return run_report(*flags); };

@@ -10,8 +10,8 @@
 #include <random>
 #include <set>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "lumos/baas/redis.hpp"
 #include "lumos/build/builder.hpp"
@@ -49,8 +49,7 @@ std::string timestamp() {
   return buf;
 }
 
-telemetry::ToolVersionCommands version_commands(const runtime::ToolPaths& tools,
-                                                const build::Toolchain& tc) {
+telemetry::ToolVersionCommands version_commands(const runtime::ToolPaths& tools, const build::Toolchain& tc) {
   return {
       {"wasmedge", {tc.wasmedge.string(), "--version"}},
       {"runc", {tools.runc, "--version"}},
@@ -117,7 +116,9 @@ int cmd_run(const RunFlags& flags_in) {
   nlohmann::json previous;
   if (!flags.resume.empty()) {
     auto m = telemetry::read_json_file(flags.resume / "manifest.json");
-    if (!m) return report_error({ErrorCode::kUsage, flags.resume.string() + " has no readable manifest.json: is it a results folder?"});
+    if (!m)
+      return report_error(
+          {ErrorCode::kUsage, flags.resume.string() + " has no readable manifest.json: is it a results folder?"});
     previous = *m;
     flags.experiment = previous.value("experiment_file", "");
     flags.out = flags.resume;
@@ -139,8 +140,8 @@ int cmd_run(const RunFlags& flags_in) {
     if (auto t = trim_torn_tail(out / "invocations.jsonl"); !t) return report_error(t.error());
     auto existing = telemetry::read_invocations(out / "invocations.jsonl");
     if (!existing && existing.error().code != ErrorCode::kIo) {
-      return report_error({existing.error().code, existing.error().message +
-                                                      " (resume needs every recorded line to know what is done)"});
+      return report_error({existing.error().code,
+                           existing.error().message + " (resume needs every recorded line to know what is done)"});
     }
     if (existing) {
       for (const auto& inv : existing->invocations) done.insert(engine::record_key(inv));
@@ -148,9 +149,10 @@ int cmd_run(const RunFlags& flags_in) {
     }
     std::printf("Resuming %s: %zu invocations already recorded\n", out.c_str(), recorded_before);
   } else if (fs::exists(out / "invocations.jsonl")) {
-    return report_error({ErrorCode::kUsage, out.string() + " already holds results; choose another --out, "
-                                                           "remove that folder, or complete it with --resume " +
-                                                           out.string()});
+    return report_error({ErrorCode::kUsage, out.string() +
+                                                " already holds results; choose another --out, "
+                                                "remove that folder, or complete it with --resume " +
+                                                out.string()});
   }
   if (experiment_text.empty()) experiment_text = read_file_or_empty(flags.experiment);
   std::error_code ec;
@@ -203,7 +205,8 @@ int cmd_run(const RunFlags& flags_in) {
     fut.modes = sel.modes;
     fut.io = sel.io;
     fut.repetitions = sel.repetitions;
-    if (spec.kind == "command") fut.command = engine::CommandSetup{spec.command.args, spec.command.env, spec.command.dirs};
+    if (spec.kind == "command")
+      fut.command = engine::CommandSetup{spec.command.args, spec.command.env, spec.command.dirs};
     const auto& wanted = experiment->functions[i].inputs;
     for (const auto& in : spec.inputs) {
       if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), in.name) == wanted.end()) continue;
@@ -273,7 +276,8 @@ int cmd_run(const RunFlags& flags_in) {
         redis = std::move(*server);
         plan.baas = redis->endpoint();
         std::printf("Started redis-server on %s for BaaS cells\n", redis->endpoint().to_string().c_str());
-        baas_info = {{"address", redis->endpoint().to_string()}, {"started_by_lumos", true},
+        baas_info = {{"address", redis->endpoint().to_string()},
+                     {"started_by_lumos", true},
                      {"container_netns", netns ? netns->path() : ""}};
       }
     }
@@ -316,11 +320,13 @@ int cmd_run(const RunFlags& flags_in) {
   manifest["baas"] = baas_info;
   manifest["profile"] = plan.profile ? env::to_json(*plan.profile) : nlohmann::json(nullptr);
   manifest["environment"] = telemetry::environment_fingerprint(version_commands(tools, tc), LUMOS_SOURCE_DIR);
-  manifest["toolchain"] = {{"opt_level", tc.opt_level}, {"wasm_target", "wasm32-wasi"},
-                           {"aot", "wasmedge compile --optimize " + tc.opt_level},
-                           {"native", {{"cc", tc.cc}, {"cxx", tc.cxx}, {"cxx_stdlib", "libc++ (static, " + tc.libcxx_root.string() + ")"}}},
-                           {"native_gcc", {{"cc", tc.host_cc}, {"cxx", tc.host_cxx}, {"cxx_stdlib", "libstdc++"}}},
-                           {"wasm", {{"cc", tc.wasm_cc}, {"cxx", tc.wasm_cxx}}}};
+  manifest["toolchain"] = {
+      {"opt_level", tc.opt_level},
+      {"wasm_target", "wasm32-wasi"},
+      {"aot", "wasmedge compile --optimize " + tc.opt_level},
+      {"native", {{"cc", tc.cc}, {"cxx", tc.cxx}, {"cxx_stdlib", "libc++ (static, " + tc.libcxx_root.string() + ")"}}},
+      {"native_gcc", {{"cc", tc.host_cc}, {"cxx", tc.host_cxx}, {"cxx_stdlib", "libstdc++"}}},
+      {"wasm", {{"cc", tc.wasm_cc}, {"cxx", tc.wasm_cxx}}}};
   manifest["artifacts"] = artifacts_manifest(builds);
   if (auto w = telemetry::write_json_file(out / "manifest.json", manifest); !w) return report_error(w.error());
 
@@ -348,7 +354,9 @@ int cmd_run(const RunFlags& flags_in) {
       last_draw = now;
       double elapsed = std::chrono::duration<double>(now - progress_start).count();
       double frac = expected ? std::min(1.0, static_cast<double>(n) / static_cast<double>(expected)) : 0.0;
-      double eta = n > before && n < expected ? elapsed * static_cast<double>(expected - n) / static_cast<double>(n - before) : 0;
+      double eta = n > before && n < expected
+                       ? elapsed * static_cast<double>(expected - n) / static_cast<double>(n - before)
+                       : 0;
       int filled = static_cast<int>(frac * 30);
       std::printf("\r  [%s%s] %zu/%zu invocations, %.0fs elapsed, ETA %.0fs   ", std::string(filled, '#').c_str(),
                   std::string(30 - filled, '.').c_str(), n, expected, elapsed, eta);
@@ -371,9 +379,9 @@ int cmd_run(const RunFlags& flags_in) {
       medians += text::duration(cell.e2e_median);
       if (!cell.key.sequential()) medians += " (" + cell.key.mode_label() + ")";
     }
-    std::printf("[%3zu/%zu] %-10s %-7s %-16s %-4s  %3d ok %3d failed  median %-10s  (%.0fs, ETA %.0fs)\n",
-                c.index, c.count, c.function.c_str(), input.c_str(), c.runtime.c_str(), c.mode.c_str(),
-                c.ok, c.failed, medians.empty() ? "-" : medians.c_str(), elapsed, eta);
+    std::printf("[%3zu/%zu] %-10s %-7s %-16s %-4s  %3d ok %3d failed  median %-10s  (%.0fs, ETA %.0fs)\n", c.index,
+                c.count, c.function.c_str(), input.c_str(), c.runtime.c_str(), c.mode.c_str(), c.ok, c.failed,
+                medians.empty() ? "-" : medians.c_str(), elapsed, eta);
     if (c.skipped > 0) {
       std::printf("          adaptive: stopped after %d repetitions, median CI +-%.1f%%\n", c.ok + c.failed,
                   c.ci_rel_half_width * 100);
@@ -409,8 +417,8 @@ Subcommand add_run_command(CLI::App& parent) {
   Subcommand sub;
   sub.app = parent.add_subcommand("run", "Run an experiment file and record every invocation");
   auto* experiment_opt = sub.app->add_option("experiment", flags->experiment, "Experiment YAML file");
-  auto* resume_opt = sub.app->add_option("--resume", flags->resume,
-                                         "Complete an interrupted run in this results folder (no invocation lost or repeated)");
+  auto* resume_opt = sub.app->add_option(
+      "--resume", flags->resume, "Complete an interrupted run in this results folder (no invocation lost or repeated)");
   experiment_opt->excludes(resume_opt);
   sub.app->callback([flags] {
     if (flags->experiment.empty() && flags->resume.empty()) {

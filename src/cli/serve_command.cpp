@@ -48,7 +48,8 @@ int serve(const ServeFlags& flags) {
     if (!spec) return report_error(spec.error());
     auto built = build::build_function(*spec, default_artifacts_dir(), tc);
     for (const auto& item : built.items) {
-      if (!item.error.empty()) std::fprintf(stderr, "lumos: %s %s: %s\n", name.c_str(), item.kind.c_str(), item.error.c_str());
+      if (!item.error.empty())
+        std::fprintf(stderr, "lumos: %s %s: %s\n", name.c_str(), item.kind.c_str(), item.error.c_str());
     }
     if (auto ok = (*rt)->prepare(built.artifacts); !ok) {
       std::fprintf(stderr, "lumos: %s: %s\n", name.c_str(), ok.error().to_string().c_str());
@@ -64,7 +65,7 @@ int serve(const ServeFlags& flags) {
 
   httplib::Server server;
   server.new_task_queue = [n = flags.threads] { return new httplib::ThreadPool(static_cast<std::size_t>(n)); };
-  server.set_tcp_nodelay(true);            // no Nagle delay between header and body writes
+  server.set_tcp_nodelay(true);             // no Nagle delay between header and body writes
   server.set_keep_alive_max_count(100000);  // load generators reuse their connections
   server.Post(R"(/function/([A-Za-z0-9._-]+))", [&](const httplib::Request& req, httplib::Response& res) {
     auto t0 = std::chrono::steady_clock::now();
@@ -86,8 +87,7 @@ int serve(const ServeFlags& flags) {
     it->second->release(std::move(lease->instance));
     res.set_header("X-Lumos-Cold", lease->cold ? "1" : "0");
     res.set_header("X-Lumos-Invoke-Ns", std::to_string(std::chrono::nanoseconds(t2 - t1).count()));
-    res.set_header("X-Lumos-Gateway-Ns",
-                   std::to_string(std::chrono::nanoseconds((t2 - t0) - (t2 - t1)).count()));
+    res.set_header("X-Lumos-Gateway-Ns", std::to_string(std::chrono::nanoseconds((t2 - t0) - (t2 - t1)).count()));
     if (!response) {
       res.status = response.error().code == ErrorCode::kTimeout ? 504 : 502;
       res.set_content(response.error().to_string() + "\n", "text/plain");
@@ -100,8 +100,12 @@ int serve(const ServeFlags& flags) {
   server.Get("/health", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
 
   g_server = &server;
-  std::signal(SIGINT, [](int) { if (g_server) g_server->stop(); });
-  std::signal(SIGTERM, [](int) { if (g_server) g_server->stop(); });
+  std::signal(SIGINT, [](int) {
+    if (g_server) g_server->stop();
+  });
+  std::signal(SIGTERM, [](int) {
+    if (g_server) g_server->stop();
+  });
   std::printf("Serving %zu function(s) on %s at http://%s:%d/function/<name> (Ctrl-C stops)\n", pools.size(),
               flags.runtime.c_str(), flags.host.c_str(), flags.port);
   std::fflush(stdout);

@@ -26,11 +26,11 @@ inline constexpr int kExitSomeFailed = 3;  ///< `lumos run`: the run completed, 
 Subcommand add_build_command(CLI::App& parent);    ///< build_command.cpp: `lumos build`
 Subcommand add_run_command(CLI::App& parent);      ///< run_command.cpp: `lumos run`
 Subcommand add_summary_command(CLI::App& parent);  ///< summary_command.cpp: `lumos summary`
-Subcommand add_images_command(CLI::App& parent);  ///< images_command.cpp: `lumos images`
-Subcommand add_model_command(CLI::App& parent);   ///< model_command.cpp: `lumos model fit|predict`
-Subcommand add_report_command(CLI::App& parent);  ///< report_command.cpp: `lumos report`
-Subcommand add_serve_command(CLI::App& parent);   ///< serve_command.cpp: `lumos serve`
-Subcommand add_trace_command(CLI::App& parent);   ///< trace_command.cpp: `lumos trace convert|generate`
+Subcommand add_images_command(CLI::App& parent);   ///< images_command.cpp: `lumos images`
+Subcommand add_model_command(CLI::App& parent);    ///< model_command.cpp: `lumos model fit|predict`
+Subcommand add_report_command(CLI::App& parent);   ///< report_command.cpp: `lumos report`
+Subcommand add_serve_command(CLI::App& parent);    ///< serve_command.cpp: `lumos serve`
+Subcommand add_trace_command(CLI::App& parent);    ///< trace_command.cpp: `lumos trace convert|generate`
 
 /// Prints "lumos: <error>" to stderr; returns the exit code: 2 for a usage error, else 1.
 int report_error(const Error& e);

@@ -15,8 +15,10 @@ int print_summary(const fs::path& dir, bool csv, bool io_view, bool load_view) {
   auto folder = telemetry::read_results(dir);
   if (!folder) return report_error(folder.error());
   if (folder->torn_line > 0) {
-    std::fprintf(stderr, "lumos: %s/invocations.jsonl:%zu: torn last line skipped (a run killed mid-write; "
-                 "`lumos run --resume %s` completes it)\n", dir.c_str(), folder->torn_line, dir.c_str());
+    std::fprintf(stderr,
+                 "lumos: %s/invocations.jsonl:%zu: torn last line skipped (a run killed mid-write; "
+                 "`lumos run --resume %s` completes it)\n",
+                 dir.c_str(), folder->torn_line, dir.c_str());
   }
   const auto* invocations = &folder->invocations;
   if (load_view) {

@@ -8,14 +8,14 @@
 
 #include <fmt/format.h>
 
-#include "lumos/engine/trace.hpp"
+#include "lumos/trace/trace.hpp"
 #include "subcommands.hpp"
 
 namespace lumos::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using engine::TraceEvent;
+using trace::TraceEvent;
 
 int report(const Error& e) {
   std::fprintf(stderr, "lumos trace: %s\n", e.to_string().c_str());
@@ -31,7 +31,7 @@ std::string format_seconds(std::chrono::nanoseconds d) {
 }
 
 void print_summary(const std::vector<TraceEvent>& events) {
-  const auto s = engine::summarize_trace(events);
+  const auto s = trace::summarize_trace(events);
   std::printf("events      %zu\n", s.events);
   std::printf("duration    %s (last offset; first event at %s)\n", format_seconds(s.duration).c_str(),
               format_seconds(s.first).c_str());
@@ -47,8 +47,8 @@ void print_summary(const std::vector<TraceEvent>& events) {
 }
 
 Result<void> write_and_report(const fs::path& out, const std::vector<TraceEvent>& events) {
-  if (auto w = engine::write_trace(out, events); !w) return w;
-  const auto s = engine::summarize_trace(events);
+  if (auto w = trace::write_trace(out, events); !w) return w;
+  const auto s = trace::summarize_trace(events);
   std::printf("wrote %zu events over %s (%.3f /s) to %s\n", s.events, format_seconds(s.duration).c_str(),
               s.mean_rate_per_s, out.c_str());
   return {};
@@ -67,7 +67,7 @@ struct ConvertFlags {
 };
 
 int run_convert(const ConvertFlags& f) {
-  engine::AzureOptions options;
+  trace::AzureOptions options;
   for (const auto& m : f.maps) {
     const auto eq = m.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -75,22 +75,22 @@ int run_convert(const ConvertFlags& f) {
                                                     "--map 9f86d08=fibonacci:small",
                                                     m)});
     }
-    auto target = engine::parse_function_target(m.substr(eq + 1), f.input);
+    auto target = trace::parse_function_target(m.substr(eq + 1), f.input);
     if (!target) return report({ErrorCode::kUsage, "--map " + target.error().message});
     options.map.push_back({m.substr(0, eq), *target});
   }
   for (const auto& name : f.functions) {
-    auto target = engine::parse_function_target(name, f.input);
+    auto target = trace::parse_function_target(name, f.input);
     if (!target) return report({ErrorCode::kUsage, "--functions " + target.error().message});
     options.top_targets.push_back(*target);
   }
   options.top = f.top;
   options.from_minute = f.from_minute;
   options.minutes = f.minutes;
-  options.spread = f.spread == "even" ? engine::Spread::kEven : engine::Spread::kUniform;
+  options.spread = f.spread == "even" ? trace::Spread::kEven : trace::Spread::kUniform;
   options.seed = f.seed;
 
-  auto conversion = engine::convert_azure_file(f.azure, options);
+  auto conversion = trace::convert_azure_file(f.azure, options);
   if (!conversion) return report(conversion.error());
   std::printf("  %-14s %-10s %-28s %10s\n", "HashFunction", "trigger", "-> function:input", "events");
   for (const auto& sel : conversion->selected) {
@@ -99,7 +99,7 @@ int run_convert(const ConvertFlags& f) {
     std::printf("  %-14s %-10s %-28s %10llu\n", sel.hash_function.substr(0, 12).c_str(), sel.trigger.c_str(),
                 (sel.target.function + ":" + sel.target.input).c_str(), static_cast<unsigned long long>(total));
   }
-  const auto events = f.time_scale == 1.0 ? conversion->events : engine::time_scale(conversion->events, f.time_scale);
+  const auto events = f.time_scale == 1.0 ? conversion->events : trace::time_scale(conversion->events, f.time_scale);
   if (auto w = write_and_report(f.out, events); !w) return report(w.error());
   return 0;
 }
@@ -114,7 +114,7 @@ struct GenerateFlags {
 };
 
 int run_generate(const GenerateFlags& f) {
-  engine::SyntheticOptions options;
+  trace::SyntheticOptions options;
   for (const auto& spec : f.functions) {
     const auto eq = spec.rfind('=');
     double rate = 0;
@@ -135,12 +135,12 @@ int run_generate(const GenerateFlags& f) {
                                                     "(invocations per second)",
                                                     spec)});
     }
-    auto target = engine::parse_function_target(spec.substr(0, eq), f.input);
+    auto target = trace::parse_function_target(spec.substr(0, eq), f.input);
     if (!target) return report({ErrorCode::kUsage, "--function " + target.error().message});
     options.functions.push_back({*target, rate});
   }
   if (options.functions.empty()) {
-    options.functions = engine::default_synthetic_functions();
+    options.functions = trace::default_synthetic_functions();
     for (auto& fn : options.functions) fn.target.input = f.input;
   }
   options.duration = seconds_to_ns(f.duration_s);
@@ -150,16 +150,16 @@ int run_generate(const GenerateFlags& f) {
   options.burst_length = seconds_to_ns(f.burst_length_s);
   options.burst_factor = f.burst_factor;
   options.seed = f.seed;
-  auto events = engine::generate_synthetic(options);
+  auto events = trace::generate_synthetic(options);
   if (!events) return report(events.error());
   if (auto w = write_and_report(f.out, *events); !w) return report(w.error());
   return 0;
 }
 
 int run_show(const fs::path& file, double scale, std::size_t head) {
-  auto events = engine::load_trace(file);
+  auto events = trace::load_trace(file);
   if (!events) return report(events.error());
-  const auto scaled = scale == 1.0 ? *events : engine::time_scale(*events, scale);
+  const auto scaled = scale == 1.0 ? *events : trace::time_scale(*events, scale);
   std::printf("trace       %s%s\n", file.c_str(), scale == 1.0 ? "" : fmt::format(" (time scale {})", scale).c_str());
   print_summary(scaled);
   if (head > 0) {
@@ -176,7 +176,8 @@ int run_show(const fs::path& file, double scale, std::size_t head) {
 
 Subcommand add_trace_command(CLI::App& parent) {
   Subcommand sub;
-  auto* trace = parent.add_subcommand("trace", "Make invocation traces (lumos CSV: offset_ms,function,input) and inspect them");
+  auto* trace =
+      parent.add_subcommand("trace", "Make invocation traces (lumos CSV: offset_ms,function,input) and inspect them");
   trace->require_subcommand(1);
   trace->footer("Format and examples: traces/README.md. Exit codes: 0 ok, 1 error, 2 usage.");
   sub.app = trace;
@@ -189,12 +190,15 @@ Subcommand add_trace_command(CLI::App& parent) {
       ->required()
       ->check(CLI::ExistingFile);
   convert->add_option("-o,--out", cf->out, "Output lumos trace CSV")->required();
-  convert->add_option("--map", cf->maps, "HASH=NAME[:INPUT]: replay Azure function HASH (HashFunction or a unique "
-                                         "prefix) as lumos function NAME (repeatable)");
+  convert->add_option("--map", cf->maps,
+                      "HASH=NAME[:INPUT]: replay Azure function HASH (HashFunction or a unique "
+                      "prefix) as lumos function NAME (repeatable)");
   convert->add_option("--top", cf->top, "Also take the N busiest (other) functions in the minute range")
       ->check(CLI::PositiveNumber);
-  convert->add_option("--functions", cf->functions, "NAME[:INPUT],...: lumos functions for the --top functions, "
-                                                    "busiest first, reused in turn when fewer than N")
+  convert
+      ->add_option("--functions", cf->functions,
+                   "NAME[:INPUT],...: lumos functions for the --top functions, "
+                   "busiest first, reused in turn when fewer than N")
       ->delimiter(',');
   convert->add_option("--input", cf->input, "Input name where NAME has no :INPUT")->capture_default_str();
   convert->add_option("--from-minute", cf->from_minute, "First minute column (1-based)")
@@ -203,8 +207,9 @@ Subcommand add_trace_command(CLI::App& parent) {
   convert->add_option("--minutes", cf->minutes, "Number of minutes (0: to the end of the file)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  convert->add_option("--spread", cf->spread,
-                      "Placement inside each minute: uniform (seeded; = Poisson arrivals given the count) or even")
+  convert
+      ->add_option("--spread", cf->spread,
+                   "Placement inside each minute: uniform (seeded; = Poisson arrivals given the count) or even")
       ->capture_default_str()
       ->check(CLI::IsMember({"uniform", "even"}));
   convert->add_option("--seed", cf->seed, "PRNG seed of the spread (same seed, same trace)")->capture_default_str();
@@ -243,8 +248,9 @@ Subcommand add_trace_command(CLI::App& parent) {
       ->capture_default_str()
       ->check(CLI::Range(1.0, 1e6));
   generate->add_option("--seed", gf->seed, "PRNG seed (same options and seed, same trace)")->capture_default_str();
-  generate->footer("Model: rate_i(t) = RATE_i * (1 + amplitude * sin(2 pi t / period + 2 pi i / n)) * burst factor "
-                   "while a burst hits function i; see traces/README.md.");
+  generate->footer(
+      "Model: rate_i(t) = RATE_i * (1 + amplitude * sin(2 pi t / period + 2 pi i / n)) * burst factor "
+      "while a burst hits function i; see traces/README.md.");
 
   auto show_file = std::make_shared<fs::path>();
   auto show_scale = std::make_shared<double>(1.0);

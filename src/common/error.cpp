@@ -5,19 +5,32 @@ namespace lumos {
 
 std::string_view error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kUsage: return "usage";
-    case ErrorCode::kConfig: return "config";
-    case ErrorCode::kIo: return "io";
-    case ErrorCode::kNotInstalled: return "not_installed";
-    case ErrorCode::kBuild: return "build";
-    case ErrorCode::kSpawn: return "spawn";
-    case ErrorCode::kProtocol: return "protocol";
-    case ErrorCode::kTimeout: return "timeout";
-    case ErrorCode::kCrashed: return "crashed";
-    case ErrorCode::kFunctionError: return "function_error";
-    case ErrorCode::kOutputMismatch: return "output_mismatch";
-    case ErrorCode::kWrongExecMode: return "wrong_exec_mode";
-    case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kUsage:
+      return "usage";
+    case ErrorCode::kConfig:
+      return "config";
+    case ErrorCode::kIo:
+      return "io";
+    case ErrorCode::kNotInstalled:
+      return "not_installed";
+    case ErrorCode::kBuild:
+      return "build";
+    case ErrorCode::kSpawn:
+      return "spawn";
+    case ErrorCode::kProtocol:
+      return "protocol";
+    case ErrorCode::kTimeout:
+      return "timeout";
+    case ErrorCode::kCrashed:
+      return "crashed";
+    case ErrorCode::kFunctionError:
+      return "function_error";
+    case ErrorCode::kOutputMismatch:
+      return "output_mismatch";
+    case ErrorCode::kWrongExecMode:
+      return "wrong_exec_mode";
+    case ErrorCode::kInternal:
+      return "internal";
   }
   return "internal";
 }

@@ -2,9 +2,9 @@
 #include "lumos/common/process.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <poll.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -204,9 +204,7 @@ std::string ChildProcess::describe_exit() {
   return text;
 }
 
-int OneShotResult::exit_code() const {
-  return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
-}
+int OneShotResult::exit_code() const { return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1; }
 
 std::string OneShotResult::describe() const {
   if (timed_out) return "killed at the timeout";
@@ -216,7 +214,9 @@ std::string OneShotResult::describe() const {
 Result<std::function<void()>> enter_spawn_scope(const std::shared_ptr<SpawnScope>& scope, const std::string& program) {
   if (!scope || !*scope) return [] {};
   auto entered = (*scope)();
-  if (!entered) return fail(ErrorCode::kSpawn, "cannot start " + program + " inside the profile's cgroup: " + entered.error().message);
+  if (!entered)
+    return fail(ErrorCode::kSpawn,
+                "cannot start " + program + " inside the profile's cgroup: " + entered.error().message);
   return entered;
 }
 

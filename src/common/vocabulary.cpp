@@ -6,7 +6,8 @@
 namespace lumos {
 
 std::size_t runtime_rank(std::string_view runtime) {
-  return static_cast<std::size_t>(std::find(kRuntimeOrder.begin(), kRuntimeOrder.end(), runtime) - kRuntimeOrder.begin());
+  return static_cast<std::size_t>(std::find(kRuntimeOrder.begin(), kRuntimeOrder.end(), runtime) -
+                                  kRuntimeOrder.begin());
 }
 
 bool runtime_less(std::string_view a, std::string_view b) {

@@ -28,8 +28,10 @@ nlohmann::json to_json(const YAML::Node& node) {
       for (const auto& v : node) j.push_back(to_json(v));
       return j;
     }
-    case YAML::NodeType::Scalar: return node.as<std::string>();
-    default: return nullptr;
+    case YAML::NodeType::Scalar:
+      return node.as<std::string>();
+    default:
+      return nullptr;
   }
 }
 
@@ -49,20 +51,26 @@ Result<stats::StopRule> parse_adaptive(const YAML::Node& a, int repetitions) {
   stats::StopRule rule;
   rule.max_n = static_cast<std::size_t>(repetitions);
   if (a.IsScalar() && a.as<bool>()) return rule;
-  const std::string usage = "'adaptive' is true or {target: 0.05, level: 0.95, min: 10} (stop a cell when the "
-                            "median's CI half-width is under target x median; repetitions is the most)";
+  const std::string usage =
+      "'adaptive' is true or {target: 0.05, level: 0.95, min: 10} (stop a cell when the "
+      "median's CI half-width is under target x median; repetitions is the most)";
   if (!a.IsMap()) return fail(ErrorCode::kConfig, usage);
   for (const auto& kv : a) {
     const auto key = kv.first.as<std::string>();
-    if (key == "target") rule.target_rel_half_width = kv.second.as<double>();
-    else if (key == "level") rule.level = kv.second.as<double>();
-    else if (key == "min") rule.min_n = kv.second.as<std::size_t>();
-    else return fail(ErrorCode::kConfig, "unknown key '" + key + "' in adaptive; " + usage);
+    if (key == "target")
+      rule.target_rel_half_width = kv.second.as<double>();
+    else if (key == "level")
+      rule.level = kv.second.as<double>();
+    else if (key == "min")
+      rule.min_n = kv.second.as<std::size_t>();
+    else
+      return fail(ErrorCode::kConfig, "unknown key '" + key + "' in adaptive; " + usage);
   }
   if (!(rule.target_rel_half_width > 0 && rule.target_rel_half_width < 1)) {
     return fail(ErrorCode::kConfig, "adaptive.target is a fraction of the median between 0 and 1 (e.g. 0.05)");
   }
-  if (!(rule.level > 0.5 && rule.level < 1)) return fail(ErrorCode::kConfig, "adaptive.level is between 0.5 and 1 (e.g. 0.95)");
+  if (!(rule.level > 0.5 && rule.level < 1))
+    return fail(ErrorCode::kConfig, "adaptive.level is between 0.5 and 1 (e.g. 0.95)");
   if (rule.min_n < 3 || rule.min_n > rule.max_n) {
     return fail(ErrorCode::kConfig, fmt::format("adaptive.min must be between 3 and repetitions ({})", repetitions));
   }
@@ -71,11 +79,8 @@ Result<stats::StopRule> parse_adaptive(const YAML::Node& a, int repetitions) {
 
 }  // namespace
 
-Result<Experiment> parse_experiment(const std::string& text, const fs::path& base_dir,
-                                    const std::string& origin) {
-  auto error = [&](const std::string& what) {
-    return fail(ErrorCode::kConfig, origin + ": " + what);
-  };
+Result<Experiment> parse_experiment(const std::string& text, const fs::path& base_dir, const std::string& origin) {
+  auto error = [&](const std::string& what) { return fail(ErrorCode::kConfig, origin + ": " + what); };
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -83,10 +88,10 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
     return error(std::string("not valid YAML: ") + e.what());
   }
   if (!root.IsMap()) return error("expected a mapping with at least 'functions'");
-  static const std::set<std::string> known = {"name",     "description", "functions", "runtimes",
-                                              "modes",    "repetitions", "warmup",    "timeout_ms",
-                                              "start_timeout_ms", "function_dirs", "io", "baas",
-                                              "load", "pool", "profile", "adaptive"};
+  static const std::set<std::string> known = {
+      "name",   "description", "functions",        "runtimes",      "modes", "repetitions",
+      "warmup", "timeout_ms",  "start_timeout_ms", "function_dirs", "io",    "baas",
+      "load",   "pool",        "profile",          "adaptive"};
   Experiment ex;
   try {
     for (const auto& kv : root) {
@@ -107,8 +112,7 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
       FunctionSelection sel;
       if (f.IsScalar()) {
         sel.name = f.as<std::string>();
-      } else if (f.IsMap() && f["name"] &&
-                 (f["sources"] || f["prebuilt"] || f["kind"] || f["command"])) {
+      } else if (f.IsMap() && f["name"] && (f["sources"] || f["prebuilt"] || f["kind"] || f["command"])) {
         auto spec = build::parse_function_spec(f, base_dir, origin + " (function " + f["name"].as<std::string>() + ")");
         if (!spec) return tl::unexpected(spec.error());
         sel.name = spec->name;
@@ -152,10 +156,12 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
     }
     for (const auto& sel : ex.functions) {
       for (const auto& m : sel.modes) {
-        if (m != "cold" && m != "warm") return error("mode '" + m + "' of function " + sel.name + " must be cold or warm");
+        if (m != "cold" && m != "warm")
+          return error("mode '" + m + "' of function " + sel.name + " must be cold or warm");
       }
       for (const auto& io : sel.io) {
-        if (io != "direct" && io != "baas") return error("io '" + io + "' of function " + sel.name + " must be direct or baas");
+        if (io != "direct" && io != "baas")
+          return error("io '" + io + "' of function " + sel.name + " must be direct or baas");
       }
       if (sel.repetitions < 0) return error("'repetitions' of function " + sel.name + " must be at least 1");
     }
@@ -171,12 +177,15 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
     }
     if (root["load"]) {
       const nlohmann::json load = to_json(root["load"]);
-      if (!load.is_object()) return error("'load' is a mapping: {kind: closed, concurrency: [...]} or {kind: open, rates: [...]}");
+      if (!load.is_object())
+        return error("'load' is a mapping: {kind: closed, concurrency: [...]} or {kind: open, rates: [...]}");
       auto spec = parse_load(load, pool, origin, base_dir);
       if (!spec) return tl::unexpected(spec.error());
       ex.load = std::move(*spec);
     } else if (pool) {
-      return error("'pool' configures the instance pool of a 'load' section; add one (e.g. load: {kind: closed, concurrency: [1, 4]})");
+      return error(
+          "'pool' configures the instance pool of a 'load' section; add one (e.g. load: {kind: closed, concurrency: "
+          "[1, 4]})");
     }
     if (const auto& b = root["baas"]) {
       if (!b.IsMap() || !b["address"]) return error("'baas' takes {address: host:port} of an existing Redis");

@@ -67,7 +67,8 @@ class LoadRunner {
       for (;;) {
         int i = next++;
         if (i >= total) return;
-        auto issued = spec_.kind == telemetry::LoadKind::kClosed ? Clock::now() : start + offsets[static_cast<std::size_t>(i)];
+        auto issued =
+            spec_.kind == telemetry::LoadKind::kClosed ? Clock::now() : start + offsets[static_cast<std::size_t>(i)];
         if (spec_.kind != telemetry::LoadKind::kClosed) std::this_thread::sleep_until(issued);
         telemetry::Invocation inv = cells_.blank(i);
         inv.load = spec_.kind;

@@ -29,8 +29,8 @@ Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nloh
     if (out.empty()) return fail(ErrorCode::kConfig, origin + ": load." + key + " is empty");
     return out;
   };
-  static const std::set<std::string> known = {"kind", "concurrency", "requests", "rates", "arrival",
-                                              "duration_s", "seed", "max_in_flight", "file", "time_scale"};
+  static const std::set<std::string> known = {"kind",       "concurrency", "requests",      "rates", "arrival",
+                                              "duration_s", "seed",        "max_in_flight", "file",  "time_scale"};
   LoadSpec spec;
   for (const auto& [key, _] : load.items()) {
     if (!known.count(key)) return error("unknown key '" + key + "' in load");
@@ -60,14 +60,14 @@ Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nloh
     }
     std::filesystem::path file = load["file"].get<std::string>();
     if (file.is_relative()) file = base_dir / file;
-    auto events = load_trace(file);
+    auto events = trace::load_trace(file);
     if (!events) return tl::unexpected(events.error());
     if (load.contains("time_scale")) {
       auto f = number(load["time_scale"]);
       if (!f || *f <= 0) return error("load.time_scale must be a positive number (0.5 = twice as fast)");
       spec.time_scale = *f;
     }
-    spec.trace = time_scale(*events, spec.time_scale);
+    spec.trace = trace::time_scale(*events, spec.time_scale);
     if (spec.trace.empty()) return error("the trace " + file.string() + " has no events");
   } else {
     return error("load.kind must be closed, open or trace");
@@ -83,10 +83,14 @@ Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nloh
     for (const auto& [key, value] : pool->items()) {
       auto n = number(value);
       if (!n || *n < 0) return error("pool." + key + " must be a number >= 0");
-      if (key == "keep_alive_ms") spec.pool.keep_alive = std::chrono::milliseconds(static_cast<std::int64_t>(*n));
-      else if (key == "max_instances") spec.pool.max_instances = static_cast<int>(*n);
-      else if (key == "prewarm") spec.pool.prewarm = static_cast<int>(*n);
-      else return error("unknown key '" + key + "' in pool (keep_alive_ms, max_instances, prewarm)");
+      if (key == "keep_alive_ms")
+        spec.pool.keep_alive = std::chrono::milliseconds(static_cast<std::int64_t>(*n));
+      else if (key == "max_instances")
+        spec.pool.max_instances = static_cast<int>(*n);
+      else if (key == "prewarm")
+        spec.pool.prewarm = static_cast<int>(*n);
+      else
+        return error("unknown key '" + key + "' in pool (keep_alive_ms, max_instances, prewarm)");
     }
   }
   return spec;

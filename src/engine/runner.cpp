@@ -94,10 +94,10 @@ std::size_t expected_invocations(const RunPlan& plan) {
   return total;
 }
 
-Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime,
-                           telemetry::InvocationSink& sink,
+Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime, telemetry::InvocationSink& sink,
                            const std::function<void(const CellReport&)>& on_cell) {
-  if (plan.load && plan.load->kind == telemetry::LoadKind::kTrace) return run_trace_passes(plan, make_runtime, sink, on_cell);
+  if (plan.load && plan.load->kind == telemetry::LoadKind::kTrace)
+    return run_trace_passes(plan, make_runtime, sink, on_cell);
   std::vector<Cell> cells = expand_cells(plan);
   // One runtime object per name; prepare() once per function and runtime.
   std::map<std::string, Result<std::unique_ptr<runtime::Runtime>>> runtimes;
@@ -141,8 +141,8 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
     CellRunner runner(plan, cell, rt, sink, store);
     if (cell.io == telemetry::Io::kBaas && !setup_error) {
       // Seed the input object (idempotent; the same key serves every cell of this input).
-      auto seeded = store.with_client(
-          [&](baas::RedisClient& c) { return c.set(runner.input_key(), cell.input->request); });
+      auto seeded =
+          store.with_client([&](baas::RedisClient& c) { return c.set(runner.input_key(), cell.input->request); });
       if (!seeded) setup_error = Error{ErrorCode::kIo, "seeding the BaaS input: " + seeded.error().message};
     }
     if (cell.mode == telemetry::Mode::kPool) {
@@ -150,7 +150,8 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
       if (setup_error) {
         // One failed record per level says why the cell could not run.
         std::vector<telemetry::Invocation> failed;
-        auto levels = plan.load->kind == telemetry::LoadKind::kClosed ? plan.load->concurrency.size() : plan.load->rates.size();
+        auto levels =
+            plan.load->kind == telemetry::LoadKind::kClosed ? plan.load->concurrency.size() : plan.load->rates.size();
         for (std::size_t l = 0; l < levels; ++l) {
           telemetry::Invocation inv = runner.blank(0);
           inv.load = plan.load->kind;

@@ -54,8 +54,8 @@ Result<void> replay_trace(const RunPlan& plan, runtime::Runtime& rt, const std::
       }
     }
     if (!f || !in) {
-      missing[key] = "the trace names " + e.function + " input " + e.input +
-                     ", which the experiment's functions do not list";
+      missing[key] =
+          "the trace names " + e.function + " input " + e.input + ", which the experiment's functions do not list";
       continue;
     }
     if (auto ok = rt.prepare(f->artifacts); !ok) {
@@ -162,7 +162,7 @@ Result<RunTotals> run_trace_passes(const RunPlan& plan, const RuntimeFactory& ma
           recorder.record(unsent_trace_event(plan, i, name, io, device.error()));
         }
         recorder.report_cells();
-  if (recorder.error) return tl::unexpected(*recorder.error);
+        if (recorder.error) return tl::unexpected(*recorder.error);
       } else if (auto r = replay_trace(plan, **rt, name, io, sink, store, report); !r) {
         return tl::unexpected(r.error());
       }

@@ -1,6 +1,6 @@
 // cgroup v1 slots: create, limit, join, measure and remove; OCI resources from a profile.
-#include "lumos/common/files.hpp"
 #include "lumos/env/cgroup.hpp"
+#include "lumos/common/files.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -20,150 +20,13 @@
 #include <sstream>
 #include <thread>
 
+#include "cgroupfs.hpp"
 #include "lumos/telemetry/proc_stats.hpp"
 
 namespace lumos::env {
 namespace fs = std::filesystem;
 
-namespace {
-
-constexpr const char* kSlotPrefix = "lumos-slot-";
-
-// One write(2) of `text` (cgroup files take a value per write); the error names the file.
-Result<void> write_value(const fs::path& file, const std::string& text) {
-  int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return fail(ErrorCode::kIo, "cannot open " + file.string() + ": " + std::strerror(errno));
-  ssize_t n = ::write(fd, text.data(), text.size());
-  int err = errno;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(text.size())) {
-    return fail(ErrorCode::kIo, "cannot write '" + text + "' to " + file.string() + ": " + std::strerror(err));
-  }
-  return {};
-}
-
-std::optional<std::string> read_text(const fs::path& file) {
-  auto read = read_file(file);
-  if (!read) return std::nullopt;
-  std::string t = std::move(*read);
-  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
-  return t;
-}
-
-// "key value" lines (cpu.stat, memory.oom_control), read once.
-std::map<std::string, std::uint64_t> read_keyed(const fs::path& file) {
-  std::map<std::string, std::uint64_t> out;
-  std::ifstream in(file);
-  std::string k;
-  std::uint64_t v = 0;
-  while (in >> k >> v) out[k] = v;
-  return out;
-}
-
-std::optional<std::uint64_t> value_of(const std::map<std::string, std::uint64_t>& values, const std::string& key) {
-  auto it = values.find(key);
-  return it == values.end() ? std::nullopt : std::optional(it->second);
-}
-
-std::vector<pid_t> read_pids(const fs::path& file) {
-  std::vector<pid_t> out;
-  std::ifstream in(file);
-  pid_t p = 0;
-  while (in >> p) out.push_back(p);
-  return out;
-}
-
-// Every group in the tree at dir, children before parents.
-std::vector<fs::path> groups_post_order(const fs::path& dir) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.is_directory(ec) && !e.is_symlink(ec)) {
-      auto sub = groups_post_order(e.path());
-      out.insert(out.end(), sub.begin(), sub.end());
-    }
-  }
-  out.push_back(dir);
-  return out;
-}
-
-bool own_thread(pid_t tid) {
-  std::error_code ec;
-  return fs::exists("/proc/self/task/" + std::to_string(tid), ec);
-}
-
-// Empties and removes the group tree at dir: lumos' own threads go to `parent`'s tasks,
-// other processes are killed (they were put there by lumos). Gives up after ~2 s.
-void remove_tree(const fs::path& dir, const fs::path& parent) {
-  std::error_code ec;
-  for (int attempt = 0; attempt < 200 && fs::exists(dir, ec); ++attempt) {
-    for (const auto& group : groups_post_order(dir)) {
-      // v1 lists threads in `tasks`; the cgroup2 hierarchy only has cgroup.procs.
-      auto ids = fs::exists(group / "tasks", ec) ? read_pids(group / "tasks") : read_pids(group / "cgroup.procs");
-      for (pid_t tid : ids) {
-        if (own_thread(tid)) {
-          (void)write_value(parent / "tasks", std::to_string(tid));
-        } else if (tid != getpid()) {
-          ::kill(tid, SIGKILL);
-        }
-      }
-      ::rmdir(group.c_str());
-    }
-    if (!fs::exists(dir, ec)) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
-// lumos' cgroup in the hierarchy mounted at `mount` (folder name = its controllers).
-std::string own_in(const fs::path& mount) {
-  if (mount.filename() == "unified") {
-    std::ifstream in("/proc/self/cgroup");
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("0::", 0) == 0) return line.substr(3);
-    }
-    return "/";
-  }
-  auto first = mount.filename().string();
-  first = first.substr(0, first.find(','));
-  auto own = telemetry::own_cgroup(first);
-  if (own == "/") {
-    auto named = telemetry::own_cgroup("name=" + first);
-    if (named != "/") return named;
-  }
-  return own;
-}
-
-// Mounted hierarchies under root: real folders holding cgroup.procs (symlinks such as
-// cpu -> cpu,cpuacct are skipped so each hierarchy appears once). Includes a hybrid
-// system's cgroup2 "unified" folder, where runc also creates the slot's folder.
-std::vector<fs::path> mounted_hierarchies(const fs::path& root) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(root, ec)) {
-    if (e.is_symlink(ec) || !e.is_directory(ec)) continue;
-    if (fs::exists(e.path() / "cgroup.procs", ec)) out.push_back(e.path());
-  }
-  return out;
-}
-
-// Removes slots left by lumos processes that no longer exist (killed runs).
-void remove_stale_slots(const fs::path& root) {
-  for (const auto& mount : mounted_hierarchies(root)) {
-    fs::path parent = mount / fs::path(own_in(mount)).relative_path();
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(parent, ec)) {
-      auto n = e.path().filename().string();
-      if (n.rfind(kSlotPrefix, 0) != 0 || !e.is_directory(ec)) continue;
-      pid_t owner = static_cast<pid_t>(std::atol(n.c_str() + std::strlen(kSlotPrefix)));
-      if (owner <= 0 || owner == getpid()) continue;
-      if (::kill(owner, 0) == 0 || errno != ESRCH) continue;
-      remove_tree(e.path(), parent);
-    }
-  }
-}
-
-}  // namespace
+using namespace cgroupfs;
 
 // --- ThreadInSlot ---------------------------------------------------------------------------
 
@@ -175,28 +38,6 @@ ThreadInSlot::ThreadInSlot(ThreadInSlot&& other) noexcept
 }
 
 ThreadInSlot::~ThreadInSlot() { leave(); }
-
-namespace {
-
-std::vector<int> thread_affinity(pid_t tid) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (sched_getaffinity(tid, sizeof set, &set) != 0) return cpus;
-  for (int c = 0; c < CPU_SETSIZE; ++c) {
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  }
-  return cpus;
-}
-
-bool set_thread_affinity(pid_t tid, const std::vector<int>& cpus) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  for (int c : cpus) CPU_SET(c, &set);
-  return !cpus.empty() && sched_setaffinity(tid, sizeof set, &set) == 0;
-}
-
-}  // namespace
 
 void ThreadInSlot::leave() {
   if (tid_ <= 0) return;
@@ -216,7 +57,8 @@ Result<std::vector<int>> keep_off_cpus(const std::string& cpuset) {
     if (!std::binary_search(device->begin(), device->end(), c)) rest.push_back(c);
   }
   if (rest.empty()) return rest;
-  if (!set_thread_affinity(tid, rest)) return fail(ErrorCode::kIo, std::string("sched_setaffinity: ") + std::strerror(errno));
+  if (!set_thread_affinity(tid, rest))
+    return fail(ErrorCode::kIo, std::string("sched_setaffinity: ") + std::strerror(errno));
   return rest;
 }
 
@@ -228,8 +70,9 @@ Result<std::unique_ptr<CgroupSlot>> CgroupSlot::create(const Profile& profile, c
   std::string what = "profile '" + profile.name + "'";
   if (options.require_root && geteuid() != 0) {
     return fail(ErrorCode::kNotInstalled,
-                what + " limits CPU or memory, which needs cgroups and so root: run lumos as root, "
-                       "or use a profile without cpu/memory limits (e.g. cloud)");
+                what +
+                    " limits CPU or memory, which needs cgroups and so root: run lumos as root, "
+                    "or use a profile without cpu/memory limits (e.g. cloud)");
   }
   std::set<std::string> required;
   if (profile.cpu_quota > 0) required.insert("cpu");
@@ -239,8 +82,8 @@ Result<std::unique_ptr<CgroupSlot>> CgroupSlot::create(const Profile& profile, c
 
   std::unique_ptr<CgroupSlot> slot(new CgroupSlot());
   static std::atomic<int> counter{0};
-  slot->name_ = options.name.empty() ? kSlotPrefix + std::to_string(getpid()) + "-" + std::to_string(counter++)
-                                     : options.name;
+  slot->name_ =
+      options.name.empty() ? kSlotPrefix + std::to_string(getpid()) + "-" + std::to_string(counter++) : options.name;
   slot->root_ = options.root;
   std::error_code ec;
   for (const auto& c : wanted) {
@@ -252,7 +95,8 @@ Result<std::unique_ptr<CgroupSlot>> CgroupSlot::create(const Profile& profile, c
     if (!fs::exists(mount / "cgroup.procs", ec)) {
       if (!needed) continue;
       return fail(ErrorCode::kNotInstalled, "the cgroup v1 '" + c + "' controller is not mounted at " + mount.string() +
-                                                " (" + what + " needs it); mount it or use a profile without that limit");
+                                                " (" + what +
+                                                " needs it); mount it or use a profile without that limit");
     }
     fs::path canonical = fs::canonical(mount, ec);
     bool merged = false;
@@ -312,7 +156,8 @@ Result<std::unique_ptr<CgroupSlot>> CgroupSlot::create(const Profile& profile, c
       if (auto w = write_value(d / "memory.limit_in_bytes", limit); !w) return tl::unexpected(w.error());
       // Also cap memory+swap where swap accounting exists, so the limit means "no more RAM"
       // and not "swap instead".
-      if (fs::exists(d / "memory.memsw.limit_in_bytes", ec)) (void)write_value(d / "memory.memsw.limit_in_bytes", limit);
+      if (fs::exists(d / "memory.memsw.limit_in_bytes", ec))
+        (void)write_value(d / "memory.memsw.limit_in_bytes", limit);
     }
   }
   return slot;
@@ -366,7 +211,8 @@ Result<ThreadInSlot> CgroupSlot::enter_calling_thread() {
     for (const auto& [controllers, path] : lines) {
       if (controllers.find("," + h.controllers.front() + ",") != std::string::npos) current = path;
     }
-    if (auto w = write_value(h.dir() / "tasks", std::to_string(tid)); !w) return tl::unexpected(w.error());  // guard moves back
+    if (auto w = write_value(h.dir() / "tasks", std::to_string(tid)); !w)
+      return tl::unexpected(w.error());  // guard moves back
     guard.back_.push_back(h.mount / fs::path(current).relative_path() / "tasks");
   }
   return guard;
@@ -414,7 +260,8 @@ Result<void> CgroupSlot::set_cpu_shares(std::uint64_t shares) {
   if (!h) {
     // Join the cpu hierarchy now (no quota): shares need a group there.
     if (!fs::exists(root_ / "cpu" / "cgroup.procs", ec)) {
-      return fail(ErrorCode::kNotInstalled, "the cgroup v1 'cpu' controller is not mounted at " + (root_ / "cpu").string());
+      return fail(ErrorCode::kNotInstalled,
+                  "the cgroup v1 'cpu' controller is not mounted at " + (root_ / "cpu").string());
     }
     Hierarchy n;
     n.mount = root_ / "cpu";

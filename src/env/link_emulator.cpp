@@ -15,9 +15,7 @@ LinkStats LinkEmulator::stats() const {
 
 Result<std::unique_ptr<LinkEmulator>> LinkEmulator::start(const Endpoint& upstream, const Link& link,
                                                           const std::vector<std::string>& extra_binds) {
-  auto impl = std::make_unique<Impl>();
-  impl->link = link;
-  impl->rng.seed(link.seed);
+  auto impl = std::make_unique<Impl>(link);
 
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -25,23 +23,14 @@ Result<std::unique_ptr<LinkEmulator>> LinkEmulator::start(const Endpoint& upstre
   addrinfo* res = nullptr;
   int gai = getaddrinfo(upstream.host.c_str(), std::to_string(upstream.port).c_str(), &hints, &res);
   if (gai != 0 || !res) {
-    return fail(ErrorCode::kConfig, "link emulator: cannot resolve upstream " + upstream.to_string() + ": " +
-                                         gai_strerror(gai));
+    return fail(ErrorCode::kConfig,
+                "link emulator: cannot resolve upstream " + upstream.to_string() + ": " + gai_strerror(gai));
   }
   std::memcpy(&impl->upstream_addr, res->ai_addr, res->ai_addrlen);
   impl->upstream_len = res->ai_addrlen;
   freeaddrinfo(res);
 
-  if (link.bandwidth_bps > 0) {
-    // ~1 ms of traffic per chunk (at least one TCP segment), so serialization is smooth.
-    impl->chunk_cap = std::clamp<std::size_t>(link.bandwidth_bps / 8 / 1000, 1448, 65536);
-    double bdp = static_cast<double>(link.bandwidth_bps) / 8.0 *
-                 std::chrono::duration<double>(link.rtt + link.jitter).count();
-    impl->queue_cap = std::max<std::size_t>(256 << 10, static_cast<std::size_t>(2 * bdp));
-  } else if (link.rtt.count() > 0) {
-    impl->queue_cap = 4 << 20;
-  }
-  impl->buffer.resize(impl->chunk_cap);
+  impl->buffer.resize(impl->model.chunk_cap());
 
   // One port on loopback and every extra address (containers reach the host side of a veth).
   std::vector<std::string> addrs = {"127.0.0.1"};

@@ -34,8 +34,8 @@ Result<std::unique_ptr<LinkedNetns>> LinkedNetns::create() {
     if (!r || r->exit_code != 0) {
       std::string cmd;
       for (const auto& a : step) cmd += (cmd.empty() ? "" : " ") + a;
-      return fail(ErrorCode::kSpawn, "cannot set up the containers' network (" + cmd + "): " +
-                                         (r ? r->out : r.error().message) + " (needs root and iproute2)");
+      return fail(ErrorCode::kSpawn, "cannot set up the containers' network (" + cmd +
+                                         "): " + (r ? r->out : r.error().message) + " (needs root and iproute2)");
     }
   }
   return ns;

@@ -1,6 +1,6 @@
 // Environment profiles: YAML parsing with typed units, and the shipped profiles.
-#include "lumos/common/files.hpp"
 #include "lumos/env/profile.hpp"
+#include "lumos/common/files.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -77,8 +77,9 @@ Profile make_edge(std::string name, std::string description, double quota, std::
 }
 
 Profile make_edge_pi() {
-  return make_edge("edge-pi", "a Raspberry-Pi-class edge node: one CPU at half speed, 1 GiB, 20 ms / 50 Mbit/s to the BaaS",
-                   0.5, std::uint64_t{1} << 30, 20ms, 4ms, 50'000'000);
+  return make_edge("edge-pi",
+                   "a Raspberry-Pi-class edge node: one CPU at half speed, 1 GiB, 20 ms / 50 Mbit/s to the BaaS", 0.5,
+                   std::uint64_t{1} << 30, 20ms, 4ms, 50'000'000);
 }
 
 Profile make_edge_tiny() {
@@ -123,25 +124,26 @@ Result<std::chrono::nanoseconds> parse_duration(const std::string& text) {
 
 Result<std::uint64_t> parse_bytes(const std::string& text) {
   static const std::map<std::string, double> units = {
-      {"", 1.0},     {"B", 1.0},     {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0},
-      {"KB", 1e3},   {"MB", 1e6},    {"GB", 1e9},     {"K", 1024.0},      {"M", 1048576.0},
-      {"G", 1073741824.0}};
+      {"", 1.0},   {"B", 1.0},  {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"KB", 1e3},
+      {"MB", 1e6}, {"GB", 1e9}, {"K", 1024.0},   {"M", 1048576.0},   {"G", 1073741824.0}};
   double v = 0, scale = 0;
   std::string unit;
   if (!split_number(text, v, unit) || !scale_of(units, unit, scale)) {
-    return fail(ErrorCode::kConfig, "'" + text + "' is not a size (bytes, or a number with B, KiB, MiB, GiB, KB, MB, GB)");
+    return fail(ErrorCode::kConfig,
+                "'" + text + "' is not a size (bytes, or a number with B, KiB, MiB, GiB, KB, MB, GB)");
   }
   return static_cast<std::uint64_t>(std::llround(v * scale));
 }
 
 Result<std::uint64_t> parse_bandwidth(const std::string& text) {
-  static const std::map<std::string, double> units = {{"", 1.0},       {"bit", 1.0},  {"kbit", 1e3},
-                                                      {"Mbit", 1e6},   {"Gbit", 1e9}, {"bps", 1.0},
-                                                      {"kbps", 1e3},   {"Mbps", 1e6}, {"Gbps", 1e9}};
+  static const std::map<std::string, double> units = {{"", 1.0},     {"bit", 1.0},  {"kbit", 1e3},
+                                                      {"Mbit", 1e6}, {"Gbit", 1e9}, {"bps", 1.0},
+                                                      {"kbps", 1e3}, {"Mbps", 1e6}, {"Gbps", 1e9}};
   double v = 0, scale = 0;
   std::string unit;
   bool ok = split_number(text, v, unit);
-  if (ok && unit.size() > 2 && unit.compare(unit.size() - 2, 2, "/s") == 0) unit = trim(unit.substr(0, unit.size() - 2));
+  if (ok && unit.size() > 2 && unit.compare(unit.size() - 2, 2, "/s") == 0)
+    unit = trim(unit.substr(0, unit.size() - 2));
   if (!ok || !scale_of(units, unit, scale)) {
     return fail(ErrorCode::kConfig,
                 "'" + text + "' is not a bandwidth (bits per second, or a number with kbit, Mbit, Gbit, e.g. 50Mbit)");
@@ -189,12 +191,14 @@ Result<Profile> parse_profile(const YAML::Node& node, const std::string& origin)
     if (auto cpu = node["cpu"]) {
       static const std::set<std::string> keys = {"quota", "period", "cpuset"};
       if (!cpu.IsMap()) return error("cpu", "expected a mapping with quota, period, cpuset");
-      if (auto k = unknown_key(cpu, keys); !k.empty()) return error("cpu." + k, "unknown key (known: " + known_list(keys) + ")");
+      if (auto k = unknown_key(cpu, keys); !k.empty())
+        return error("cpu." + k, "unknown key (known: " + known_list(keys) + ")");
       if (auto q = cpu["quota"]) {
         double v = 0;
         std::string unit;
         if (!split_number(q.as<std::string>(), v, unit) || !unit.empty()) {
-          return error("cpu.quota", "'" + q.as<std::string>() + "' is not a fraction of one CPU (e.g. 0.5; 0 = unlimited)");
+          return error("cpu.quota",
+                       "'" + q.as<std::string>() + "' is not a fraction of one CPU (e.g. 0.5; 0 = unlimited)");
         }
         p.cpu_quota = v;
       }
@@ -202,17 +206,21 @@ Result<Profile> parse_profile(const YAML::Node& node, const std::string& origin)
         auto d = parse_duration(period.as<std::string>());
         if (!d) return error("cpu.period", d.error().message);
         p.cpu_period = std::chrono::duration_cast<std::chrono::microseconds>(*d);
-        if (p.cpu_period < 1ms || p.cpu_period > 1s) return error("cpu.period", "must be between 1ms and 1s (the kernel's range)");
+        if (p.cpu_period < 1ms || p.cpu_period > 1s)
+          return error("cpu.period", "must be between 1ms and 1s (the kernel's range)");
       }
       if (!cpu["period"] && p.cpu_quota > 0) {  // the default period, stretched to the kernel's 1 ms minimum quota
-        p.cpu_period = std::max(p.cpu_period, std::chrono::microseconds(static_cast<std::int64_t>(std::ceil(1000.0 / p.cpu_quota))));
+        p.cpu_period = std::max(p.cpu_period,
+                                std::chrono::microseconds(static_cast<std::int64_t>(std::ceil(1000.0 / p.cpu_quota))));
       }
       if (p.cpu_quota > 0 && p.cpu_quota * static_cast<double>(p.cpu_period.count()) < 1000.0) {
-        return error("cpu.quota", "quota x period must be at least 1ms (the kernel's minimum); use a longer cpu.period");
+        return error("cpu.quota",
+                     "quota x period must be at least 1ms (the kernel's minimum); use a longer cpu.period");
       }
       if (auto set = cpu["cpuset"]) {
         p.cpuset = trim(set.as<std::string>());
-        if (auto cpus = parse_cpuset(p.cpuset); !p.cpuset.empty() && !cpus) return error("cpu.cpuset", cpus.error().message);
+        if (auto cpus = parse_cpuset(p.cpuset); !p.cpuset.empty() && !cpus)
+          return error("cpu.cpuset", cpus.error().message);
       }
     }
 
@@ -223,7 +231,8 @@ Result<Profile> parse_profile(const YAML::Node& node, const std::string& origin)
       if (auto limit = mem["limit"]) {
         auto b = parse_bytes(limit.as<std::string>());
         if (!b) return error("memory.limit", b.error().message);
-        if (*b > 0 && *b < (std::uint64_t{4} << 20)) return error("memory.limit", "must be at least 4MiB (or 0 for none)");
+        if (*b > 0 && *b < (std::uint64_t{4} << 20))
+          return error("memory.limit", "must be at least 4MiB (or 0 for none)");
         p.memory_limit_bytes = *b;
       }
     }
@@ -231,7 +240,8 @@ Result<Profile> parse_profile(const YAML::Node& node, const std::string& origin)
     if (auto link = node["link"]) {
       static const std::set<std::string> keys = {"rtt", "jitter", "bandwidth", "seed"};
       if (!link.IsMap()) return error("link", "expected a mapping with rtt, jitter, bandwidth, seed");
-      if (auto k = unknown_key(link, keys); !k.empty()) return error("link." + k, "unknown key (known: " + known_list(keys) + ")");
+      if (auto k = unknown_key(link, keys); !k.empty())
+        return error("link." + k, "unknown key (known: " + known_list(keys) + ")");
       if (auto rtt = link["rtt"]) {
         auto d = parse_duration(rtt.as<std::string>());
         if (!d) return error("link.rtt", d.error().message);

@@ -137,7 +137,8 @@ void add(WasmEdge_ModuleInstanceContext* module, const char* name, WasmEdge_Host
          WasmEdge_ValType result) {
   WasmEdge_ValType params[4];
   for (int i = 0; i < n_params; ++i) params[i] = WasmEdge_ValTypeGenI32();
-  WasmEdge_FunctionTypeContext* type = WasmEdge_FunctionTypeCreate(params, static_cast<std::uint32_t>(n_params), &result, 1);
+  WasmEdge_FunctionTypeContext* type =
+      WasmEdge_FunctionTypeCreate(params, static_cast<std::uint32_t>(n_params), &result, 1);
   WasmEdge_FunctionInstanceContext* func = WasmEdge_FunctionInstanceCreate(type, fn, nullptr, 0);
   WasmEdge_FunctionTypeDelete(type);
   WasmEdge_String s = WasmEdge_StringCreateByCString(name);

@@ -7,8 +7,7 @@ namespace {
 // ----------------------------------------------------------------------------- command mode
 
 /// One JSON object describing a command run (the --report file).
-std::string report_json(ExecMode mode, int exit_code, std::string_view error, const Phases& p,
-                        std::uint64_t main_at) {
+std::string report_json(ExecMode mode, int exit_code, std::string_view error, const Phases& p, std::uint64_t main_at) {
   nlohmann::json phases = nlohmann::json::object();
   auto add = [&](const char* name, const std::optional<std::uint64_t>& v) {
     if (v) phases[name] = *v;
@@ -32,8 +31,7 @@ void write_report(const std::string& path, const std::string& json) {
   bool ok = f && std::fwrite(json.data(), 1, json.size(), f) == json.size();
   if (f && std::fclose(f) != 0) ok = false;
   if (!ok) {
-    std::fprintf(stderr, "lumos-wasm-host: cannot write the report %s: %s\n", path.c_str(),
-                 std::strerror(errno));
+    std::fprintf(stderr, "lumos-wasm-host: cannot write the report %s: %s\n", path.c_str(), std::strerror(errno));
   }
 }
 
@@ -62,9 +60,8 @@ int run_command(const HostOptions& o, std::uint64_t main_at) {
   auto started = start_engine(engine, o, phases, args, envs, preopens);
   const WasmEdge_FunctionInstanceContext* start = nullptr;
   if (started && !(start = engine.find_function("_start"))) {
-    started =
-        fail(ErrorCode::kConfig, "instantiate failed: the module exports no _start (" +
-                                     o.module_path + "): is it a reactor? run it with 'reactor'");
+    started = fail(ErrorCode::kConfig, "instantiate failed: the module exports no _start (" + o.module_path +
+                                           "): is it a reactor? run it with 'reactor'");
   }
   if (!started) {
     exit_code = kExitLoadFailed;

@@ -4,7 +4,6 @@
 
 #include "wasm_host.hpp"
 
-
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -41,25 +40,11 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitLoadFailed = 2;
 inline constexpr int kExitTrap = 3;
 
-inline constexpr const char* kUsage =
-    "usage: lumos-wasm-host [--mode interp|aot] [--verbose] reactor MODULE.wasm\n"
-    "       lumos-wasm-host [--mode interp|aot] [--verbose] [--dir GUEST:HOST]... [--env K=V]...\n"
-    "                       [--report FILE] command MODULE.wasm [ARGS...]\n"
-    "reactor  serve length-prefixed requests on stdin with response frames on stdout; the module\n"
-    "         must export lumos_alloc, lumos_invoke and memory (build it with functions/sdk);\n"
-    "         the guest's stdin is empty and its stdout goes to stderr\n"
-    "command  run the WASI command's _start once with this process's stdio; the exit code is\n"
-    "         the guest's (2: module not loadable, 3: trap)\n"
-    "--mode aot uses the AoT section made by `wasmedge compile`; frames and reports say what\n"
-    "really ran, since WasmEdge silently interprets a module whose AoT section is unusable.\n"
-    "--verbose keeps WasmEdge's error log (written to stdout; to stderr in reactor mode).\n";
-
 /// CLOCK_MONOTONIC in nanoseconds.
 inline std::uint64_t now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull +
-         static_cast<std::uint64_t>(ts.tv_nsec);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 // RAII for WasmEdge contexts: unique_ptr with the matching C delete function.
@@ -118,8 +103,7 @@ class Engine {
  public:
   /// Creates configure, statistics (aot mode only: instruction counting proves AoT ran),
   /// store, executor, loader, validator and a WASI module registered in the store.
-  Result<void> init(EngineMode mode, const std::vector<const char*>& args,
-                    const std::vector<const char*>& envs,
+  Result<void> init(EngineMode mode, const std::vector<const char*>& args, const std::vector<const char*>& envs,
                     const std::vector<const char*>& preopens) {
     mode_ = mode;
     conf_.reset(WasmEdge_ConfigureCreate());
@@ -149,16 +133,16 @@ class Engine {
     if (!wasi_) return fail(ErrorCode::kInternal, "runtime init failed: could not create WASI");
     auto r = WasmEdge_ExecutorRegisterImport(executor_.get(), store_.get(), wasi_.get());
     if (!WasmEdge_ResultOK(r)) {
-      return fail(ErrorCode::kInternal, std::string("runtime init failed: registering WASI: ") +
-                                            WasmEdge_ResultGetMessage(r));
+      return fail(ErrorCode::kInternal,
+                  std::string("runtime init failed: registering WASI: ") + WasmEdge_ResultGetMessage(r));
     }
     // The "lumos" imports (BaaS key-value calls); modules that do not import them ignore them.
     baas_.reset(create_baas_imports());
     if (!baas_) return fail(ErrorCode::kInternal, "runtime init failed: could not create the lumos imports");
     r = WasmEdge_ExecutorRegisterImport(executor_.get(), store_.get(), baas_.get());
     if (!WasmEdge_ResultOK(r)) {
-      return fail(ErrorCode::kInternal, std::string("runtime init failed: registering lumos imports: ") +
-                                            WasmEdge_ResultGetMessage(r));
+      return fail(ErrorCode::kInternal,
+                  std::string("runtime init failed: registering lumos imports: ") + WasmEdge_ResultGetMessage(r));
     }
     return {};
   }
@@ -169,13 +153,12 @@ class Engine {
     auto r = WasmEdge_LoaderParseFromFile(loader_.get(), &ast, path.c_str());
     ast_.reset(ast);
     if (WasmEdge_ResultOK(r)) return {};
-    struct stat st {};
+    struct stat st{};
     if (::stat(path.c_str(), &st) != 0) {
-      return fail(ErrorCode::kIo, "load failed: cannot open module (" + path +
-                                      "): " + std::strerror(errno) + "; check the path");
+      return fail(ErrorCode::kIo,
+                  "load failed: cannot open module (" + path + "): " + std::strerror(errno) + "; check the path");
     }
-    std::string msg =
-        std::string("load failed: ") + WasmEdge_ResultGetMessage(r) + " (" + path + ")";
+    std::string msg = std::string("load failed: ") + WasmEdge_ResultGetMessage(r) + " (" + path + ")";
     if (WasmEdge_ResultGetCode(r) == WasmEdge_ErrCode_MalformedMagic) {
       msg += ": is this a .wasm file?";
     }
@@ -185,8 +168,8 @@ class Engine {
   Result<void> validate(const std::string& path) {
     auto r = WasmEdge_ValidatorValidate(validator_.get(), ast_.get());
     if (WasmEdge_ResultOK(r)) return {};
-    return fail(ErrorCode::kConfig, std::string("validate failed: ") +
-                                        WasmEdge_ResultGetMessage(r) + " (" + path + ")");
+    return fail(ErrorCode::kConfig,
+                std::string("validate failed: ") + WasmEdge_ResultGetMessage(r) + " (" + path + ")");
   }
 
   /// Instantiates the module and runs its `_initialize` export (reactors) if present; the
@@ -196,8 +179,7 @@ class Engine {
     auto r = WasmEdge_ExecutorInstantiate(executor_.get(), &inst, store_.get(), ast_.get());
     instance_.reset(inst);
     if (!WasmEdge_ResultOK(r)) {
-      std::string msg =
-          std::string("instantiate failed: ") + WasmEdge_ResultGetMessage(r) + " (" + path + ")";
+      std::string msg = std::string("instantiate failed: ") + WasmEdge_ResultGetMessage(r) + " (" + path + ")";
       if (WasmEdge_ResultGetCode(r) == WasmEdge_ErrCode_UnknownImport) {
         msg += ": only wasi_snapshot_preview1 and lumos (BaaS) imports are provided";
       }
@@ -208,9 +190,8 @@ class Engine {
       r = WasmEdge_ExecutorInvoke(executor_.get(), init, nullptr, 0, nullptr, 0);
       init_instructions_ = instr_delta(before, instructions());
       if (!WasmEdge_ResultOK(r) || is_terminated(r)) {
-        return fail(ErrorCode::kFunctionError,
-                    std::string("instantiate failed: _initialize trapped: ") +
-                        WasmEdge_ResultGetMessage(r) + " (" + path + ")");
+        return fail(ErrorCode::kFunctionError, std::string("instantiate failed: _initialize trapped: ") +
+                                                   WasmEdge_ResultGetMessage(r) + " (" + path + ")");
       }
     }
     return {};
@@ -226,9 +207,7 @@ class Engine {
   }
 
   /// Total interpreted instructions so far (always 0 in interp mode, which does not count).
-  std::uint64_t instructions() const {
-    return stats_ ? WasmEdge_StatisticsGetInstrCount(stats_.get()) : 0;
-  }
+  std::uint64_t instructions() const { return stats_ ? WasmEdge_StatisticsGetInstrCount(stats_.get()) : 0; }
   /// Time spent creating the statistics context (aot mode), else nothing.
   std::optional<std::uint64_t> stats_create_ns() const { return stats_create_ns_; }
   /// Instructions interpreted by `_initialize`, if the module has one.
@@ -264,9 +243,8 @@ Result<void> timed(std::optional<std::uint64_t>& slot, Step&& step) {
 
 /// Creates the runtime, loads, validates and instantiates, timing each phase.
 inline Result<void> start_engine(Engine& engine, const HostOptions& o, Phases& phases,
-                          const std::vector<const char*>& args,
-                          const std::vector<const char*>& envs,
-                          const std::vector<const char*>& preopens) {
+                                 const std::vector<const char*>& args, const std::vector<const char*>& envs,
+                                 const std::vector<const char*>& preopens) {
   auto r = timed(phases.runtime_init, [&] { return engine.init(o.engine, args, envs, preopens); });
   if ((phases.aot_check = engine.stats_create_ns()) && phases.runtime_init) {
     *phases.runtime_init -= *phases.aot_check;

@@ -37,9 +37,8 @@ class Reactor {
                           : !memory_ ? "memory 'memory'"
                                      : nullptr;
     if (missing) {
-      return fail(ErrorCode::kConfig,
-                  std::string("instantiate failed: the module exports no ") + missing + " (" +
-                      path + "): build it as a reactor with functions/sdk/lumos_sdk.c");
+      return fail(ErrorCode::kConfig, std::string("instantiate failed: the module exports no ") + missing + " (" +
+                                          path + "): build it as a reactor with functions/sdk/lumos_sdk.c");
     }
     if (!has_i32_signature(alloc_, 1) || !has_i32_signature(invoke_, 2)) {
       return fail(ErrorCode::kConfig,
@@ -56,8 +55,7 @@ class Reactor {
       auto request = protocol::read_message(fds_.in);
       if (!request) {
         if (request.error().code == ErrorCode::kCrashed) return 0;  // stdin closed: done
-        std::fprintf(stderr, "lumos-wasm-host: reading a request: %s\n",
-                     request.error().message.c_str());
+        std::fprintf(stderr, "lumos-wasm-host: reading a request: %s\n", request.error().message.c_str());
         return kExitFailure;
       }
       if (auto code = handle(*request)) return *code;
@@ -69,8 +67,7 @@ class Reactor {
   std::optional<int> handle(const std::string& request) {
     const auto len = static_cast<std::uint32_t>(request.size());
     const std::uint64_t before = engine_.instructions();
-    WasmEdge_Value param[2] = {WasmEdge_ValueGenI32(static_cast<std::int32_t>(len)),
-                               WasmEdge_ValueGenI32(0)};
+    WasmEdge_Value param[2] = {WasmEdge_ValueGenI32(static_cast<std::int32_t>(len)), WasmEdge_ValueGenI32(0)};
     WasmEdge_Value ret;
     WasmEdge_Result r;
     // lumos_alloc hands out the guest's request buffer, which stays valid until the next
@@ -85,13 +82,10 @@ class Reactor {
     }
     const std::uint32_t ptr = in_ptr_;
     if (ptr == 0) {
-      return reply_error(
-          "lumos_alloc(" + std::to_string(len) + ") returned NULL: the guest is out of memory",
-          before);
+      return reply_error("lumos_alloc(" + std::to_string(len) + ") returned NULL: the guest is out of memory", before);
     }
     if (len > 0) {
-      r = WasmEdge_MemoryInstanceSetData(
-          memory_, reinterpret_cast<const std::uint8_t*>(request.data()), ptr, len);
+      r = WasmEdge_MemoryInstanceSetData(memory_, reinterpret_cast<const std::uint8_t*>(request.data()), ptr, len);
       if (!WasmEdge_ResultOK(r)) {
         return reply_error("lumos_alloc returned an address outside linear memory", before);
       }
@@ -108,9 +102,8 @@ class Reactor {
     const std::uint8_t* payload = nullptr;
     std::uint32_t payload_len = 0;
     if (header && msg <= UINT32_MAX - 4) {
-      payload_len =
-          static_cast<std::uint32_t>(header[0]) | static_cast<std::uint32_t>(header[1]) << 8 |
-          static_cast<std::uint32_t>(header[2]) << 16 | static_cast<std::uint32_t>(header[3]) << 24;
+      payload_len = static_cast<std::uint32_t>(header[0]) | static_cast<std::uint32_t>(header[1]) << 8 |
+                    static_cast<std::uint32_t>(header[2]) << 16 | static_cast<std::uint32_t>(header[3]) << 24;
       if (payload_len <= protocol::kMaxMessageBytes) {
         payload = WasmEdge_MemoryInstanceGetPointerConst(memory_, msg + 4, payload_len);
       }
@@ -118,12 +111,11 @@ class Reactor {
     if (!payload) {
       return broken_guest("lumos_invoke returned a response outside linear memory", instructions);
     }
-    auto frame = protocol::decode_frame(
-        std::string_view(reinterpret_cast<const char*>(payload), payload_len));
+    auto frame = protocol::decode_frame(std::string_view(reinterpret_cast<const char*>(payload), payload_len));
     if (!frame || frame->kind == FrameKind::kReady || frame->metrics.size() > 253) {
-      return broken_guest("lumos_invoke returned a malformed frame" +
-                              (frame ? std::string() : ": " + frame.error().message),
-                          instructions);
+      return broken_guest(
+          "lumos_invoke returned a malformed frame" + (frame ? std::string() : ": " + frame.error().message),
+          instructions);
     }
     stamp(*frame, instructions);
     if (!send(fds_.out, *frame)) return kExitFailure;
@@ -169,10 +161,9 @@ class Reactor {
   int trapped(WasmEdge_Result r, std::uint64_t before) {
     const std::uint64_t instructions = instr_delta(before, engine_.instructions());
     if (is_terminated(r)) {
-      return broken_guest(
-          "trap: the guest called proc_exit(" +
-              std::to_string(WasmEdge_ModuleInstanceWASIGetExitCode(engine_.wasi())) + ")",
-          instructions);
+      return broken_guest("trap: the guest called proc_exit(" +
+                              std::to_string(WasmEdge_ModuleInstanceWASIGetExitCode(engine_.wasi())) + ")",
+                          instructions);
     }
     return broken_guest(std::string("trap: ") + WasmEdge_ResultGetMessage(r), instructions);
   }
@@ -215,8 +206,7 @@ int run_reactor(const HostOptions& o, std::uint64_t main_at) {
     return kExitLoadFailed;
   }
   frame.kind = FrameKind::kReady;
-  frame.body = std::string("wasmedge ") + WasmEdge_VersionGet() + " " +
-               std::string(protocol::exec_mode_name(mode));
+  frame.body = std::string("wasmedge ") + WasmEdge_VersionGet() + " " + std::string(protocol::exec_mode_name(mode));
   if (!send(fds.out, frame)) return kExitFailure;
   return reactor.serve();
 }

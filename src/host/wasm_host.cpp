@@ -1,114 +1,19 @@
-// lumos-wasm-host: its command line and entry point; the modes are in reactor.cpp and command.cpp.
+// lumos-wasm-host's entry point; its command line is in host_options.cpp, the modes in reactor.cpp
+// and command.cpp.
 #include "engine.hpp"
 
 namespace lumos::host {
 using namespace engine;
-namespace {
-
-bool is_directory(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-}  // namespace
-
-const char* host_usage() { return kUsage; }
-
-Result<HostOptions> parse_host_args(int argc, const char* const* argv) {
-  HostOptions o;
-  bool command_only_flag = false;
-  int i = 1;
-  for (; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg.size() < 2 || arg[0] != '-') break;
-    if (arg == "--") {
-      ++i;
-      break;
-    }
-    if (arg == "-h" || arg == "--help") {
-      o.help = true;
-      return o;
-    }
-    if (arg == "--verbose" || arg == "-v") {
-      o.verbose = true;
-      continue;
-    }
-    // Flags with a value: "--flag VALUE" or "--flag=VALUE".
-    std::string_view name = arg, value;
-    if (auto eq = arg.find('='); eq != std::string_view::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    } else if (arg == "--mode" || arg == "--dir" || arg == "--env" || arg == "--report") {
-      if (i + 1 >= argc) return fail(ErrorCode::kUsage, std::string(arg) + " needs a value");
-      value = argv[++i];
-    }
-    if (name == "--mode") {
-      if (value == "interp" || value == "interpreter") {
-        o.engine = EngineMode::kInterpreter;
-      } else if (value == "aot") {
-        o.engine = EngineMode::kAot;
-      } else {
-        return fail(ErrorCode::kUsage,
-                    "--mode must be interp or aot, not '" + std::string(value) + "'");
-      }
-    } else if (name == "--dir") {
-      // WasmEdge's preopen format is the same "GUEST:HOST" (a bare PATH maps to itself).
-      std::string dir(value);
-      auto colon = dir.find(':');
-      std::string host = colon == std::string::npos ? dir : dir.substr(colon + 1);
-      if (dir.empty() || (colon != std::string::npos && colon == 0) || !is_directory(host)) {
-        return fail(ErrorCode::kUsage,
-                    "--dir " + dir + ": expected GUEST:HOST with an existing host directory");
-      }
-      o.dirs.push_back(std::move(dir));
-      command_only_flag = true;
-    } else if (name == "--env") {
-      if (value.find('=') == std::string_view::npos || value.front() == '=') {
-        return fail(ErrorCode::kUsage, "--env " + std::string(value) + ": expected KEY=VALUE");
-      }
-      o.envs.emplace_back(value);
-      command_only_flag = true;
-    } else if (name == "--report") {
-      if (value.empty()) return fail(ErrorCode::kUsage, "--report needs a file name");
-      o.report_path = value;
-      command_only_flag = true;
-    } else {
-      return fail(ErrorCode::kUsage, "unknown option " + std::string(arg));
-    }
-  }
-  if (i >= argc) return fail(ErrorCode::kUsage, "missing the mode: reactor or command");
-  std::string_view word = argv[i++];
-  if (word == "reactor") {
-    o.mode = HostMode::kReactor;
-  } else if (word == "command") {
-    o.mode = HostMode::kCommand;
-  } else {
-    return fail(ErrorCode::kUsage,
-                "unknown mode '" + std::string(word) + "': expected reactor or command");
-  }
-  if (i >= argc) return fail(ErrorCode::kUsage, "missing MODULE.wasm after " + std::string(word));
-  o.module_path = argv[i++];
-  if (o.mode == HostMode::kReactor) {
-    if (i < argc) return fail(ErrorCode::kUsage, "reactor mode takes no guest arguments");
-    if (command_only_flag) {
-      return fail(ErrorCode::kUsage, "--dir, --env and --report apply to command mode only");
-    }
-  }
-  for (; i < argc; ++i) o.args.emplace_back(argv[i]);
-  return o;
-}
-
 int run_wasm_host(int argc, char** argv) {
   const std::uint64_t main_at = now_ns();
   try {
     auto options = parse_host_args(argc, argv);
     if (!options) {
-      std::fprintf(stderr, "lumos-wasm-host: %s (see lumos-wasm-host --help)\n",
-                   options.error().message.c_str());
+      std::fprintf(stderr, "lumos-wasm-host: %s (see lumos-wasm-host --help)\n", options.error().message.c_str());
       return kExitUsage;
     }
     if (options->help) {
-      std::fputs(kUsage, stdout);
+      std::fputs(host_usage(), stdout);
       return 0;
     }
     // Our own messages say what failed; WasmEdge's log would interleave with guest stderr.
@@ -117,8 +22,7 @@ int run_wasm_host(int argc, char** argv) {
     } else {
       WasmEdge_LogOff();
     }
-    return options->mode == HostMode::kReactor ? run_reactor(*options, main_at)
-                                               : run_command(*options, main_at);
+    return options->mode == HostMode::kReactor ? run_reactor(*options, main_at) : run_command(*options, main_at);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lumos-wasm-host: internal error: %s\n", e.what());
   } catch (...) {

@@ -60,9 +60,7 @@ fs::path blob_path(const fs::path& layout, const std::string& digest) {
   return layout / "blobs" / digest.substr(0, colon) / digest.substr(colon + 1);
 }
 
-fs::path cache_dir(const fs::path& layout) {
-  return layout.parent_path() / (layout.filename().string() + "-cache");
-}
+fs::path cache_dir(const fs::path& layout) { return layout.parent_path() / (layout.filename().string() + "-cache"); }
 
 FileLock::FileLock(const fs::path& path) {
   std::error_code ec;
@@ -106,14 +104,13 @@ Result<std::string> run_tool(const std::vector<std::string>& argv, const std::st
   fs::remove_all(scratch, ec);
   if (!ran) {
     if (ran.error().code == ErrorCode::kNotInstalled) {
-      return fail(ErrorCode::kNotInstalled, argv.front() + " not found (needed for " + what +
-                                                "): run scripts/setup");
+      return fail(ErrorCode::kNotInstalled, argv.front() + " not found (needed for " + what + "): run scripts/setup");
     }
     return tl::unexpected(ran.error());
   }
   if (ran->timed_out) {
-    return fail(ErrorCode::kBuild, what + ": " + argv.front() + " did not finish within " +
-                                       std::to_string(timeout.count() / 1000) + " s");
+    return fail(ErrorCode::kBuild,
+                what + ": " + argv.front() + " did not finish within " + std::to_string(timeout.count() / 1000) + " s");
   }
   if (ran->exit_code() != 0) {
     std::string text = tail(err.empty() ? out : err);

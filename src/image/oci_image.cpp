@@ -100,7 +100,8 @@ Result<void> import_image(const fs::path& from, const std::string& from_tag, con
     fs::create_directories(dst.parent_path(), ec);
     fs::create_hard_link(src, dst, ec);
     if (ec) fs::copy_file(src, dst, ec);
-    if (ec) return fail(ErrorCode::kIo, what + ": cannot copy " + src.string() + " to " + dst.string() + ": " + ec.message());
+    if (ec)
+      return fail(ErrorCode::kIo, what + ": cannot copy " + src.string() + " to " + dst.string() + ": " + ec.message());
     std::string hex = d.substr(d.find(':') + 1);
     fs::path list_src = cache_dir(from) / "layers" / (hex + ".list");
     if (fs::exists(list_src, ec)) {
@@ -174,18 +175,20 @@ Result<ImageInfo> debian_base(const ImageTools& tools) {
   auto made = [&]() -> Result<void> {
     if (auto r = init_layout(layout, tools, what); !r) return r;
     if (auto r = umoci(tools, {"new", "--image", layout.string() + ":" + kBaseTag}, what); !r) return r;
-    auto tar = run_tool({"tar", "--create", "--file", layer_tar.string(), "--directory", rootfs.string(),
-                         "--sort=name", "--numeric-owner", "--format=gnu", "."},
+    auto tar = run_tool({"tar", "--create", "--file", layer_tar.string(), "--directory", rootfs.string(), "--sort=name",
+                         "--numeric-owner", "--format=gnu", "."},
                         what + ": packing the root file system");
     if (!tar) return tl::unexpected(tar.error());
-    if (auto r = umoci(tools, {"raw", "add-layer", "--image", layout.string() + ":" + kBaseTag, "--history.created_by",
-                               "debootstrap --variant=minbase bookworm (apt caches removed)", layer_tar.string()},
+    if (auto r = umoci(tools,
+                       {"raw", "add-layer", "--image", layout.string() + ":" + kBaseTag, "--history.created_by",
+                        "debootstrap --variant=minbase bookworm (apt caches removed)", layer_tar.string()},
                        what);
         !r) {
       return r;
     }
-    return umoci(tools, {"config", "--image", layout.string() + ":" + kBaseTag, "--config.env", kDebianPath,
-                         "--config.cmd", "/bin/bash", "--author", "lumos", "--no-history"},
+    return umoci(tools,
+                 {"config", "--image", layout.string() + ":" + kBaseTag, "--config.env", kDebianPath, "--config.cmd",
+                  "/bin/bash", "--author", "lumos", "--no-history"},
                  what);
   }();
   fs::remove(layer_tar, ec);
@@ -199,7 +202,7 @@ Result<ImageInfo> debian_base(const ImageTools& tools) {
 // The modification time of a file as RFC 3339 UTC: the images' creation time, so that the same
 // artifact gives the same image digests.
 std::time_t mtime_of(const fs::path& file) {
-  struct stat st {};
+  struct stat st{};
   return stat(file.c_str(), &st) == 0 ? st.st_mtime : 0;
 }
 
@@ -255,7 +258,8 @@ Result<ImageInfo> build_image(const build::Artifacts& a, std::string_view flavou
   std::error_code ec;
   if (a.work_dir.empty()) return fail(ErrorCode::kInternal, what + ": the function has no artifacts folder");
   if (source.empty() || !fs::is_regular_file(source, ec)) {
-    return fail(ErrorCode::kBuild, what + ": no " + kind + " for " + a.function + " (run lumos build " + a.function + ")");
+    return fail(ErrorCode::kBuild,
+                what + ": no " + kind + " for " + a.function + " (run lumos build " + a.function + ")");
   }
   std::optional<ImageInfo> base;
   if (flavour == kContainerDebian) {
@@ -265,8 +269,8 @@ Result<ImageInfo> build_image(const build::Artifacts& a, std::string_view flavou
   }
 
   FileLock lock(cache_dir(layout) / ".lock");
-  std::string stamp_text = std::string(kRecipe) + "\n" + flavour + "\n" + target + "\n" + file_digest(source) +
-                           "\n" + (base ? base->manifest_digest : "") + "\n";
+  std::string stamp_text = std::string(kRecipe) + "\n" + flavour + "\n" + target + "\n" + file_digest(source) + "\n" +
+                           (base ? base->manifest_digest : "") + "\n";
   fs::path stamp = cache_dir(layout) / (flavour + ".stamp");
   // Up to date: reuse it as it is (a damaged image is then reported by the check, not hidden).
   if (has_tag(layout, flavour) && read_file_or_empty(stamp) == stamp_text) return inspect_image(layout, flavour);
@@ -296,22 +300,36 @@ Result<ImageInfo> build_image(const build::Artifacts& a, std::string_view flavou
   if (ec) fs::copy_file(source, staged, ec);
   if (ec) return fail(ErrorCode::kIo, what + ": cannot stage " + source.string() + ": " + ec.message());
   auto tar = run_tool({"tar", "--create", "--file", layer_tar.string(), "--directory", stage.string(), "--sort=name",
-                       "--owner=0", "--group=0", "--numeric-owner", "--format=gnu",
-                       "--mtime=@" + std::to_string(mtime), fs::path(target).relative_path().string()},
+                       "--owner=0", "--group=0", "--numeric-owner", "--format=gnu", "--mtime=@" + std::to_string(mtime),
+                       fs::path(target).relative_path().string()},
                       what + ": packing the function layer");
   fs::remove_all(stage, ec);
   if (!tar) return tl::unexpected(tar.error());
-  auto added = umoci(tools, {"raw", "add-layer", "--image", ref, "--history.created", created, "--history.created_by",
-                             "lumos: COPY " + source.filename().string() + " " + target, layer_tar.string()},
+  auto added = umoci(tools,
+                     {"raw", "add-layer", "--image", ref, "--history.created", created, "--history.created_by",
+                      "lumos: COPY " + source.filename().string() + " " + target, layer_tar.string()},
                      what);
   fs::remove(layer_tar, ec);
   if (!added) return tl::unexpected(added.error());
-  std::vector<std::string> config = {"config", "--image", ref, "--author", "lumos", "--created", created,
-                                     "--config.entrypoint", target, "--clear=config.cmd", "--config.workingdir", "/",
-                                     "--history.created", created, "--history.created_by",
+  std::vector<std::string> config = {"config",
+                                     "--image",
+                                     ref,
+                                     "--author",
+                                     "lumos",
+                                     "--created",
+                                     created,
+                                     "--config.entrypoint",
+                                     target,
+                                     "--clear=config.cmd",
+                                     "--config.workingdir",
+                                     "/",
+                                     "--history.created",
+                                     created,
+                                     "--history.created_by",
                                      "lumos: ENTRYPOINT [\"" + target + "\"]"};
   if (flavour == kWasm || flavour == kWasmAot) {
-    config.insert(config.end(), {"--manifest.annotation", std::string(kWasmVariantAnnotation) + "=" + std::string(kWasmVariant)});
+    config.insert(config.end(),
+                  {"--manifest.annotation", std::string(kWasmVariantAnnotation) + "=" + std::string(kWasmVariant)});
   }
   if (auto r = umoci(tools, config, what); !r) return tl::unexpected(r.error());
   if (auto r = umoci(tools, {"gc", "--layout", layout.string()}, what); !r) return tl::unexpected(r.error());
@@ -350,7 +368,8 @@ Result<fs::path> unpack_image(const ImageInfo& image, const fs::path& bundle_dir
   }
   fs::remove_all(bundle_dir, ec);
   fs::rename(tmp, bundle_dir, ec);
-  if (ec) return fail(ErrorCode::kIo, what + ": cannot move the bundle to " + bundle_dir.string() + ": " + ec.message());
+  if (ec)
+    return fail(ErrorCode::kIo, what + ": cannot move the bundle to " + bundle_dir.string() + ": " + ec.message());
   if (auto w = write_file_atomic(marker, image.manifest_digest); !w) return tl::unexpected(w.error());
   return rootfs;
 }

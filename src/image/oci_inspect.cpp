@@ -63,8 +63,8 @@ Result<std::string> listing_from_tar_output(const std::string& out) {
     if (perms[0] == '-') bytes = std::strtoull(size.c_str(), nullptr, 10);
     name = normalize(name);
     // One entry per line: type, exec flag, size, name, tab, link target.
-    listing << perms[0] << ' ' << (perms.find('x') != std::string::npos ? 'x' : '-') << ' ' << bytes << ' '
-            << name << '\t' << link << '\n';
+    listing << perms[0] << ' ' << (perms.find('x') != std::string::npos ? 'x' : '-') << ' ' << bytes << ' ' << name
+            << '\t' << link << '\n';
   }
   return listing.str();
 }
@@ -77,8 +77,8 @@ Result<std::string> layer_listing(const fs::path& layout, const std::string& dig
   fs::path blob = blob_path(layout, digest);
   std::string actual = file_digest(blob);
   if (actual != digest) {
-    return fail(ErrorCode::kBuild, what + ": layer blob " + digest + " is corrupt (its content hashes to " +
-                                       actual + "); remove " + layout.string() + " to rebuild the image");
+    return fail(ErrorCode::kBuild, what + ": layer blob " + digest + " is corrupt (its content hashes to " + actual +
+                                       "); remove " + layout.string() + " to rebuild the image");
   }
   auto out = run_tool({"tar", "--numeric-owner", "-tvzf", blob.string()}, what + ": listing layer " + digest);
   if (!out) return tl::unexpected(out.error());
@@ -193,8 +193,8 @@ Result<json> read_blob_json(const fs::path& layout, const json& descriptor, cons
                                        " to rebuild the image");
   }
   if (file_digest(path) != digest) {
-    return fail(ErrorCode::kBuild, what + ": " + kind + " blob " + digest + " is corrupt; remove " +
-                                       layout.string() + " to rebuild the image");
+    return fail(ErrorCode::kBuild, what + ": " + kind + " blob " + digest + " is corrupt; remove " + layout.string() +
+                                       " to rebuild the image");
   }
   auto j = json::parse(read_file_or_empty(path), nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
@@ -306,17 +306,19 @@ Result<ImageInfo> inspect_image(const fs::path& layout, std::string_view tag) {
     if (e && e->type == 'd' && directory.empty()) directory = resolved;
     if (!e || e->type == 'd') continue;
     if (e->type == '-' && !e->executable && !info.is_wasm()) {
-      return fail(ErrorCode::kBuild, what + ": entrypoint " + program + " (" + resolved +
-                                         ") is not executable in the image");
+      return fail(ErrorCode::kBuild,
+                  what + ": entrypoint " + program + " (" + resolved + ") is not executable in the image");
     }
     return info;
   }
   if (!directory.empty()) {
-    return fail(ErrorCode::kBuild, what + ": entrypoint " + program + " (" + directory + ") is a directory, not a program");
+    return fail(ErrorCode::kBuild,
+                what + ": entrypoint " + program + " (" + directory + ") is a directory, not a program");
   }
   return fail(ErrorCode::kBuild, what + ": entrypoint " + program +
                                      " does not exist in the image's layers (fix the image config's "
-                                     "Entrypoint, or remove " + layout.string() + " to rebuild the image)");
+                                     "Entrypoint, or remove " +
+                                     layout.string() + " to rebuild the image)");
 }
 
 }  // namespace lumos::image

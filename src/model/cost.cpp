@@ -8,10 +8,20 @@ namespace lumos::model {
 
 std::map<std::string, PriceTable> default_price_tables() {
   std::map<std::string, PriceTable> t;
-  t["cloud"] = PriceTable{"cloud", 0.0000166667, 0.20 / 1e6, 1.0, 128.0, 1.0,
+  t["cloud"] = PriceTable{"cloud",
+                          0.0000166667,
+                          0.20 / 1e6,
+                          1.0,
+                          128.0,
+                          1.0,
                           "AWS Lambda x86 list price, us-east-1: 0.0000166667 USD/GB-s, "
                           "0.20 USD per 1M requests, 1 ms billing"};
-  t["edge"] = PriceTable{"edge", 0.0000166667 * 1.5, 0.60 / 1e6, 1.0, 128.0, 1.0,
+  t["edge"] = PriceTable{"edge",
+                         0.0000166667 * 1.5,
+                         0.60 / 1e6,
+                         1.0,
+                         128.0,
+                         1.0,
                          "assumption: 1.5x the cloud GB-s price, 0.60 USD per 1M requests "
                          "(edge-function request price); override with --prices"};
   return t;
@@ -47,12 +57,18 @@ Result<std::map<std::string, PriceTable>> load_price_tables(const std::filesyste
       if (!x.is_number()) return fail(ErrorCode::kConfig, file.string() + ": " + name + "." + k + " must be a number");
       const double d = x.get<double>();
       if (d < 0) return fail(ErrorCode::kConfig, file.string() + ": " + name + "." + k + " must not be negative");
-      if (k == "gb_second_usd") p.gb_second_usd = d;
-      else if (k == "per_request_usd") p.per_request_usd = d;
-      else if (k == "per_million_requests_usd") p.per_request_usd = d / 1e6;
-      else if (k == "billing_granularity_ms") p.billing_granularity_ms = d;
-      else if (k == "min_memory_mb") p.min_memory_mb = d;
-      else if (k == "memory_granularity_mb") p.memory_granularity_mb = d;
+      if (k == "gb_second_usd")
+        p.gb_second_usd = d;
+      else if (k == "per_request_usd")
+        p.per_request_usd = d;
+      else if (k == "per_million_requests_usd")
+        p.per_request_usd = d / 1e6;
+      else if (k == "billing_granularity_ms")
+        p.billing_granularity_ms = d;
+      else if (k == "min_memory_mb")
+        p.min_memory_mb = d;
+      else if (k == "memory_granularity_mb")
+        p.memory_granularity_mb = d;
       else {
         return fail(ErrorCode::kConfig, file.string() + ": unknown key " + name + "." + k +
                                             " (known: gb_second_usd, per_request_usd, per_million_requests_usd, "
@@ -64,8 +80,7 @@ Result<std::map<std::string, PriceTable>> load_price_tables(const std::filesyste
   return tables;
 }
 
-const PriceTable& price_table_for(const std::map<std::string, PriceTable>& tables,
-                                  const std::string& profile) {
+const PriceTable& price_table_for(const std::map<std::string, PriceTable>& tables, const std::string& profile) {
   if (auto it = tables.find(profile); it != tables.end()) return it->second;
   if (profile.rfind("edge", 0) == 0) {
     if (auto it = tables.find("edge"); it != tables.end()) return it->second;

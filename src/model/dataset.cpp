@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "lumos/env/profile.hpp"
 #include "lumos/common/vocabulary.hpp"
+#include "lumos/env/profile.hpp"
 #include "lumos/telemetry/jsonl.hpp"
 
 namespace lumos::model {
@@ -42,17 +42,19 @@ void read_manifest_profiles(const nlohmann::json& m, std::map<std::string, Envir
 // experiment's `profile:` (a built-in name, a file path, or an inline mapping). "" if none.
 std::string run_profile(const nlohmann::json& m, std::map<std::string, Environment>& profiles) {
   if (!m.is_object()) return "";
-  for (const nlohmann::json* p : {m.contains("profile") ? &m["profile"] : nullptr,
-                                  m.contains("experiment") && m["experiment"].is_object() && m["experiment"].contains("profile")
-                                      ? &m["experiment"]["profile"]
-                                      : nullptr}) {
+  for (const nlohmann::json* p :
+       {m.contains("profile") ? &m["profile"] : nullptr,
+        m.contains("experiment") && m["experiment"].is_object() && m["experiment"].contains("profile")
+            ? &m["experiment"]["profile"]
+            : nullptr}) {
     if (!p) continue;
     if (p->is_string()) {
       std::string name = fs::path(p->get<std::string>()).stem().string();  // "edge-pi" or "profiles/edge-pi.yaml"
       return name;
     }
     if (p->is_object()) {
-      const std::string name = p->contains("name") && (*p)["name"].is_string() ? (*p)["name"].get<std::string>() : "custom";
+      const std::string name =
+          p->contains("name") && (*p)["name"].is_string() ? (*p)["name"].get<std::string>() : "custom";
       profiles[name] = environment_from_json(name, *p);
       return name;
     }
@@ -87,8 +89,7 @@ std::optional<std::string> string_field(const nlohmann::json& j, const char* key
   return std::nullopt;
 }
 
-std::string runtime_flavour_for_images(const std::string& runtime,
-                                       const std::set<std::string>& flavours) {
+std::string runtime_flavour_for_images(const std::string& runtime, const std::set<std::string>& flavours) {
   if (runtime == "wasmedge-interp") return "wasm";
   if (runtime == "wasmedge-aot") return "wasm-aot";
   if (runtime == "runc" || runtime == "podman") {
@@ -194,12 +195,14 @@ nlohmann::json to_json(const Environment& e) {
 
 Result<std::vector<ImageSize>> read_image_sizes(const fs::path& images_json) {
   std::ifstream in(images_json);
-  if (!in) return fail(ErrorCode::kIo, "cannot read " + images_json.string() + " (write it with `lumos images --json FILE`)");
+  if (!in)
+    return fail(ErrorCode::kIo, "cannot read " + images_json.string() + " (write it with `lumos images --json FILE`)");
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
   if (j.is_discarded()) return fail(ErrorCode::kConfig, images_json.string() + ": not valid JSON");
   const nlohmann::json* list = &j;
   if (j.is_object() && j.contains("images")) list = &j["images"];
-  if (!list->is_array()) return fail(ErrorCode::kConfig, images_json.string() + ": expected an array of images or {\"images\": [...]}");
+  if (!list->is_array())
+    return fail(ErrorCode::kConfig, images_json.string() + ": expected an array of images or {\"images\": [...]}");
   std::vector<ImageSize> out;
   for (const auto& e : *list) {
     if (!e.is_object()) continue;
@@ -266,9 +269,7 @@ ModuleSizes module_sizes_from_artifacts(const fs::path& dir) {
   return m;
 }
 
-Result<Dataset> load_dataset(const fs::path& dir, const LoadOptions& options) {
-  return load_datasets({dir}, options);
-}
+Result<Dataset> load_dataset(const fs::path& dir, const LoadOptions& options) { return load_datasets({dir}, options); }
 
 Result<Dataset> load_datasets(const std::vector<fs::path>& dirs, const LoadOptions& options) {
   Dataset d;

@@ -8,8 +8,7 @@
 namespace lumos::model::detail {
 
 std::map<std::string, double> solve_ridge(const std::vector<LsRow>& rows,
-                                          const std::function<double(const std::string&)>& penalty,
-                                          double epsilon) {
+                                          const std::function<double(const std::string&)>& penalty, double epsilon) {
   std::unordered_map<std::string, int> index;
   std::vector<std::string> names;
   for (const auto& r : rows) {

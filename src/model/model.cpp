@@ -69,16 +69,18 @@ Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const Fit
       in_bytes[fi_key(c.key)].push_back(c.bytes);
     }
     if (c.key.mode == cells::Mode::kCold) start.push_back({start_features(cfg), c.start, lis});
-    if (c.e2e_median > 0 && std::isfinite(c.e2e_p95)) tails[c.key.runtime + "/" + mode_name(c.key)].push_back(c.e2e_p95 / c.e2e_median);
+    if (c.e2e_median > 0 && std::isfinite(c.e2e_p95))
+      tails[c.key.runtime + "/" + mode_name(c.key)].push_back(c.e2e_p95 / c.e2e_median);
     const double cpu_time = c.compute + c.serde + c.overhead;
-    if (c.key.mode == cells::Mode::kWarm && std::isfinite(c.cpu_ns) && cpu_time > 0) cpu_ratios[c.key.runtime].push_back(c.cpu_ns / cpu_time);
+    if (c.key.mode == cells::Mode::kWarm && std::isfinite(c.cpu_ns) && cpu_time > 0)
+      cpu_ratios[c.key.runtime].push_back(c.cpu_ns / cpu_time);
     if (std::isfinite(c.peak_rss)) rss[fr_key(c.key)].push_back(c.peak_rss / kMiB);
   }
   m.start = fit_component("start", start, options.ridge, false);
   m.compute = fit_component("compute", compute, options.ridge, false);
   m.serde = fit_component("serde", serde, options.ridge, false);
   m.io = fit_component("io", io, options.ridge, true, 0.0);  // waiting on Redis and the network, not CPU
-  for (const auto& [i, cfg] : first_calls) {  // the input's work is known once compute is fitted
+  for (const auto& [i, cfg] : first_calls) {                 // the input's work is known once compute is fitted
     if (auto w = m.compute.coef.find("w:" + cfg.function + "/" + cfg.input); w != m.compute.coef.end()) {
       overhead[i].x = overhead_features(cfg, std::exp(w->second));
     }
@@ -114,8 +116,7 @@ Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const Fit
 
 // ---- validate ---------------------------------------------------------------------------
 
-Validation validate(const std::vector<Cell>& cells, const Dataset& data, Holdout scheme,
-                    const FitOptions& options) {
+Validation validate(const std::vector<Cell>& cells, const Dataset& data, Holdout scheme, const FitOptions& options) {
   Validation v;
   v.scheme = scheme == Holdout::kConfiguration ? "configuration" : "function-runtime";
   const auto group_of = [&](const CellKey& k) {

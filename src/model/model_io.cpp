@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "lumos/common/format.hpp"
+#include "lumos/common/vocabulary.hpp"
 #include "model_terms.hpp"
 
 namespace lumos::model {
@@ -49,7 +51,8 @@ CellKey key_from_json(const nlohmann::json& p) {
   k.io = telemetry::parse_io(p.value("io", "direct")).value_or(telemetry::Io::kDirect);
   k.profile = p.value("profile", "cloud");
   const std::string mode = p.value("mode", "warm");
-  k.load = telemetry::parse_load_kind(p.value("load", mode == "closed" ? "closed" : "")).value_or(cells::LoadKind::kNone);
+  k.load =
+      telemetry::parse_load_kind(p.value("load", mode == "closed" ? "closed" : "")).value_or(cells::LoadKind::kNone);
   if (k.load == cells::LoadKind::kNone) {
     k.mode = telemetry::parse_mode(mode).value_or(cells::Mode::kWarm);
   } else {
@@ -85,20 +88,29 @@ Validation validation_from_json(const nlohmann::json& v) {
 nlohmann::json to_json(const Validation& v) {
   nlohmann::json pts = nlohmann::json::array();
   for (const auto& h : v.points) {
-    pts.push_back({{"function", h.key.function}, {"input", h.key.input}, {"runtime", h.key.runtime},
-                   {"mode", mode_name(h.key)}, {"io", telemetry::to_string(h.key.io)}, {"profile", h.key.profile},
-                   {"concurrency", h.key.concurrency()}, {"load", telemetry::to_string(h.key.load)},
+    pts.push_back({{"function", h.key.function},
+                   {"input", h.key.input},
+                   {"runtime", h.key.runtime},
+                   {"mode", mode_name(h.key)},
+                   {"io", telemetry::to_string(h.key.io)},
+                   {"profile", h.key.profile},
+                   {"concurrency", h.key.concurrency()},
+                   {"load", telemetry::to_string(h.key.load)},
                    {"measured_ns", h.measured_ns},
-                   {"predicted_ns", h.predicted_ns}, {"ape", h.ape}});
+                   {"predicted_ns", h.predicted_ns},
+                   {"ape", h.ape}});
   }
   nlohmann::json mape = nlohmann::json::object();
   for (const auto& [k, x] : v.mape_by_runtime) mape[k] = finite_or_null(x);
   nlohmann::json by_mode = nlohmann::json::object();
   for (const auto& [k, x] : v.mape_by_mode) by_mode[k] = finite_or_null(x);
-  return {{"scheme", v.scheme},           {"mape", finite_or_null(v.mape)},
+  return {{"scheme", v.scheme},
+          {"mape", finite_or_null(v.mape)},
           {"median_ape", finite_or_null(v.median_ape)},
-          {"mape_by_runtime", mape},      {"n_by_runtime", v.n_by_runtime},
-          {"mape_by_mode", by_mode},      {"not_identifiable", v.not_identifiable},
+          {"mape_by_runtime", mape},
+          {"n_by_runtime", v.n_by_runtime},
+          {"mape_by_mode", by_mode},
+          {"not_identifiable", v.not_identifiable},
           {"points", pts}};
 }
 
@@ -109,8 +121,10 @@ nlohmann::json to_json(const Model& m) {
       "latency = start*[cold] + compute + serde + overhead + io + network + queueing; each of start, compute, "
       "serde, overhead, io is exp(sum of coefficient x feature), in ns";
   j["reference_runtime"] = m.reference_runtime;
-  j["components"] = {{"start", component_json(m.start)},     {"compute", component_json(m.compute)},
-                     {"serde", component_json(m.serde)},     {"io", component_json(m.io)},
+  j["components"] = {{"start", component_json(m.start)},
+                     {"compute", component_json(m.compute)},
+                     {"serde", component_json(m.serde)},
+                     {"io", component_json(m.io)},
                      {"overhead", component_json(m.overhead)}};
   nlohmann::json usl = nlohmann::json::object();
   for (const auto& [rt, u] : m.usl) usl[rt] = {{"sigma", u.sigma}, {"kappa", u.kappa}, {"points", u.points}};
@@ -138,7 +152,8 @@ nlohmann::json to_json(const Model& m) {
 
 Result<Model> model_from_json(const nlohmann::json& j) {
   if (!j.is_object() || j.value("lumos_model_version", 0) != 1 || !j.contains("components")) {
-    return fail(ErrorCode::kConfig, "not a lumos model (expected lumos_model_version 1; write one with `lumos model fit`)");
+    return fail(ErrorCode::kConfig,
+                "not a lumos model (expected lumos_model_version 1; write one with `lumos model fit`)");
   }
   try {
     Model m;
@@ -174,7 +189,8 @@ Result<Model> model_from_json(const nlohmann::json& j) {
     m.connect_round_trips = j.value("connect_round_trips", 1.5);
     m.results = j.value("results", std::vector<std::string>{});
     m.cells = j.value("cells", std::size_t{0});
-    for (const auto& v : j.value("validation", nlohmann::json::array())) m.validations.push_back(validation_from_json(v));
+    for (const auto& v : j.value("validation", nlohmann::json::array()))
+      m.validations.push_back(validation_from_json(v));
     return m;
   } catch (const nlohmann::json::exception& e) {
     return fail(ErrorCode::kConfig, std::string("malformed model JSON: ") + e.what());
@@ -184,10 +200,16 @@ Result<Model> model_from_json(const nlohmann::json& j) {
 nlohmann::json to_json(const Prediction& p) {
   nlohmann::json terms = nlohmann::json::array();
   for (const auto& t : p.terms) terms.push_back({{"component", t.component}, {"ns", t.ns}, {"why", t.why}});
-  return {{"query", {{"function", p.query.function}, {"input", p.query.input}, {"runtime", p.query.runtime},
-                     {"mode", p.query.mode}, {"io", p.query.io}, {"profile", p.query.profile},
-                     {"concurrency", p.query.concurrency}, {"cold_fraction", p.query.cold_fraction},
-                     {"requests", p.query.requests}}},
+  return {{"query",
+           {{"function", p.query.function},
+            {"input", p.query.input},
+            {"runtime", p.query.runtime},
+            {"mode", p.query.mode},
+            {"io", p.query.io},
+            {"profile", p.query.profile},
+            {"concurrency", p.query.concurrency},
+            {"cold_fraction", p.query.cold_fraction},
+            {"requests", p.query.requests}}},
           {"environment", to_json(p.env)},
           {"terms", terms},
           {"service_ns", p.service_ns},
@@ -198,63 +220,82 @@ nlohmann::json to_json(const Prediction& p) {
           {"cpu_demand_ns", p.cpu_demand_ns},
           {"usl_fitted", p.usl_fitted},
           {"memory_mb", p.memory_mb},
-          {"cost", {{"billed_ms", p.cost.billed_ms}, {"billed_mb", p.cost.billed_mb},
-                    {"compute_usd", p.cost.compute_usd}, {"request_usd", p.cost.request_usd},
-                    {"total_usd", p.cost.total_usd}, {"per_million_usd", p.cost_per_million_usd}}},
+          {"cost",
+           {{"billed_ms", p.cost.billed_ms},
+            {"billed_mb", p.cost.billed_mb},
+            {"compute_usd", p.cost.compute_usd},
+            {"request_usd", p.cost.request_usd},
+            {"total_usd", p.cost.total_usd},
+            {"per_million_usd", p.cost_per_million_usd}}},
           {"notes", p.notes}};
 }
 
 // ---- text -------------------------------------------------------------------------------
 
-std::string format_model(const Model& m) {
+std::vector<RuntimeDrivers> runtime_drivers(const Model& m) {
   std::set<std::string> runtimes;
-  for (const auto& [k, v] : m.start.coef) {
-    if (k.rfind("rt:", 0) == 0) runtimes.insert(k.substr(3));
-  }
-  for (const auto& [k, v] : m.compute.coef) {
-    if (k.rfind("rt:", 0) == 0) runtimes.insert(k.substr(3));
+  for (const auto* c : {&m.start, &m.compute}) {
+    for (const auto& [k, v] : c->coef) {
+      if (k.rfind("rt:", 0) == 0) runtimes.insert(k.substr(3));
+    }
   }
   runtimes.insert(m.reference_runtime);
-  std::string out = fmt::format("Model from {} cells; compute factors relative to {}; host CPUs {}\n", m.cells,
-                                m.reference_runtime, m.host_cpus);
-  out += fmt::format("{:<18} {:>14} {:>12} {:>12} {:>14} {:>12} {:>10}\n", "runtime", "compute factor",
-                     "cold start", "per-request", "BaaS get+put", "USL sigma", "USL kappa");
+  const auto coef = [](const Component& c, const std::string& name) {
+    auto it = c.coef.find(name);
+    return it == c.coef.end() ? stats::kNaN : it->second;
+  };
+  std::vector<RuntimeDrivers> out;
   for (const auto& rt : runtimes) {
-    const double factor = std::exp(coef_or(m.compute, "rt:" + rt));
+    RuntimeDrivers d;
+    d.runtime = rt;
+    d.compute_factor = rt == m.reference_runtime ? 1.0 : std::exp(coef_or(m.compute, "rt:" + rt));
     // Start at the median module size of this runtime (or without a size term).
-    double ls = 0;
     std::vector<double> sizes;
     for (const auto& [k, b] : m.module_sizes.bytes) {
-      if (k.size() > rt.size() && k.compare(k.size() - rt.size(), rt.size(), rt) == 0 && k[k.size() - rt.size() - 1] == '/') {
+      if (k.size() > rt.size() + 1 && k.compare(k.size() - rt.size() - 1, std::string::npos, "/" + rt) == 0) {
         sizes.push_back(std::log(static_cast<double>(b) / kMiB));
       }
     }
-    if (!sizes.empty()) ls = stats::median(sizes);
-    const double start = m.start.coef.count("rt:" + rt)
-                             ? std::exp(coef_or(m.start, "rt:" + rt) + coef_or(m.start, "ls:" + rt) * ls)
-                             : stats::kNaN;
-    const double per_req = m.overhead.coef.count("a:" + rt + "/warm") ? coef_or(m.overhead, "a:" + rt + "/warm") : stats::kNaN;
-    const double io = m.io.coef.count("a:" + rt + "/warm") ? coef_or(m.io, "a:" + rt + "/warm") : stats::kNaN;
-    auto u = m.usl.find(rt);
-    out += fmt::format("{:<18} {:>14} {:>12} {:>12} {:>14} {:>12} {:>10}\n", rt, fmt::format("{:.3g}x", factor),
-                       text::duration(start), text::duration(per_req), text::duration(io),
-                       u == m.usl.end() ? "-" : fmt::format("{:.3g}", u->second.sigma),
-                       u == m.usl.end() ? "-" : fmt::format("{:.3g}", u->second.kappa));
+    const double ls = sizes.empty() ? 0.0 : stats::median(sizes);
+    if (m.start.coef.count("rt:" + rt))
+      d.cold_start_ns = std::exp(coef(m.start, "rt:" + rt) + coef_or(m.start, "ls:" + rt) * ls);
+    d.per_request_ns = coef(m.overhead, "a:" + rt + "/warm");
+    d.baas_ns = coef(m.io, "a:" + rt + "/warm");
+    if (auto u = m.usl.find(rt); u != m.usl.end()) d.usl = u->second;
+    if (auto t = m.tail_ratio.find(rt + "/warm"); t != m.tail_ratio.end()) d.tail_ratio = t->second;
+    out.push_back(std::move(d));
   }
-  out += fmt::format("in-sample RMS log residual: start {:.2f}, compute {:.2f}, serde {:.2f}, io {:.2f}, overhead {:.2f}\n",
-                     m.start.rms_log_residual, m.compute.rms_log_residual, m.serde.rms_log_residual,
-                     m.io.rms_log_residual, m.overhead.rms_log_residual);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return runtime_less(a.runtime, b.runtime); });
+  return out;
+}
+
+std::string format_model(const Model& m) {
+  std::string out = fmt::format("Model from {} cells; compute factors relative to {}; host CPUs {}\n", m.cells,
+                                m.reference_runtime, m.host_cpus);
+  out += fmt::format("{:<18} {:>14} {:>12} {:>12} {:>14} {:>12} {:>10}\n", "runtime", "compute factor", "cold start",
+                     "per-request", "BaaS get+put", "USL sigma", "USL kappa");
+  for (const auto& d : runtime_drivers(m)) {
+    out += fmt::format(
+        "{:<18} {:>14} {:>12} {:>12} {:>14} {:>12} {:>10}\n", d.runtime, fmt::format("{:.3g}x", d.compute_factor),
+        text::duration(d.cold_start_ns), text::duration(d.per_request_ns), text::duration(d.baas_ns),
+        d.usl ? fmt::format("{:.3g}", d.usl->sigma) : "-", d.usl ? fmt::format("{:.3g}", d.usl->kappa) : "-");
+  }
+  out += fmt::format(
+      "in-sample RMS log residual: start {:.2f}, compute {:.2f}, serde {:.2f}, io {:.2f}, overhead {:.2f}\n",
+      m.start.rms_log_residual, m.compute.rms_log_residual, m.serde.rms_log_residual, m.io.rms_log_residual,
+      m.overhead.rms_log_residual);
   if (m.usl.empty()) out += "no concurrency data: queueing uses bounds (CPU demand vs cores), not a fitted USL\n";
-  out += fmt::format("module sizes: {}\n", m.module_sizes.source.empty() ? "none (start has no size term)" : m.module_sizes.source);
+  out += fmt::format("module sizes: {}\n",
+                     m.module_sizes.source.empty() ? "none (start has no size term)" : m.module_sizes.source);
   return out;
 }
 
 std::string format_prediction(const Prediction& p) {
   const auto& q = p.query;
-  std::string out = fmt::format("{}/{} on {} ({}, {}), profile {} (cpu share {:g}, RTT {:g} ms{}), concurrency {}\n",
-                                q.function, q.input, q.runtime, q.mode, q.io, q.profile, p.env.cpu_share, p.env.rtt_ms,
-                                p.env.bandwidth_mbps ? fmt::format(", {:g} Mbit/s", *p.env.bandwidth_mbps) : "",
-                                q.concurrency);
+  std::string out =
+      fmt::format("{}/{} on {} ({}, {}), profile {} (cpu share {:g}, RTT {:g} ms{}), concurrency {}\n", q.function,
+                  q.input, q.runtime, q.mode, q.io, q.profile, p.env.cpu_share, p.env.rtt_ms,
+                  p.env.bandwidth_mbps ? fmt::format(", {:g} Mbit/s", *p.env.bandwidth_mbps) : "", q.concurrency);
   for (const auto& t : p.terms) out += fmt::format("  {:<9} {:>10}  {}\n", t.component, text::duration(t.ns), t.why);
   out += fmt::format("  {:<9} {:>10}  {}\n", "queueing", text::duration(p.queueing_ns),
                      p.usl_fitted ? "USL fitted from concurrency data" : "bounds: CPU demand vs cores");
@@ -285,7 +326,8 @@ std::string format_validation(const std::vector<Validation>& vs) {
     out += "\n";
   }
   out += fmt::format("{:<18}", "all");
-  for (const auto& v : vs) out += fmt::format(" {:>24}", fmt::format("{:.1f}% (median {:.1f}%)", v.mape * 100, v.median_ape * 100));
+  for (const auto& v : vs)
+    out += fmt::format(" {:>24}", fmt::format("{:.1f}% (median {:.1f}%)", v.mape * 100, v.median_ape * 100));
   out += "\n";
   for (const auto& v : vs) {
     if (v.not_identifiable) {

@@ -41,11 +41,14 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
     for (const auto& [k, v] : m.inputs) known += (known.empty() ? "" : ", ") + k;
     return fail(ErrorCode::kConfig, "the model has no measurement of " + fi +
                                         " on any runtime, so its work is unknown; measure it once (any "
-                                        "runtime) and refit. Known: " + known);
+                                        "runtime) and refit. Known: " +
+                                        known);
   }
-  if (q.mode != "cold" && q.mode != "warm") return fail(ErrorCode::kUsage, "--mode must be cold or warm, not '" + q.mode + "'");
-  if (q.io != "direct" && q.io != "baas") return fail(ErrorCode::kUsage, "--io must be direct or baas, not '" + q.io + "'");
-  if (q.concurrency < 1) return fail(ErrorCode::kUsage, "--concurrency must be at least 1");
+  if (q.mode != "cold" && q.mode != "warm")
+    return fail(ErrorCode::kUsage, "mode must be cold or warm, not '" + q.mode + "'");
+  if (q.io != "direct" && q.io != "baas")
+    return fail(ErrorCode::kUsage, "io must be direct or baas, not '" + q.io + "'");
+  if (q.concurrency < 1) return fail(ErrorCode::kUsage, "concurrency must be at least 1");
   const bool runtime_known = m.compute.coef.count("rt:" + q.runtime) || q.runtime == m.reference_runtime;
   if (!runtime_known) {
     return fail(ErrorCode::kConfig, "the model was not fitted with runtime '" + q.runtime + "'");
@@ -56,8 +59,7 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
     if (!defaults.count(q.profile)) {
       std::string known;
       for (const auto& [k, v] : m.profiles) known += (known.empty() ? "" : ", ") + k;
-      return fail(ErrorCode::kUsage, "unknown profile '" + q.profile + "' (known: " + known +
-                                         "); or give --cpu-share, --rtt-ms, --bandwidth-mbps");
+      return fail(ErrorCode::kUsage, "unknown profile '" + q.profile + "' (known: " + known + ")");
     }
     p.env = defaults[q.profile];
   } else {
@@ -73,10 +75,11 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
   const double lis = -std::log(p.env.cpu_share);
 
   const InputInfo info = m.inputs.count(fi) ? m.inputs.at(fi) : InputInfo{};
-  Config cfg{q.function, q.input, q.runtime, q.mode, q.io, info.bytes, info.baas_bytes,
-             module_bytes_of(m.module_sizes, q.function, q.runtime)};
+  Config cfg{q.function, q.input,    q.runtime,       q.mode,
+             q.io,       info.bytes, info.baas_bytes, module_bytes_of(m.module_sizes, q.function, q.runtime)};
   if (!m.compute.coef.count("fr:" + fr)) {
-    p.notes.push_back(fmt::format("{} was never measured on {}: the runtime's average factor is used", q.function, q.runtime));
+    p.notes.push_back(
+        fmt::format("{} was never measured on {}: the runtime's average factor is used", q.function, q.runtime));
   }
   Config warm_cfg = cfg;  // work terms are warm; the cold extra is in the request path
   warm_cfg.mode = "warm";
@@ -99,8 +102,9 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
                         : fmt::format("{} warm request path", q.runtime));
   if (q.mode == "cold") {
     const double ns = evaluate(m.start, start_features(cfg), lis);
-    term("start", ns, cfg.module_bytes ? fmt::format("{} start, module {:.2f} MiB", q.runtime, *cfg.module_bytes / kMiB)
-                                       : fmt::format("{} start", q.runtime));
+    term("start", ns,
+         cfg.module_bytes ? fmt::format("{} start, module {:.2f} MiB", q.runtime, *cfg.module_bytes / kMiB)
+                          : fmt::format("{} start", q.runtime));
   }
   if (q.io == "baas") {
     if (m.io.cells == 0) p.notes.push_back("no BaaS measurements: BaaS time is the network part only");
@@ -109,8 +113,11 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
     const double trips = m.round_trips_per_request + (q.mode == "cold" ? m.connect_round_trips : 0.0);
     const double net = network_ns(p.env, info.baas_bytes, trips);
     if (net > 0) {
-      term("network", net, fmt::format("{:g} round trips x {:g} ms RTT{}", trips, p.env.rtt_ms,
-                                       p.env.bandwidth_mbps ? fmt::format(" + {:.0f} B at {:g} Mbit/s", info.baas_bytes, *p.env.bandwidth_mbps) : ""));
+      term("network", net,
+           fmt::format("{:g} round trips x {:g} ms RTT{}", trips, p.env.rtt_ms,
+                       p.env.bandwidth_mbps
+                           ? fmt::format(" + {:.0f} B at {:g} Mbit/s", info.baas_bytes, *p.env.bandwidth_mbps)
+                           : ""));
     }
   }
   for (const auto& t : p.terms) p.service_ns += t.ns;
@@ -132,14 +139,16 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
   p.cpu_demand_ns = cpu_of(p);
   const double n = q.concurrency;
   const auto cores_for = [&](double clients) {
-    return std::min({clients * p.env.cpu_share, p.env.device_cpus.value_or(m.host_cpus), static_cast<double>(m.host_cpus)});
+    return std::min(
+        {clients * p.env.cpu_share, p.env.device_cpus.value_or(m.host_cpus), static_cast<double>(m.host_cpus)});
   };
   double inflation = 1;
   if (auto it = m.usl.find(q.runtime); it != m.usl.end()) {
     p.usl_fitted = true;
     inflation = n / usl_capacity(it->second, n);
   } else if (n > 1) {
-    p.notes.push_back("no concurrency data for this runtime: queueing from bounds (CPU demand vs cores), not a fitted USL");
+    p.notes.push_back(
+        "no concurrency data for this runtime: queueing from bounds (CPU demand vs cores), not a fitted USL");
   }
   const double x_warm = std::min(n / (p.service_ns * inflation) * 1e9,
                                  p.cpu_demand_ns > 0 ? cores_for(n) * 1e9 / p.cpu_demand_ns : INFINITY);
@@ -158,8 +167,9 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
     const double burst = q.requests > 0 ? std::clamp(std::round(f * q.requests), 1.0, n) : n;
     cold_latency = std::max(cold->service_ns, burst * cold->cpu_demand_ns / cores_for(burst));
     p.throughput_rps = 1e9 / (f * cold_latency / burst + (1 - f) / x_warm * 1e9);
-    p.notes.push_back(fmt::format("{:.0f}% of requests meet a new instance: a burst of {:g} cold starts taking {} together",
-                                  f * 100, burst, text::duration(cold_latency)));
+    p.notes.push_back(
+        fmt::format("{:.0f}% of requests meet a new instance: a burst of {:g} cold starts taking {} together", f * 100,
+                    burst, text::duration(cold_latency)));
   }
   // The median request is warm while fewer than half meet a new instance.
   p.p50_ns = f < 0.5 ? warm_latency : cold_latency;

@@ -66,8 +66,7 @@ struct Config {
 };
 
 inline Features compute_features(const Config& c, const std::string& ref) {
-  Features x = {{"w:" + c.function + "/" + c.input, 1.0},
-                {"fr:" + c.function + "/" + c.runtime, 1.0}};
+  Features x = {{"w:" + c.function + "/" + c.input, 1.0}, {"fr:" + c.function + "/" + c.runtime, 1.0}};
   if (c.runtime != ref) {
     x.emplace_back("rt:" + c.runtime, 1.0);
     x.emplace_back("zb:" + c.runtime, std::log(std::max(c.bytes, 1.0) / kKiB));
@@ -103,9 +102,8 @@ inline Features start_features(const Config& c) {
 
 // Linear (ns): the request path outside the function, fixed per runtime and mode, plus copying.
 inline Features overhead_features(const Config& c, double work_ns = 0) {
-  Features x = {{"a:" + c.runtime + "/" + c.mode, 1.0},
-                {"b:" + c.runtime, c.bytes / kMiB},
-                {"bf:" + c.function, c.bytes / kMiB}};
+  Features x = {
+      {"a:" + c.runtime + "/" + c.mode, 1.0}, {"b:" + c.runtime, c.bytes / kMiB}, {"bf:" + c.function, c.bytes / kMiB}};
   if (c.mode == "cold") x.emplace_back("bc:" + c.runtime, c.bytes / kMiB);  // first touch of the payload
   // A function whose first call is slower than later ones (lazy tables, a fresh heap): ns per
   // ms of the input's work (w:F/I, runtime-independent), the same on every runtime.
@@ -150,7 +148,7 @@ inline double min_slope_range(const std::string& n) {
 
 struct Sample {
   Features x;
-  double y_ns = 0;          // measured median of the component
+  double y_ns = 0;           // measured median of the component
   double log_inv_share = 0;  // log(1 / cpu share) of the cell's profile
 };
 
@@ -158,7 +156,7 @@ struct Sample {
 // else 1 (CPU-bound time scales with 1 / share). Linear form: relative LS of y normalized to
 // share 1 with the given elasticity.
 inline Component fit_component(const std::string& name, const std::vector<Sample>& samples, double ridge, bool linear,
-                        double elasticity = 1.0) {
+                               double elasticity = 1.0) {
   Component comp;
   comp.name = name;
   comp.linear = linear;
@@ -214,13 +212,14 @@ inline Component fit_component(const std::string& name, const std::vector<Sample
       ++count;
     }
   }
-  comp.coef = detail::solve_ridge(rows,
-                                  [&](const std::string& n) {
-                                    const double unit = scale[n].first / std::max(1, scale[n].second);
-                                    if (n.rfind("sf:", 0) == 0) return kStartAffinityRidge * ridge * unit;
-                                    return penalized(n) ? ridge * unit : 0.0;
-                                  },
-                                  linear ? 1e-30 : 1e-9);
+  comp.coef = detail::solve_ridge(
+      rows,
+      [&](const std::string& n) {
+        const double unit = scale[n].first / std::max(1, scale[n].second);
+        if (n.rfind("sf:", 0) == 0) return kStartAffinityRidge * ridge * unit;
+        return penalized(n) ? ridge * unit : 0.0;
+      },
+      linear ? 1e-30 : 1e-9);
   if (comp.cpu_elasticity_fitted) {
     comp.cpu_elasticity = comp.coef["cpu"];
     comp.coef.erase("cpu");
@@ -250,7 +249,8 @@ inline std::map<std::string, Usl> fit_usls(const std::vector<Cell>& cells) {
   std::map<SeriesKey, std::map<int, double>> series;  // -> N -> throughput of warm requests
   std::map<SeriesKey, double> warm_x1;
   for (const auto& c : cells) {
-    const SeriesKey k{c.key.function, c.key.input, c.key.runtime, std::string(telemetry::to_string(c.key.io)), c.key.profile};
+    const SeriesKey k{c.key.function, c.key.input, c.key.runtime, std::string(telemetry::to_string(c.key.io)),
+                      c.key.profile};
     if (c.key.load == cells::LoadKind::kClosed && c.warm_e2e_mean > 0) {
       series[k][c.key.concurrency()] = c.key.concurrency() * 1e9 / c.warm_e2e_mean;
     }
@@ -287,8 +287,14 @@ inline std::string mode_name(const CellKey& k) {
 }
 
 inline Config config_of(const CellKey& k, const Cell& c, const ModuleSizes& sizes) {
-  return Config{k.function, k.input, k.runtime, mode_name(k), std::string(telemetry::to_string(k.io)), c.bytes,
-                c.baas_bytes, module_bytes_of(sizes, k.function, k.runtime)};
+  return Config{k.function,
+                k.input,
+                k.runtime,
+                mode_name(k),
+                std::string(telemetry::to_string(k.io)),
+                c.bytes,
+                c.baas_bytes,
+                module_bytes_of(sizes, k.function, k.runtime)};
 }
 
 inline double coef_or(const Component& c, const std::string& name, double fallback = 0.0) {

@@ -32,8 +32,7 @@ Result<std::size_t> read_exact(int fd, char* buf, std::size_t n,
   std::size_t got = 0;
   while (got < n) {
     if (deadline) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          *deadline - std::chrono::steady_clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
       if (left.count() < 0) return fail(ErrorCode::kTimeout, "no response before the deadline");
       pollfd p{fd, POLLIN, 0};
       int r = ::poll(&p, 1, static_cast<int>(left.count()) + 1);
@@ -54,10 +53,14 @@ Result<std::size_t> read_exact(int fd, char* buf, std::size_t n,
 
 std::string_view exec_mode_name(ExecMode mode) {
   switch (mode) {
-    case ExecMode::kNative: return "native";
-    case ExecMode::kInterpreter: return "interpreter";
-    case ExecMode::kAot: return "aot";
-    case ExecMode::kUnknown: break;
+    case ExecMode::kNative:
+      return "native";
+    case ExecMode::kInterpreter:
+      return "interpreter";
+    case ExecMode::kAot:
+      return "aot";
+    case ExecMode::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -126,8 +129,7 @@ void keep_message_buffers_on_heap() {
   mallopt(M_TRIM_THRESHOLD, 128 << 20);
 }
 
-Result<std::string> read_message(int fd,
-                                 std::optional<std::chrono::steady_clock::time_point> deadline) {
+Result<std::string> read_message(int fd, std::optional<std::chrono::steady_clock::time_point> deadline) {
   char header[4];
   auto got = read_exact(fd, header, 4, deadline);
   if (!got) return tl::unexpected(got.error());

@@ -12,10 +12,13 @@ using namespace page;
 namespace {
 
 Figure cold_phases_figure(const ReportData& r) {
-  Figure f{"cold-start", "Cold-start phases by runtime",
+  Figure f{"cold-start",
+           "Cold-start phases by runtime",
            "Median of each phase over all functions' cold cells (direct input), stacked; the bar is the typical cold "
            "end-to-end time.",
-           "", "", ""};
+           "",
+           "",
+           ""};
   std::map<std::string, std::map<std::string, std::vector<double>>> v;  // runtime -> phase -> cell medians
   for (const auto& c : r.cells) {
     if (!base_cell(c) || c.key.mode != cells::Mode::kCold || c.key.io != cells::Io::kDirect) continue;
@@ -39,18 +42,23 @@ Figure cold_phases_figure(const ReportData& r) {
     data += "\n";
   }
   data += "EOD\n";
-  f.script = terminal(900, 440) + data +
-             "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.9 border rgb '#333333'\n"
-             "set boxwidth 0.6\nset ylabel 'median time (ms)'\nset key outside right top\nset yrange [0:*]\n"
-             "set title 'Cold-start phases by runtime (median over functions)'\n"
-             "plot for [i=2:" + std::to_string(kStartPhases.size() + 1) + "] $d using i:xtic(1) title columnheader(i)\n";
+  f.script =
+      terminal(900, 440) + data +
+      "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.9 border rgb '#333333'\n"
+      "set boxwidth 0.6\nset ylabel 'median time (ms)'\nset key outside right top\nset yrange [0:*]\n"
+      "set title 'Cold-start phases by runtime (median over functions)'\n"
+      "plot for [i=2:" +
+      std::to_string(kStartPhases.size() + 1) + "] $d using i:xtic(1) title columnheader(i)\n";
   return f;
 }
 
 Figure warm_latency_figure(const ReportData& r) {
-  Figure f{"warm-latency", "Warm latency by function and runtime (log scale)",
+  Figure f{"warm-latency",
+           "Warm latency by function and runtime (log scale)",
            "Median warm end-to-end latency, direct input, one input per function (the one measured on most runtimes).",
-           "", "", ""};
+           "",
+           "",
+           ""};
   const Index ix = make_index(r.cells);
   const auto reps = representative_inputs(r.cells);
   const auto rts = sorted_runtimes(runtimes_of(r.cells));
@@ -71,24 +79,31 @@ Figure warm_latency_figure(const ReportData& r) {
   }
   data += "EOD\n";
   std::string colors;
-  for (std::size_t k = 0; k < rts.size(); ++k) colors += fmt::format("set linetype {} lc rgb '{}'\n", k + 1, color_of(rts[k]));
+  for (std::size_t k = 0; k < rts.size(); ++k)
+    colors += fmt::format("set linetype {} lc rgb '{}'\n", k + 1, color_of(rts[k]));
   const int width = std::max(900, static_cast<int>(reps.size() * rts.size() * 16 + 200));
-  f.script = terminal(width, 480) + colors + data +
-             "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.9 border rgb '#333333'\n"
-             "set logscale y\nset ylabel 'median warm latency (ms, log)'\nset xtics rotate by -30\nset key outside right top\n"
-             "set title 'Warm latency by function and runtime'\n"
-             "plot for [i=2:" + std::to_string(rts.size() + 1) + "] $d using i:xtic(1) title columnheader(i)\n";
+  f.script =
+      terminal(width, 480) + colors + data +
+      "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.9 border rgb '#333333'\n"
+      "set logscale y\nset ylabel 'median warm latency (ms, log)'\nset xtics rotate by -30\nset key outside right top\n"
+      "set title 'Warm latency by function and runtime'\n"
+      "plot for [i=2:" +
+      std::to_string(rts.size() + 1) + "] $d using i:xtic(1) title columnheader(i)\n";
   return f;
 }
 
 Figure image_size_figure(const ReportData& r) {
-  Figure f{"image-sizes", "Image sizes (pulled bytes, log scale)",
+  Figure f{"image-sizes",
+           "Image sizes (pulled bytes, log scale)",
            "What a node must pull to start each function, per image flavour; from " +
                (r.images_source.empty() ? std::string("(none)") : r.images_source) + ".",
-           "", "", ""};
+           "",
+           "",
+           ""};
   if (r.images.empty()) {
-    f.missing = "image size data is missing: no images.json in the results folder and no --images FILE "
-                "(make one with `lumos images --json DIR/images.json`)";
+    f.missing =
+        "image size data is missing: no images.json in the results folder and no --images FILE "
+        "(make one with `lumos images --json DIR/images.json`)";
     return f;
   }
   std::map<std::string, std::map<std::string, double>> sizes;
@@ -113,21 +128,28 @@ Figure image_size_figure(const ReportData& r) {
     data += "\n";
   }
   data += "EOD\n";
-  f.script = terminal(std::max(900, static_cast<int>(sizes.size() * order.size() * 16 + 200)), 460) + data +
-             "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.9 border rgb '#333333'\n"
-             "set logscale y\nset ylabel 'pulled size (MiB, log)'\nset xtics rotate by -30\nset key outside right top\n"
-             "set title 'Image sizes by function and flavour'\n"
-             "plot for [i=2:" + std::to_string(order.size() + 1) + "] $d using i:xtic(1) title columnheader(i)\n";
+  f.script =
+      terminal(std::max(900, static_cast<int>(sizes.size() * order.size() * 16 + 200)), 460) + data +
+      "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.9 border rgb '#333333'\n"
+      "set logscale y\nset ylabel 'pulled size (MiB, log)'\nset xtics rotate by -30\nset key outside right top\n"
+      "set title 'Image sizes by function and flavour'\n"
+      "plot for [i=2:" +
+      std::to_string(order.size() + 1) + "] $d using i:xtic(1) title columnheader(i)\n";
   return f;
 }
 
 Figure io_figure(const ReportData& r) {
-  Figure f{"io-serialization", "I/O-serialization breakdown",
-           "Left: median over functions of each I/O and (de)serialization phase per warm request, stacked by runtime (BaaS cells "
+  Figure f{"io-serialization",
+           "I/O-serialization breakdown",
+           "Left: median over functions of each I/O and (de)serialization phase per warm request, stacked by runtime "
+           "(BaaS cells "
            "where measured, else direct). Right: the total per function and runtime (log scale).",
-           "", "", ""};
+           "",
+           "",
+           ""};
   bool any_baas = false;
-  for (const auto& c : r.cells) any_baas = any_baas || (base_cell(c) && c.key.io == cells::Io::kBaas && c.key.mode == cells::Mode::kWarm);
+  for (const auto& c : r.cells)
+    any_baas = any_baas || (base_cell(c) && c.key.io == cells::Io::kBaas && c.key.mode == cells::Mode::kWarm);
   const std::string io = any_baas ? "baas" : "direct";
   std::map<std::string, std::map<std::string, std::vector<double>>> v;
   std::map<std::string, std::map<std::string, double>> totals;  // "f/i" -> runtime -> total
@@ -164,17 +186,23 @@ Figure io_figure(const ReportData& r) {
   }
   data += "EOD\n";
   std::string colors;
-  for (std::size_t k = 0; k < rts.size(); ++k) colors += fmt::format("set linetype {} lc rgb '{}'\n", k + 11, color_of(rts[k]));
-  f.script = terminal(1200, 480) + colors + data +
-             "set multiplot layout 1,2\nset style data histograms\nset style fill solid 0.9 border rgb '#333333'\n"
-             "set style histogram rowstacked\nset boxwidth 0.6\nset ylabel 'median per request (us)'\nset yrange [0:*]\n"
-             "set key top left\nset title 'Breakdown (" + io + " input, median over functions)'\n"
-             "plot for [i=2:5] $d using i:xtic(1) title columnheader(i)\n"
-             "set style histogram clustered gap 1\nset logscale y\nset yrange [*:*]\nset xtics rotate by -40 font ',8'\n"
-             "set ylabel 'I/O + serialization per request (us, log)'\nset title 'Total by function and runtime'\n"
-             "set key top left font ',9'\n"
-             "plot for [i=2:" + std::to_string(rts.size() + 1) + "] $t using i:xtic(1) title columnheader(i) lt (i+9)\n"
-             "unset multiplot\n";
+  for (std::size_t k = 0; k < rts.size(); ++k)
+    colors += fmt::format("set linetype {} lc rgb '{}'\n", k + 11, color_of(rts[k]));
+  f.script =
+      terminal(1200, 480) + colors + data +
+      "set multiplot layout 1,2\nset style data histograms\nset style fill solid 0.9 border rgb '#333333'\n"
+      "set style histogram rowstacked\nset boxwidth 0.6\nset ylabel 'median per request (us)'\nset yrange [0:*]\n"
+      "set key top left\nset title 'Breakdown (" +
+      io +
+      " input, median over functions)'\n"
+      "plot for [i=2:5] $d using i:xtic(1) title columnheader(i)\n"
+      "set style histogram clustered gap 1\nset logscale y\nset yrange [*:*]\nset xtics rotate by -40 font ',8'\n"
+      "set ylabel 'I/O + serialization per request (us, log)'\nset title 'Total by function and runtime'\n"
+      "set key top left font ',9'\n"
+      "plot for [i=2:" +
+      std::to_string(rts.size() + 1) +
+      "] $t using i:xtic(1) title columnheader(i) lt (i+9)\n"
+      "unset multiplot\n";
   return f;
 }
 
@@ -187,20 +215,29 @@ std::vector<Figure> concurrency_figures(const ReportData& r) {
            (c.key.profile != "cloud" ? " " + c.key.profile : "")][c.key.runtime][c.key.concurrency()] = &c;
   }
   if (series.empty()) {
-    Figure f{"concurrency", "Throughput and p95 latency vs concurrency",
-             "Closed-loop load levels, per runtime.", "", "", ""};
-    f.missing = "no concurrency data: the results hold no closed-loop load levels (run an experiment with a "
-                "closed-loop load, e.g. concurrency [1, 2, 4, 8, 16])";
+    Figure f{"concurrency",
+             "Throughput and p95 latency vs concurrency",
+             "Closed-loop load levels, per runtime.",
+             "",
+             "",
+             ""};
+    f.missing =
+        "no concurrency data: the results hold no closed-loop load levels (run an experiment with a "
+        "closed-loop load, e.g. concurrency [1, 2, 4, 8, 16])";
     return {f};
   }
   std::vector<Figure> out;
   std::size_t k = 0;
   for (const auto& [name, by_rt] : series) {
     if (++k > 6) break;  // keep the page readable; the CSV has every level
-    Figure f{fmt::format("concurrency-{}", k), "Throughput and p95 latency vs concurrency: " + name,
+    Figure f{fmt::format("concurrency-{}", k),
+             "Throughput and p95 latency vs concurrency: " + name,
              "Closed-loop levels: completed requests per second over the level's wall time, and the 95th percentile of "
-             "latency (both log scale). Dashed: the model's prediction (USL or bounds, with the level's share of cold starts).",
-             "", "", ""};
+             "latency (both log scale). Dashed: the model's prediction (USL or bounds, with the level's share of cold "
+             "starts).",
+             "",
+             "",
+             ""};
     std::string data, plot_x = "plot ", plot_p = "plot ";
     std::set<std::string> rts_set;
     for (const auto& [rt, m] : by_rt) rts_set.insert(rt);
@@ -208,10 +245,13 @@ std::vector<Figure> concurrency_figures(const ReportData& r) {
     for (const auto& rt : sorted_runtimes(rts_set)) {
       const auto& levels = by_rt.at(rt);
       data += fmt::format("$r{} << EOD\n", j);
-      for (const auto& [n, c] : levels) data += fmt::format("{} {} {}\n", n, num(c->throughput_rps), num(c->e2e_p95 / 1e6));
+      for (const auto& [n, c] : levels)
+        data += fmt::format("{} {} {}\n", n, num(c->throughput_rps), num(c->e2e_p95 / 1e6));
       data += "EOD\n";
-      plot_x += fmt::format("{}$r{} using 1:2 with linespoints lw 2 pt 7 lc rgb '{}' title {}", j ? ", " : "", j, color_of(rt), gq(rt));
-      plot_p += fmt::format("{}$r{} using 1:3 with linespoints lw 2 pt 7 lc rgb '{}' title {}", j ? ", " : "", j, color_of(rt), gq(rt));
+      plot_x += fmt::format("{}$r{} using 1:2 with linespoints lw 2 pt 7 lc rgb '{}' title {}", j ? ", " : "", j,
+                            color_of(rt), gq(rt));
+      plot_p += fmt::format("{}$r{} using 1:3 with linespoints lw 2 pt 7 lc rgb '{}' title {}", j ? ", " : "", j,
+                            color_of(rt), gq(rt));
       // Model curve for this series (warm, same io/profile, the level's cold starts) when a model exists.
       if (r.model) {
         data += fmt::format("$m{} << EOD\n", j);
@@ -232,16 +272,21 @@ std::vector<Figure> concurrency_figures(const ReportData& r) {
     }
     f.script = terminal(1100, 420) + data +
                "set multiplot layout 1,2\nset logscale x 2\nset logscale y\nset xlabel 'concurrency (clients)'\n"
-               "set key top left font ',9'\nset ylabel 'throughput (requests/s, log)'\nset title 'Throughput'\n" + plot_x +
-               "\nset ylabel 'p95 latency (ms, log)'\nset title 'p95 latency'\n" + plot_p + "\nunset multiplot\n";
+               "set key top left font ',9'\nset ylabel 'throughput (requests/s, log)'\nset title 'Throughput'\n" +
+               plot_x + "\nset ylabel 'p95 latency (ms, log)'\nset title 'p95 latency'\n" + plot_p +
+               "\nunset multiplot\n";
     out.push_back(std::move(f));
   }
   return out;
 }
 
 Figure cdf_figure(const ReportData& r) {
-  Figure f{"latency-cdf", "Latency CDFs (warm, direct input)",
-           "Empirical distribution of warm end-to-end latency per runtime, one panel per function (log x).", "", "", ""};
+  Figure f{"latency-cdf",
+           "Latency CDFs (warm, direct input)",
+           "Empirical distribution of warm end-to-end latency per runtime, one panel per function (log x).",
+           "",
+           "",
+           ""};
   const Index ix = make_index(r.cells);
   const auto reps = representative_inputs(r.cells);
   if (reps.empty()) {
@@ -261,10 +306,12 @@ Figure cdf_figure(const ReportData& r) {
       std::sort(xs.begin(), xs.end());
       data += fmt::format("$c{} << EOD\n", b);
       for (std::size_t k = 0; k < xs.size(); ++k) {
-        data += fmt::format("{} {}\n", num(xs[k] / 1e6), num(static_cast<double>(k + 1) / static_cast<double>(xs.size())));
+        data +=
+            fmt::format("{} {}\n", num(xs[k] / 1e6), num(static_cast<double>(k + 1) / static_cast<double>(xs.size())));
       }
       data += "EOD\n";
-      plot += fmt::format("{}$c{} using 1:2 with steps lw 2 lc rgb '{}' title {}", plot.empty() ? "plot " : ", ", b, color_of(rt), gq(rt));
+      plot += fmt::format("{}$c{} using 1:2 with steps lw 2 lc rgb '{}' title {}", plot.empty() ? "plot " : ", ", b,
+                          color_of(rt), gq(rt));
       ++b;
     }
     plots += "set title " + gq(fn + "/" + in) + "\n" + plot + "\n";
@@ -272,17 +319,23 @@ Figure cdf_figure(const ReportData& r) {
   f.script = terminal(1200, static_cast<int>(rows) * 300 + 40) + data +
              fmt::format("set multiplot layout {},{}\n", rows, cols) +
              "set logscale x\nset xlabel 'warm latency (ms, log)'\nset ylabel 'fraction'\nset yrange [0:1.02]\n"
-             "set key bottom right font ',8'\n" + plots + "unset multiplot\n";
+             "set key bottom right font ',8'\n" +
+             plots + "unset multiplot\n";
   return f;
 }
 
 Figure fit_figure(const ReportData& r) {
-  Figure f{"model-fit", "Model fit vs measured (held-out)",
-           "Each point is a cell whose configuration (function x input x runtime) was left out of the fit; the model's p50 "
-           "against the measured median. Dotted: +-20%.",
-           "", "", ""};
+  Figure f{
+      "model-fit",
+      "Model fit vs measured (held-out)",
+      "Each point is a cell whose configuration (function x input x runtime) was left out of the fit; the model's p50 "
+      "against the measured median. Dotted: +-20%.",
+      "",
+      "",
+      ""};
   if (!r.model || r.model->validations.empty() || r.model->validations.front().points.empty()) {
-    f.missing = "no model validation: " + (r.model_note.empty() ? std::string("the model could not be fitted") : r.model_note);
+    f.missing =
+        "no model validation: " + (r.model_note.empty() ? std::string("the model could not be fitted") : r.model_note);
     return f;
   }
   const auto& v = r.model->validations.front();
@@ -290,8 +343,10 @@ Figure fit_figure(const ReportData& r) {
   for (const auto& h : v.points) by_rt[h.key.runtime].push_back(&h);
   std::set<std::string> rts_set;
   for (const auto& [rt, x] : by_rt) rts_set.insert(rt);
-  std::string data, plot = "plot x with lines lc rgb '#444444' title 'predicted = measured', 1.2*x with lines dt 3 lc rgb '#888888' "
-                           "notitle, 0.8*x with lines dt 3 lc rgb '#888888' notitle";
+  std::string data,
+      plot =
+          "plot x with lines lc rgb '#444444' title 'predicted = measured', 1.2*x with lines dt 3 lc rgb '#888888' "
+          "notitle, 0.8*x with lines dt 3 lc rgb '#888888' notitle";
   std::size_t j = 0;
   double lo = INFINITY, hi = 0;
   for (const auto& rt : sorted_runtimes(rts_set)) {
@@ -303,14 +358,18 @@ Figure fit_figure(const ReportData& r) {
     }
     data += "EOD\n";
     auto it = v.mape_by_runtime.find(rt);
-    plot += fmt::format(", $p{} using 1:2 with points pt 7 ps 0.6 lc rgb '{}' title {}", j, color_of(rt),
-                        gq(fmt::format("{} (MAPE {:.0f}%)", rt, it == v.mape_by_runtime.end() ? NAN : it->second * 100)));
+    plot +=
+        fmt::format(", $p{} using 1:2 with points pt 7 ps 0.6 lc rgb '{}' title {}", j, color_of(rt),
+                    gq(fmt::format("{} (MAPE {:.0f}%)", rt, it == v.mape_by_runtime.end() ? NAN : it->second * 100)));
     ++j;
   }
-  f.script = terminal(760, 640) + data + "set logscale xy\nset size square\n" +
-             fmt::format("set xrange [{}:{}]\nset yrange [{}:{}]\n", num(lo / 1.5), num(hi * 1.5), num(lo / 1.5), num(hi * 1.5)) +
-             "set xlabel 'measured median (ms, log)'\nset ylabel 'predicted p50 (ms, log)'\nset key top left font ',9'\n"
-             "set title 'Held-out predictions vs measurements'\n" + plot + "\n";
+  f.script =
+      terminal(760, 640) + data + "set logscale xy\nset size square\n" +
+      fmt::format("set xrange [{}:{}]\nset yrange [{}:{}]\n", num(lo / 1.5), num(hi * 1.5), num(lo / 1.5),
+                  num(hi * 1.5)) +
+      "set xlabel 'measured median (ms, log)'\nset ylabel 'predicted p50 (ms, log)'\nset key top left font ',9'\n"
+      "set title 'Held-out predictions vs measurements'\n" +
+      plot + "\n";
   return f;
 }
 

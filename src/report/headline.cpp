@@ -22,8 +22,8 @@ std::vector<HeadlineRatio> headline_ratios(const ReportData& r) {
         if (m.count(base) && m.count("wasm-aot") && m.at("wasm-aot") > 0) e.add(m.at(base) / m.at("wasm-aot"), f);
       }
       if (!e.n) continue;
-      ours.push_back(fmt::format("vs {}: up to {} (range {} to {}, {} functions)", base, text::ratio(e.hi), text::ratio(e.lo),
-                                 text::ratio(e.hi), e.n));
+      ours.push_back(fmt::format("vs {}: up to {} (range {} to {}, {} functions)", base, text::ratio(e.hi),
+                                 text::ratio(e.lo), text::ratio(e.hi), e.n));
       cells.push_back(fmt::format("{}: max {}, min {}", base, e.hi_cell, e.lo_cell));
       bases.push_back(base);
     }
@@ -43,9 +43,8 @@ std::vector<HeadlineRatio> headline_ratios(const ReportData& r) {
   {  // 2. cold start AoT vs container
     HeadlineRatio h{"AoT Wasm cold start is lower than containers'", "up to 16% lower", "", "", "", false};
     h.baseline = "median cold e2e, 1 - wasmedge-aot / runc";
-    const Extremes e = extremes_between(r.cells, ix, "cold", "wasmedge-aot", "runc", [](const Cell& a, const Cell& c) {
-      return 1.0 - a.e2e_median / c.e2e_median;
-    });
+    const Extremes e = extremes_between(r.cells, ix, "cold", "wasmedge-aot", "runc",
+                                        [](const Cell& a, const Cell& c) { return 1.0 - a.e2e_median / c.e2e_median; });
     if (e.n) {
       h.has_data = true;
       const auto pct = [](double v) {
@@ -66,7 +65,8 @@ std::vector<HeadlineRatio> headline_ratios(const ReportData& r) {
                                         [](const Cell& a, const Cell& b) { return a.e2e_median / b.e2e_median; });
     if (e.n) {
       h.has_data = true;
-      h.ours = fmt::format("{} to {} (median {}, {} cells)", text::ratio(e.lo), text::ratio(e.hi), text::ratio(e.median()), e.n);
+      h.ours = fmt::format("{} to {} (median {}, {} cells)", text::ratio(e.lo), text::ratio(e.hi),
+                           text::ratio(e.median()), e.n);
       h.cells = fmt::format("max: {} warm direct; min: {} warm direct", e.hi_cell, e.lo_cell);
     } else {
       h.ours = "no data: needs warm cells on wasmedge-interp and wasmedge-aot";
@@ -75,7 +75,8 @@ std::vector<HeadlineRatio> headline_ratios(const ReportData& r) {
   }
   {  // 4. I/O-serialization overhead of the interpreter
     HeadlineRatio h{"Interpreted Wasm has I/O-serialization overhead", "7x to 10x (up to 10x)", "", "", "", false};
-    h.baseline = "median warm deserialize+serialize(+baas_get+baas_put), wasmedge-interp / native; BaaS cells where measured";
+    h.baseline =
+        "median warm deserialize+serialize(+baas_get+baas_put), wasmedge-interp / native; BaaS cells where measured";
     Extremes e;
     std::set<std::pair<std::string, std::string>> fis;
     for (const auto& p : inputs_with(r.cells, "warm", "baas")) fis.insert(p);
@@ -93,7 +94,8 @@ std::vector<HeadlineRatio> headline_ratios(const ReportData& r) {
     }
     if (e.n) {
       h.has_data = true;
-      h.ours = fmt::format("{} to {} (median {}, {} cells)", text::ratio(e.lo), text::ratio(e.hi), text::ratio(e.median()), e.n);
+      h.ours = fmt::format("{} to {} (median {}, {} cells)", text::ratio(e.lo), text::ratio(e.hi),
+                           text::ratio(e.median()), e.n);
       h.cells = fmt::format("max: {} warm; min: {} warm", e.hi_cell, e.lo_cell);
     } else {
       h.ours = "no data: needs warm cells on wasmedge-interp and native";

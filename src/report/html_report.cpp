@@ -25,12 +25,14 @@ SvgRenderer gnuplot_renderer(const fs::path& work_dir) {
     auto out = run_command({"gnuplot", "-e", "set output '" + svg.string() + "'", gp.string()});
     if (!out) return tl::unexpected(out.error());
     if (out->exit_code != 0) {
-      return fail(ErrorCode::kInternal, "gnuplot failed (exit " + std::to_string(out->exit_code) + "): " + out->out.substr(0, 400));
+      return fail(ErrorCode::kInternal,
+                  "gnuplot failed (exit " + std::to_string(out->exit_code) + "): " + out->out.substr(0, 400));
     }
     std::string text = read_file_or_empty(svg);
     fs::remove(gp, ec);
     fs::remove(svg, ec);
-    if (text.find("<svg") == std::string::npos) return fail(ErrorCode::kInternal, "gnuplot wrote no SVG: " + out->out.substr(0, 400));
+    if (text.find("<svg") == std::string::npos)
+      return fail(ErrorCode::kInternal, "gnuplot wrote no SVG: " + out->out.substr(0, 400));
     return text;
   };
 }
@@ -38,7 +40,8 @@ SvgRenderer gnuplot_renderer(const fs::path& work_dir) {
 namespace {
 
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
+    s.replace(pos, from.size(), to);
 }
 
 // SVG as an inline element: no XML prolog, ids prefixed so several plots can share a page.
@@ -71,9 +74,10 @@ void render_figures(std::vector<Figure>& figures, const SvgRenderer& render) {
 namespace {
 
 std::string html_table(const Table& t) {
-  std::string out = fmt::format("<section class=\"table\" id=\"table-{}\"><h3>{}</h3><p class=\"caption\">{}</p>\n", t.id,
-                                html_escape(t.title), html_escape(t.caption));
-  if (t.rows.empty()) return out + "<p class=\"missing\">No rows: the results hold no data for this table.</p></section>\n";
+  std::string out = fmt::format("<section class=\"table\" id=\"table-{}\"><h3>{}</h3><p class=\"caption\">{}</p>\n",
+                                t.id, html_escape(t.title), html_escape(t.caption));
+  if (t.rows.empty())
+    return out + "<p class=\"missing\">No rows: the results hold no data for this table.</p></section>\n";
   out += "<div class=\"scroll\"><table><thead><tr>";
   for (const auto& h : t.header) out += "<th>" + html_escape(h) + "</th>";
   out += "</tr></thead><tbody>\n";
@@ -96,7 +100,8 @@ std::string html_figure(const Figure& f) {
   return out + "<figcaption>" + html_escape(f.caption) + "</figcaption></figure>\n";
 }
 
-constexpr const char* kCss = R"(body{font-family:Helvetica,Arial,sans-serif;margin:2em auto;max-width:1250px;color:#222;padding:0 1em}
+constexpr const char* kCss =
+    R"(body{font-family:Helvetica,Arial,sans-serif;margin:2em auto;max-width:1250px;color:#222;padding:0 1em}
 h1{margin-bottom:.2em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}
 .meta{color:#555;font-size:.9em}figure.plot{margin:1.5em 0;padding:.5em;border:1px solid #e4e4e4;border-radius:4px}
 figure.plot svg{max-width:100%;height:auto}figcaption,.caption{color:#555;font-size:.9em}
@@ -119,20 +124,23 @@ std::string html_report(const ReportData& r, const std::vector<Figure>& figures,
   std::string dirs;
   for (const auto& d : r.results_dirs) dirs += (dirs.empty() ? "" : ", ") + d;
   std::size_t n = r.data.records.size();
-  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>" + html_escape(r.title) +
-                    "</title>\n<style>" + kCss + "</style>\n<script>" + kScript + "</script>\n</head><body>\n";
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>" +
+                    html_escape(r.title) + "</title>\n<style>" + kCss + "</style>\n<script>" + kScript +
+                    "</script>\n</head><body>\n";
   out += "<h1>" + html_escape(r.title) + "</h1>\n";
   std::string env;
   if (r.data.manifest.is_object() && r.data.manifest.contains("environment")) {
     const auto& e = r.data.manifest["environment"];
     env = fmt::format("{}, {} CPUs, {}", e.value("cpu_model", "?"), e.value("cpus_online", 0), e.value("kernel", "?"));
   }
-  out += fmt::format("<p class=\"meta\">Results: {} &middot; {} invocations ({} failed, {} contaminated and excluded) in {} cells"
-                     "{}</p>\n",
-                     html_escape(dirs), n, r.data.failed, r.data.contaminated, r.cells.size(),
-                     env.empty() ? "" : " &middot; " + html_escape(env));
-  out += "<nav><a href=\"#paper\">Paper vs ours</a><a href=\"#plots\">Plots</a><a href=\"#model\">Model</a>"
-         "<a href=\"#tables\">Tables</a><a href=\"#environment\">Environment</a></nav>\n";
+  out += fmt::format(
+      "<p class=\"meta\">Results: {} &middot; {} invocations ({} failed, {} contaminated and excluded) in {} cells"
+      "{}</p>\n",
+      html_escape(dirs), n, r.data.failed, r.data.contaminated, r.cells.size(),
+      env.empty() ? "" : " &middot; " + html_escape(env));
+  out +=
+      "<nav><a href=\"#paper\">Paper vs ours</a><a href=\"#plots\">Plots</a><a href=\"#model\">Model</a>"
+      "<a href=\"#tables\">Tables</a><a href=\"#environment\">Environment</a></nav>\n";
   const auto table_by_id = [&](const std::string& id) -> const Table* {
     for (const auto& t : tables) {
       if (t.id == id) return &t;
@@ -159,7 +167,9 @@ std::string html_report(const ReportData& r, const std::vector<Figure>& figures,
   out += "<h2 id=\"environment\">Environment</h2>\n";
   out += "<p class=\"meta\">" + (env.empty() ? std::string("Host not recorded.") : html_escape(env)) + "</p>\n";
   if (const Table* t = table_by_id("environment")) out += html_table(*t);
-  out += "<p class=\"meta\">Written by lumos report. Tables are also in the Markdown and CSV files beside this page.</p>\n";
+  out +=
+      "<p class=\"meta\">Written by lumos report. Tables are also in the Markdown and CSV files beside this "
+      "page.</p>\n";
   return out + "</body></html>\n";
 }
 
@@ -189,7 +199,8 @@ std::string markdown_report(const ReportData& r, const std::vector<Table>& table
 
 std::string table_csv(const Table& t) {
   std::string out;
-  for (std::size_t i = 0; i < t.header.size(); ++i) out += fmt::format("{}{}", i ? "," : "", text::csv_field(t.header[i]));
+  for (std::size_t i = 0; i < t.header.size(); ++i)
+    out += fmt::format("{}{}", i ? "," : "", text::csv_field(t.header[i]));
   out += "\n";
   for (const auto& row : t.rows) {
     for (std::size_t i = 0; i < row.size(); ++i) out += fmt::format("{}{}", i ? "," : "", text::csv_field(row[i]));

@@ -16,8 +16,8 @@
 
 #include <fmt/format.h>
 
-#include "lumos/common/format.hpp"
 #include "lumos/common/files.hpp"
+#include "lumos/common/format.hpp"
 #include "lumos/common/vocabulary.hpp"
 
 #include "lumos/common/process.hpp"
@@ -32,11 +32,11 @@ using model::Cell;
 using model::CellKey;
 
 // The bars of the cold-start plot: the start phases, then the first request.
-inline constexpr std::array<std::string_view, 8> kColdBarPhases = {
-    kStartPhases[0], kStartPhases[1], kStartPhases[2], kStartPhases[3],
-    kStartPhases[4], kStartPhases[5], kStartPhases[6], "invoke"};
+inline constexpr std::array<std::string_view, 8> kColdBarPhases = {kStartPhases[0], kStartPhases[1], kStartPhases[2],
+                                                                   kStartPhases[3], kStartPhases[4], kStartPhases[5],
+                                                                   kStartPhases[6], "invoke"};
 inline constexpr std::array<std::string_view, 4> kIoPhases = {kSerdePhases[0], kSerdePhases[1], kBaasPhases[0],
-                                                       kBaasPhases[1]};
+                                                              kBaasPhases[1]};
 
 inline std::vector<std::string> sorted_runtimes(std::set<std::string> names) {
   std::vector<std::string> v(names.begin(), names.end());
@@ -46,8 +46,8 @@ inline std::vector<std::string> sorted_runtimes(std::set<std::string> names) {
 
 inline std::string color_of(const std::string& runtime) {
   static const std::map<std::string, std::string> kColors = {
-      {"native", "#1b9e77"}, {"native-gcc", "#a6761d"}, {"runc", "#d95f02"}, {"podman", "#e6ab02"}, {"runc-wasmedge", "#66a61e"},
-      {"wasmedge-interp", "#7570b3"}, {"wasmedge-aot", "#e7298a"}};
+      {"native", "#1b9e77"},        {"native-gcc", "#a6761d"},      {"runc", "#d95f02"},        {"podman", "#e6ab02"},
+      {"runc-wasmedge", "#66a61e"}, {"wasmedge-interp", "#7570b3"}, {"wasmedge-aot", "#e7298a"}};
   auto it = kColors.find(runtime);
   return it == kColors.end() ? "#666666" : it->second;
 }
@@ -82,8 +82,9 @@ inline std::set<std::string> runtimes_of(const std::vector<Cell>& cells) {
 }
 
 // (function, input) pairs with cells of `mode` on io `io`, in order.
-inline std::vector<std::pair<std::string, std::string>> inputs_with(const std::vector<Cell>& cells, const std::string& mode,
-                                                             const std::string& io = "direct") {
+inline std::vector<std::pair<std::string, std::string>> inputs_with(const std::vector<Cell>& cells,
+                                                                    const std::string& mode,
+                                                                    const std::string& io = "direct") {
   std::set<std::pair<std::string, std::string>> s;
   for (const auto& c : cells) {
     if (base_cell(c) && telemetry::to_string(c.key.mode) == mode && telemetry::to_string(c.key.io) == io) {
@@ -98,7 +99,8 @@ inline std::vector<std::pair<std::string, std::string>> inputs_with(const std::v
 inline std::map<std::string, std::string> representative_inputs(const std::vector<Cell>& cells) {
   std::map<std::string, std::map<std::string, std::set<std::string>>> seen;  // f -> i -> runtimes
   for (const auto& c : cells) {
-    if (base_cell(c) && c.key.mode == cells::Mode::kWarm && c.key.io == cells::Io::kDirect) seen[c.key.function][c.key.input].insert(c.key.runtime);
+    if (base_cell(c) && c.key.mode == cells::Mode::kWarm && c.key.io == cells::Io::kDirect)
+      seen[c.key.function][c.key.input].insert(c.key.runtime);
   }
   std::map<std::string, std::string> out;
   for (const auto& [f, inputs] : seen) {
@@ -136,11 +138,20 @@ inline std::string html_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;

@@ -76,7 +76,8 @@ std::vector<SummaryRow> summarize(const std::vector<telemetry::Invocation>& invo
 }
 
 std::string format_summary_table(const std::vector<SummaryRow>& rows) {
-  const bool any_profile = std::any_of(rows.begin(), rows.end(), [](const SummaryRow& r) { return r.profile != "cloud"; });
+  const bool any_profile =
+      std::any_of(rows.begin(), rows.end(), [](const SummaryRow& r) { return r.profile != "cloud"; });
   std::vector<std::string> header = {"function", "runtime", "mode", "input"};
   std::vector<bool> right = {false, false, false, false};
   if (any_profile) {
@@ -109,9 +110,10 @@ std::string format_summary_table(const std::vector<SummaryRow>& rows) {
                        kSummaryCiLevel * 100);
   }
   if (excluded > 0) {
-    out += fmt::format("ok/n counts usable invocations: {} ok invocation(s) excluded, the instance they met "
-                       "contradicts their mode (a cold request without start phases, a warm one with them)\n",
-                       excluded);
+    out += fmt::format(
+        "ok/n counts usable invocations: {} ok invocation(s) excluded, the instance they met "
+        "contradicts their mode (a cold request without start phases, a warm one with them)\n",
+        excluded);
   }
   return out;
 }
@@ -195,11 +197,13 @@ std::string format_io_view(const std::vector<IoRow>& rows) {
     lines.push_back({r.function, r.input, r.io, r.runtime, std::to_string(r.n), text::duration(r.io_ser_ns),
                      text::ratio(r.vs_native), text::ratio(r.vs_aot)});
   }
-  std::string out = aligned_table({"function", "input", "io", "runtime", "n", "io+serialization", "vs native", "vs aot"},
-                                  lines, {false, false, false, false, true, true, true, true});
-  out += "io+serialization = median of deserialize + serialize + baas_get + baas_put over usable warm\n"
-         "invocations (cold where a cell has no warm ones); the paper reports 7-10x for the\n"
-         "interpreter against native.\n";
+  std::string out =
+      aligned_table({"function", "input", "io", "runtime", "n", "io+serialization", "vs native", "vs aot"}, lines,
+                    {false, false, false, false, true, true, true, true});
+  out +=
+      "io+serialization = median of deserialize + serialize + baas_get + baas_put over usable warm\n"
+      "invocations (cold where a cell has no warm ones); the paper reports 7-10x for the\n"
+      "interpreter against native.\n";
   return out;
 }
 
@@ -226,8 +230,9 @@ std::string format_load_view(const std::vector<LoadRow>& rows) {
   std::string out =
       aligned_table({"function", "input", "runtime", "load", "level", "ok/n", "req/s", "p50", "p95", "cold"}, lines,
                     {false, false, false, false, true, true, true, true, true, true});
-  out += "req/s = ok responses / (last response - first issue) of the level; latencies count from\n"
-         "the issue (closed) or intended send time (open); cold = requests that started a new instance.\n";
+  out +=
+      "req/s = ok responses / (last response - first issue) of the level; latencies count from\n"
+      "the issue (closed) or intended send time (open); cold = requests that started a new instance.\n";
   return out;
 }
 

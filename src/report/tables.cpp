@@ -38,7 +38,8 @@ Table headline_table(const ReportData& r) {
     const std::string c = compilers_of(r.data.manifest, kind);
     if (!c.empty()) compilers += fmt::format("{}{} built by {}", compilers.empty() ? "" : "; ", label, c);
   }
-  Table t{"paper-vs-ours", "The paper's headline results beside ours",
+  Table t{"paper-vs-ours",
+          "The paper's headline results beside ours",
           "Each of our numbers is computed from the cells named in the last column (cloud profile, concurrency 1). " +
               (compilers.empty() ? std::string("Our compilers are not recorded in these results' manifest.")
                                  : "Our compilers: " + compilers + ".") +
@@ -50,24 +51,30 @@ Table headline_table(const ReportData& r) {
 }
 
 Table comparison_table(const ReportData& r) {
-  Table t{"comparisons", "Runtime comparisons (speed ratio of geometric means, Welch 99% CI on log latencies)",
-          "\"no significant difference\" when the 99% interval contains 1. One input per function (the one measured on most runtimes).",
+  Table t{"comparisons",
+          "Runtime comparisons (speed ratio of geometric means, Welch 99% CI on log latencies)",
+          "\"no significant difference\" when the 99% interval contains 1. One input per function (the one measured on "
+          "most runtimes).",
           {"function/input", "mode", "A", "B", "result", "ratio B/A", "ci low", "ci high", "p"},
           {}};
   const Index ix = make_index(r.cells);
-  const std::vector<std::pair<std::string, std::string>> warm_pairs = {
-      {"wasmedge-aot", "wasmedge-interp"}, {"wasmedge-aot", "runc"}, {"native", "runc"}, {"native", "wasmedge-aot"},
-      {"native", "native-gcc"}};
+  const std::vector<std::pair<std::string, std::string>> warm_pairs = {{"wasmedge-aot", "wasmedge-interp"},
+                                                                       {"wasmedge-aot", "runc"},
+                                                                       {"native", "runc"},
+                                                                       {"native", "wasmedge-aot"},
+                                                                       {"native", "native-gcc"}};
   const std::vector<std::pair<std::string, std::string>> cold_pairs = {{"wasmedge-aot", "runc"}, {"native", "runc"}};
   for (const auto& [f, i] : representative_inputs(r.cells)) {
-    for (const auto& [mode, pairs] : {std::pair{std::string("warm"), warm_pairs}, std::pair{std::string("cold"), cold_pairs}}) {
+    for (const auto& [mode, pairs] :
+         {std::pair{std::string("warm"), warm_pairs}, std::pair{std::string("cold"), cold_pairs}}) {
       for (const auto& [a, b] : pairs) {
         const Cell* ca = ix.get(f, i, a, mode);
         const Cell* cb = ix.get(f, i, b, mode);
         if (!ca || !cb) continue;
         const auto c = stats::compare_latencies(ca->e2e_ns, cb->e2e_ns, stats::kCompareLevel, a, b);
-        t.rows.push_back({f + "/" + i, mode, a, b, stats::describe(c), text::ratio(c.speedup), text::ratio(c.speedup_low),
-                          text::ratio(c.speedup_high), c.valid ? fmt::format("{:.2g}", c.p_value) : "-"});
+        t.rows.push_back({f + "/" + i, mode, a, b, stats::describe(c), text::ratio(c.speedup),
+                          text::ratio(c.speedup_low), text::ratio(c.speedup_high),
+                          c.valid ? fmt::format("{:.2g}", c.p_value) : "-"});
       }
     }
   }
@@ -75,7 +82,11 @@ Table comparison_table(const ReportData& r) {
 }
 
 Table cold_phase_table(const ReportData& r) {
-  Table t{"cold-start-phases", "Cold-start phases (median per cell, direct input)", "Phases partition the cold end-to-end time; see docs/ARCHITECTURE.md.", {"function/input", "runtime"}, {}};
+  Table t{"cold-start-phases",
+          "Cold-start phases (median per cell, direct input)",
+          "Phases partition the cold end-to-end time; see docs/ARCHITECTURE.md.",
+          {"function/input", "runtime"},
+          {}};
   for (auto p : kColdBarPhases) t.header.emplace_back(p);
   t.header.emplace_back("e2e");
   for (const auto& c : r.cells) {
@@ -92,8 +103,10 @@ Table cold_phase_table(const ReportData& r) {
 }
 
 Table io_table(const ReportData& r) {
-  Table t{"io-serialization", "I/O and serialization per request (warm, median per cell)",
-          "total = deserialize + serialize (+ baas_get + baas_put in BaaS mode); the ratio is to native in the same cell configuration.",
+  Table t{"io-serialization",
+          "I/O and serialization per request (warm, median per cell)",
+          "total = deserialize + serialize (+ baas_get + baas_put in BaaS mode); the ratio is to native in the same "
+          "cell configuration.",
           {"function/input", "io", "runtime", "deserialize", "serialize", "baas_get", "baas_put", "total", "vs native"},
           {}};
   const Index ix = make_index(r.cells);
@@ -103,19 +116,24 @@ Table io_table(const ReportData& r) {
       auto it = c.phase_median.find(std::string(p));
       return it == c.phase_median.end() ? std::string("-") : text::duration(it->second);
     };
-    const Cell* nat = ix.get(c.key.function, c.key.input, "native", "warm", std::string(telemetry::to_string(c.key.io)));
+    const Cell* nat =
+        ix.get(c.key.function, c.key.input, "native", "warm", std::string(telemetry::to_string(c.key.io)));
     const double ratio = nat && io_serde(*nat) > 0 ? io_serde(c) / io_serde(*nat) : NAN;
-    t.rows.push_back({c.key.function + "/" + c.key.input, std::string(telemetry::to_string(c.key.io)), c.key.runtime, ph("deserialize"), ph("serialize"),
-                      ph("baas_get"), ph("baas_put"), text::duration(io_serde(c)), text::ratio(ratio)});
+    t.rows.push_back({c.key.function + "/" + c.key.input, std::string(telemetry::to_string(c.key.io)), c.key.runtime,
+                      ph("deserialize"), ph("serialize"), ph("baas_get"), ph("baas_put"), text::duration(io_serde(c)),
+                      text::ratio(ratio)});
   }
   return t;
 }
 
 Table validation_table(const ReportData& r) {
-  Table t{"model-validation", "Model: held-out MAPE per runtime",
-          "Each configuration (function x input x runtime) or each function x runtime is left out in turn; a model fitted "
-          "without it predicts the median e2e of its cells.",
-          {"runtime"}, {}};
+  Table t{
+      "model-validation",
+      "Model: held-out MAPE per runtime",
+      "Each configuration (function x input x runtime) or each function x runtime is left out in turn; a model fitted "
+      "without it predicts the median e2e of its cells.",
+      {"runtime"},
+      {}};
   if (!r.model || r.model->validations.empty()) {
     t.caption = "No model: " + (r.model_note.empty() ? std::string("not fitted") : r.model_note);
     return t;
@@ -145,46 +163,31 @@ Table validation_table(const ReportData& r) {
 }
 
 Table model_table(const ReportData& r) {
-  Table t{"model-coefficients", "Model: per-runtime drivers",
-          "compute factor = time of the same work relative to the reference runtime; cold start at the runtime's median module "
+  Table t{"model-coefficients",
+          "Model: per-runtime drivers",
+          "compute factor = time of the same work relative to the reference runtime; cold start at the runtime's "
+          "median module "
           "size; per-request = warm request path outside the function; USL from concurrency data when present.",
-          {"runtime", "compute factor", "cold start", "per-request", "BaaS get+put", "USL sigma", "USL kappa", "p95/p50 warm"},
+          {"runtime", "compute factor", "cold start", "per-request", "BaaS get+put", "USL sigma", "USL kappa",
+           "p95/p50 warm"},
           {}};
   if (!r.model) return t;
-  const auto& m = *r.model;
-  std::set<std::string> rts;
-  for (const auto& [k, v] : m.start.coef) {
-    if (k.rfind("rt:", 0) == 0) rts.insert(k.substr(3));
-  }
-  rts.insert(m.reference_runtime);
-  const auto coef = [](const model::Component& c, const std::string& n) {
-    auto it = c.coef.find(n);
-    return it == c.coef.end() ? NAN : it->second;
-  };
-  for (const auto& rt : sorted_runtimes(rts)) {
-    std::vector<double> ls;
-    for (const auto& [k, b] : m.module_sizes.bytes) {
-      if (k.size() > rt.size() + 1 && k.compare(k.size() - rt.size() - 1, std::string::npos, "/" + rt) == 0) {
-        ls.push_back(std::log(static_cast<double>(b) / (1024.0 * 1024.0)));
-      }
-    }
-    const double slope = coef(m.start, "ls:" + rt);
-    const double start = std::exp(coef(m.start, "rt:" + rt) + (std::isfinite(slope) && !ls.empty() ? slope * stats::median(ls) : 0.0));
-    const double factor = rt == m.reference_runtime ? 1.0 : std::exp(coef(m.compute, "rt:" + rt));
-    auto u = m.usl.find(rt);
-    auto tail = m.tail_ratio.find(rt + "/warm");
-    t.rows.push_back({rt, text::ratio(factor), text::duration(start), text::duration(coef(m.overhead, "a:" + rt + "/warm")),
-                      text::duration(coef(m.io, "a:" + rt + "/warm")), u == m.usl.end() ? "-" : fmt::format("{:.3g}", u->second.sigma),
-                      u == m.usl.end() ? "-" : fmt::format("{:.3g}", u->second.kappa),
-                      tail == m.tail_ratio.end() ? "-" : fmt::format("{:.2f}", tail->second)});
+  for (const auto& d : model::runtime_drivers(*r.model)) {
+    t.rows.push_back(
+        {d.runtime, text::ratio(d.compute_factor), text::duration(d.cold_start_ns), text::duration(d.per_request_ns),
+         text::duration(d.baas_ns), d.usl ? fmt::format("{:.3g}", d.usl->sigma) : "-",
+         d.usl ? fmt::format("{:.3g}", d.usl->kappa) : "-", d.tail_ratio ? fmt::format("{:.2f}", *d.tail_ratio) : "-"});
   }
   return t;
 }
 
 Table prediction_table(const ReportData& r) {
-  Table t{"model-decisions", "Model: where to run each function (predicted warm p50 and cost per million requests)",
-          "Predictions at concurrency 1 for the cloud and edge profiles; the cheapest runtime meeting the fastest p50 x 2 is marked *.",
-          {"function/input", "profile"}, {}};
+  Table t{"model-decisions",
+          "Model: where to run each function (predicted warm p50 and cost per million requests)",
+          "Predictions at concurrency 1 for the cloud and edge profiles; the cheapest runtime meeting the fastest p50 "
+          "x 2 is marked *.",
+          {"function/input", "profile"},
+          {}};
   if (!r.model) return t;
   std::set<std::string> rts_set;
   for (const auto& c : r.cells) {
@@ -216,8 +219,8 @@ Table prediction_table(const ReportData& r) {
         }
       }
       for (std::size_t k = 0; k < rts.size(); ++k) {
-        row.push_back(preds[k].p50_ns > 0 ? fmt::format("{} / ${:.3g}{}", text::duration(preds[k].p50_ns), preds[k].cost_per_million_usd,
-                                                        k == pick ? " *" : "")
+        row.push_back(preds[k].p50_ns > 0 ? fmt::format("{} / ${:.3g}{}", text::duration(preds[k].p50_ns),
+                                                        preds[k].cost_per_million_usd, k == pick ? " *" : "")
                                           : "-");
       }
       t.rows.push_back(std::move(row));
@@ -237,7 +240,8 @@ std::string runs_on(const std::string& kind) {
 }
 
 Table environment_table(const ReportData& r) {
-  Table t{"environment", "Compilers and flags of every artifact",
+  Table t{"environment",
+          "Compilers and flags of every artifact",
           "From the run's manifest (\"artifacts\"): the program and its --version, and its flags without the "
           "source files and output. native is built by the Wasm modules' compiler, native-gcc by the host compiler.",
           {"function", "artifact", "runs on", "compiler", "version", "flags"},
@@ -258,18 +262,21 @@ Table environment_table(const ReportData& r) {
 }
 
 Table summary_table(const ReportData& r) {
-  Table t{"summary", "All cells: median, p95 and 95% CI of the median of e2e",
+  Table t{"summary",
+          "All cells: median, p95 and 95% CI of the median of e2e",
           "Only ok, uncontaminated invocations; outliers (Tukey 1.5 IQR) are counted, not removed.",
-          {"function", "input", "runtime", "mode", "io", "profile", "concurrency", "ok/n", "contaminated", "outliers", "median",
-           "p95", "median 95% CI"},
+          {"function", "input", "runtime", "mode", "io", "profile", "concurrency", "ok/n", "contaminated", "outliers",
+           "median", "p95", "median 95% CI"},
           {}};
   for (const auto& c : r.cells) {
     const auto& ci = c.median_ci;
-    t.rows.push_back({c.key.function, c.key.input, c.key.runtime, c.key.mode_label(), std::string(telemetry::to_string(c.key.io)), c.key.profile,
-                      fmt::format("{}", c.key.concurrency()), fmt::format("{}/{}", c.n_ok, c.n),
-                      fmt::format("{}", c.n_contaminated), fmt::format("{}", c.n_outliers), text::duration(c.e2e_median),
-                      text::duration(c.e2e_p95),
-                      c.n_ok ? fmt::format("[{}, {}]{}", text::duration(ci.low), text::duration(ci.high), ci.meets_level ? "" : "*") : "-"});
+    t.rows.push_back(
+        {c.key.function, c.key.input, c.key.runtime, c.key.mode_label(), std::string(telemetry::to_string(c.key.io)),
+         c.key.profile, fmt::format("{}", c.key.concurrency()), fmt::format("{}/{}", c.n_ok, c.n),
+         fmt::format("{}", c.n_contaminated), fmt::format("{}", c.n_outliers), text::duration(c.e2e_median),
+         text::duration(c.e2e_p95),
+         c.n_ok ? fmt::format("[{}, {}]{}", text::duration(ci.low), text::duration(ci.high), ci.meets_level ? "" : "*")
+                : "-"});
   }
   return t;
 }
@@ -277,9 +284,8 @@ Table summary_table(const ReportData& r) {
 }  // namespace
 
 std::vector<Table> report_tables(const ReportData& r) {
-  return {headline_table(r),  comparison_table(r), cold_phase_table(r), io_table(r),
-          validation_table(r), model_table(r),      prediction_table(r), summary_table(r),
-          environment_table(r)};
+  return {headline_table(r), comparison_table(r), cold_phase_table(r), io_table(r),         validation_table(r),
+          model_table(r),    prediction_table(r), summary_table(r),    environment_table(r)};
 }
 
 }  // namespace lumos::report

@@ -44,9 +44,7 @@ class FakeInstance final : public Instance {
     return r;
   }
 
-  InstanceStats stats() override {
-    return {nanoseconds(100'000 * served_), std::uint64_t{1} << 20};
-  }
+  InstanceStats stats() override { return {nanoseconds(100'000 * served_), std::uint64_t{1} << 20}; }
   bool alive() override { return alive_; }
   void stop() override { alive_ = false; }
 
@@ -61,8 +59,7 @@ class FakeRuntime final : public Runtime {
   std::string_view name() const override { return "fake"; }
   Result<void> check() const override { return {}; }
   Result<void> prepare(const Artifacts&) override { return {}; }
-  Result<std::unique_ptr<Instance>> start_instance(const std::string& function,
-                                                   std::chrono::milliseconds) override {
+  Result<std::unique_ptr<Instance>> start_instance(const std::string& function, std::chrono::milliseconds) override {
     if (function == "start-fail") return fail(ErrorCode::kSpawn, "fake start failure");
     return std::unique_ptr<Instance>(new FakeInstance());
   }

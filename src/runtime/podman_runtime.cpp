@@ -57,8 +57,8 @@ class PodmanRuntime final : public Runtime {
     std::string want_id = image->config_digest.substr(image->config_digest.find(':') + 1);
     auto inspected = lumos::run_command({tools_.podman, "image", "inspect", "--format", "{{.Id}}", reference});
     if (!inspected || inspected->exit_code != 0 || trim(inspected->out) != want_id) {
-      auto copied = lumos::run_command({tools_.skopeo, "copy", "--quiet", "oci:" + image->reference(),
-                                        "containers-storage:" + reference});
+      auto copied = lumos::run_command(
+          {tools_.skopeo, "copy", "--quiet", "oci:" + image->reference(), "containers-storage:" + reference});
       if (!copied) {
         return fail(copied.error().code == ErrorCode::kNotInstalled ? ErrorCode::kNotInstalled : ErrorCode::kBuild,
                     "loading image " + image->reference() + " into podman's store: " + copied.error().message +
@@ -146,10 +146,10 @@ class PodmanRuntime final : public Runtime {
   // `podman run`, as runc's containers are (lumos' own group, or the cell's slot), instead of
   // /libpod_parent.
   std::vector<std::string> run_argv(const std::string& container, const fs::path& cidfile) const {
-    std::vector<std::string> argv = {tools_.podman, "run", "--interactive", "--rm", "--runtime", "runc",
-                                     "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096",
-                                     "--cgroups", "no-conmon", "--cgroup-parent", ".",
-                                     "--pull", "never", "--name", container, "--cidfile", cidfile.string()};
+    std::vector<std::string> argv = {tools_.podman, "run",       "--interactive",    "--rm",      "--runtime",
+                                     "runc",        "--ulimit",  "nofile=4096:4096", "--ulimit",  "nproc=4096:4096",
+                                     "--cgroups",   "no-conmon", "--cgroup-parent",  ".",         "--pull",
+                                     "never",       "--name",    container,          "--cidfile", cidfile.string()};
     if (tools_.container_netns.empty()) {
       argv.insert(argv.end(), {"--network", "none"});
     } else {

@@ -164,8 +164,7 @@ Result<std::unique_ptr<Instance>> start_process_instance(ProcessInstanceOptions 
   }
   phases["sandbox_start"] = sandbox;
   phases["start_other"] = std::max(nanoseconds(0), total - accounted - sandbox);
-  return std::unique_ptr<Instance>(
-      new ProcessInstance(std::move(*child), std::move(options), std::move(phases)));
+  return std::unique_ptr<Instance>(new ProcessInstance(std::move(*child), std::move(options), std::move(phases)));
 }
 
 }  // namespace lumos::runtime

@@ -37,8 +37,8 @@ nlohmann::json bundle_config(const ContainerProcess& proc, const fs::path& rootf
                       {"options", {"rbind", "ro", "nosuid", "nodev"}}});
   }
   for (const auto& [host, inside] : proc.rw_binds) {
-    mounts.push_back({{"destination", inside.string()}, {"type", "bind"}, {"source", host.string()},
-                      {"options", {"rbind", "rw"}}});
+    mounts.push_back(
+        {{"destination", inside.string()}, {"type", "bind"}, {"source", host.string()}, {"options", {"rbind", "rw"}}});
   }
   json process = {
       {"terminal", false},
@@ -50,8 +50,8 @@ nlohmann::json bundle_config(const ContainerProcess& proc, const fs::path& rootf
       {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}}},
   };
   json linux_section = {
-      {"namespaces", {{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}},
-                      {{"type", "mount"}}, {{"type", "network"}}}},
+      {"namespaces",
+       {{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}, {{"type", "network"}}}},
       {"maskedPaths", {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"}},
       {"readonlyPaths", {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"}},
       // A generous limit: runc (cgroup v1) only creates the memory cgroup, which lumos reads
@@ -171,8 +171,8 @@ class RuncRuntime final : public Runtime {
     auto config = with_network(bundle_config(proc, it->second.rootfs));
     if (auto w = write_file(bundle / "config.json", config.dump()); !w) return tl::unexpected(w.error());
     std::string root = (tools_.state_dir / "runc").string();
-    auto outcome = run_one_shot_command({tools_.runc, "--root", root, "run", "--bundle", bundle.string(), id},
-                                        request, std::nullopt, std::nullopt, tools_.spawn_scope);
+    auto outcome = run_one_shot_command({tools_.runc, "--root", root, "run", "--bundle", bundle.string(), id}, request,
+                                        std::nullopt, std::nullopt, tools_.spawn_scope);
     if (outcome && outcome->timed_out) (void)lumos::run_command({tools_.runc, "--root", root, "delete", "--force", id});
     if (!outcome) return outcome;
     if (variant_.finish_command) {
@@ -201,7 +201,9 @@ class RuncRuntime final : public Runtime {
     options.spawn_scope = tools_.spawn_scope;
     // runc (cgroupfs driver, no cgroupsPath) puts the container in cgroup <runc's>/<id>.
     options.stats = container_cgroup_stats([id] { return id; });
-    options.after_kill = [runc, root, id] { (void)lumos::run_command({runc, "--root", root, "delete", "--force", id}); };
+    options.after_kill = [runc, root, id] {
+      (void)lumos::run_command({runc, "--root", root, "delete", "--force", id});
+    };
     return start_process_instance(std::move(options), timeout);
   }
 

@@ -69,7 +69,12 @@ std::unique_ptr<Runtime> make_runc_wasmedge_runtime(const ToolPaths& tools) {
   variant.command = [](const ContainerProcess& prepared, const CommandRequest& request) {
     ContainerProcess proc = prepared;
     const std::string module = prepared.args.back();
-    proc.args = {kHostInContainer, "--mode", "aot", "--dir", ".:/work", "--report",
+    proc.args = {kHostInContainer,
+                 "--mode",
+                 "aot",
+                 "--dir",
+                 ".:/work",
+                 "--report",
                  std::string(kOutInContainer) + "/" + kReportName};
     for (const auto& e : env_entries(request.env)) proc.args.insert(proc.args.end(), {"--env", e});
     proc.args.insert(proc.args.end(), {"command", module});

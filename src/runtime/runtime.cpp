@@ -7,8 +7,7 @@
 
 namespace lumos::runtime {
 
-ToolPaths default_tool_paths(const std::filesystem::path& self_exe,
-                             const std::filesystem::path& state_dir) {
+ToolPaths default_tool_paths(const std::filesystem::path& self_exe, const std::filesystem::path& state_dir) {
   ToolPaths tools;
   tools.wasm_host = self_exe.parent_path() / "lumos-wasm-host";
   if (const char* v = std::getenv("LUMOS_WASM_HOST"); v && *v) tools.wasm_host = v;
@@ -36,15 +35,14 @@ Result<CommandOutcome> Runtime::run_command(const CommandRequest&) {
 }
 
 const std::vector<std::string>& runtime_names() {
-  static const std::vector<std::string> names = {"native", "runc", "wasmedge-interp",
-                                                 "wasmedge-aot"};
+  static const std::vector<std::string> names = {"native", "runc", "wasmedge-interp", "wasmedge-aot"};
   return names;
 }
 
 const std::vector<std::string>& all_runtime_names() {
-  static const std::vector<std::string> names = {"native",          "native-gcc",    "runc",
-                                                 "runc-debian",     "podman",        "podman-debian",
-                                                 "wasmedge-interp", "wasmedge-aot",  "runc-wasmedge"};
+  static const std::vector<std::string> names = {"native",          "native-gcc",   "runc",
+                                                 "runc-debian",     "podman",       "podman-debian",
+                                                 "wasmedge-interp", "wasmedge-aot", "runc-wasmedge"};
   return names;
 }
 

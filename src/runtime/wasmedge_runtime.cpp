@@ -20,9 +20,8 @@ class WasmEdgeRuntime final : public Runtime {
 
   Result<void> check() const override {
     if (access(tools_.wasm_host.c_str(), X_OK) != 0) {
-      return fail(ErrorCode::kNotInstalled,
-                  "lumos-wasm-host not found at " + tools_.wasm_host.string() +
-                      ": build it (make build) or set LUMOS_WASM_HOST");
+      return fail(ErrorCode::kNotInstalled, "lumos-wasm-host not found at " + tools_.wasm_host.string() +
+                                                ": build it (make build) or set LUMOS_WASM_HOST");
     }
     return {};
   }
@@ -30,9 +29,8 @@ class WasmEdgeRuntime final : public Runtime {
   Result<void> prepare(const Artifacts& a) override {
     const auto& module = aot_ ? a.wasm_aot : a.wasm;
     if (module.empty() || access(module.c_str(), R_OK) != 0) {
-      return fail(ErrorCode::kBuild, std::string("no ") + (aot_ ? "AoT " : "") + "wasm module for " +
-                                         a.function + " (expected " + module.string() +
-                                         "): run lumos build");
+      return fail(ErrorCode::kBuild, std::string("no ") + (aot_ ? "AoT " : "") + "wasm module for " + a.function +
+                                         " (expected " + module.string() + "): run lumos build");
     }
     modules_[a.function] = module;
     return {};
@@ -44,8 +42,7 @@ class WasmEdgeRuntime final : public Runtime {
     auto it = modules_.find(function);
     if (it == modules_.end()) return fail(ErrorCode::kInternal, function + " was not prepared");
     ProcessInstanceOptions options;
-    options.argv = {tools_.wasm_host.string(), "--mode", aot_ ? "aot" : "interp", "reactor",
-                    it->second.string()};
+    options.argv = {tools_.wasm_host.string(), "--mode", aot_ ? "aot" : "interp", "reactor", it->second.string()};
     options.spawn_scope = tools_.spawn_scope;
     return start_process_instance(std::move(options), timeout);
   }
@@ -55,8 +52,8 @@ class WasmEdgeRuntime final : public Runtime {
     auto it = modules_.find(request.function);
     if (it == modules_.end()) return fail(ErrorCode::kInternal, request.function + " was not prepared");
     auto report = request.stdout_file.parent_path() / "wasm-host-report.json";
-    std::vector<std::string> argv = {tools_.wasm_host.string(), "--mode", aot_ ? "aot" : "interp",
-                                     "--dir", ".:" + request.work_dir.string(), "--report", report.string()};
+    std::vector<std::string> argv = {tools_.wasm_host.string(),        "--mode",   aot_ ? "aot" : "interp", "--dir",
+                                     ".:" + request.work_dir.string(), "--report", report.string()};
     for (const auto& e : env_entries(request.env)) argv.insert(argv.end(), {"--env", e});
     argv.insert(argv.end(), {"command", it->second.string()});
     argv.insert(argv.end(), request.args.begin(), request.args.end());

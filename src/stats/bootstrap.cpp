@@ -43,8 +43,8 @@ std::uint64_t SplitMix64::next() {
   return z ^ (z >> 31);
 }
 
-Interval bootstrap_ci(const std::vector<double>& xs, Statistic statistic, double level,
-                      std::size_t resamples, std::uint64_t seed) {
+Interval bootstrap_ci(const std::vector<double>& xs, Statistic statistic, double level, std::size_t resamples,
+                      std::uint64_t seed) {
   Interval ci;
   ci.level = level;
   if (!usable(xs) || resamples == 0 || !(level > 0.0 && level < 1.0)) return ci;
@@ -58,13 +58,11 @@ Interval bootstrap_ci(const std::vector<double>& xs, Statistic statistic, double
   return interval_from(std::move(replicates), level);
 }
 
-Interval bootstrap_ratio_ci(const std::vector<double>& numerator,
-                            const std::vector<double>& denominator, Statistic statistic,
-                            double level, std::size_t resamples, std::uint64_t seed) {
+Interval bootstrap_ratio_ci(const std::vector<double>& numerator, const std::vector<double>& denominator,
+                            Statistic statistic, double level, std::size_t resamples, std::uint64_t seed) {
   Interval ci;
   ci.level = level;
-  if (!usable(numerator) || !usable(denominator) || resamples == 0 ||
-      !(level > 0.0 && level < 1.0)) {
+  if (!usable(numerator) || !usable(denominator) || resamples == 0 || !(level > 0.0 && level < 1.0)) {
     return ci;
   }
   SplitMix64 rng(seed);

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <utility>
 
-#include <boost/math/distributions/students_t.hpp>
 #include <fmt/format.h>
+#include <boost/math/distributions/students_t.hpp>
 
 namespace lumos::stats {
 namespace {
@@ -34,8 +34,8 @@ std::string ratio_text(double r) {
 
 }  // namespace
 
-Comparison compare_latencies(const std::vector<double>& a, const std::vector<double>& b,
-                             double level, std::string a_name, std::string b_name) {
+Comparison compare_latencies(const std::vector<double>& a, const std::vector<double>& b, double level,
+                             std::string a_name, std::string b_name) {
   Comparison c;
   c.a_name = std::move(a_name);
   c.b_name = std::move(b_name);
@@ -72,17 +72,15 @@ std::string describe(const Comparison& c) {
   if (!c.valid) return fmt::format("not enough data to compare {} and {}", c.a_name, c.b_name);
   const std::string pct = fmt::format("{:g}%", c.level * 100.0);
   if (!c.significant) {
-    return fmt::format("no significant difference between {} and {} ({} CI: {}x to {}x)",
-                       c.a_name, c.b_name, pct, ratio_text(c.speedup_low),
-                       ratio_text(c.speedup_high));
+    return fmt::format("no significant difference between {} and {} ({} CI: {}x to {}x)", c.a_name, c.b_name, pct,
+                       ratio_text(c.speedup_low), ratio_text(c.speedup_high));
   }
   if (c.speedup_low > 1.0) {
-    return fmt::format("{} is {}x to {}x faster than {} ({} CI)", c.a_name,
-                       ratio_text(c.speedup_low), ratio_text(c.speedup_high), c.b_name, pct);
+    return fmt::format("{} is {}x to {}x faster than {} ({} CI)", c.a_name, ratio_text(c.speedup_low),
+                       ratio_text(c.speedup_high), c.b_name, pct);
   }
-  return fmt::format("{} is {}x to {}x faster than {} ({} CI)", c.b_name,
-                     ratio_text(1.0 / c.speedup_high), ratio_text(1.0 / c.speedup_low), c.a_name,
-                     pct);
+  return fmt::format("{} is {}x to {}x faster than {} ({} CI)", c.b_name, ratio_text(1.0 / c.speedup_high),
+                     ratio_text(1.0 / c.speedup_low), c.a_name, pct);
 }
 
 }  // namespace lumos::stats

@@ -34,7 +34,9 @@ Result<void> JsonlWriter::write(const Invocation& inv) {
 
 Result<ResultsFile> read_invocations(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::kIo, "cannot read " + path.string() + " (is this a results folder written by `lumos run --out`?)");
+  if (!in)
+    return fail(ErrorCode::kIo,
+                "cannot read " + path.string() + " (is this a results folder written by `lumos run --out`?)");
   ResultsFile out;
   std::string line;
   std::size_t line_no = 0;
@@ -48,7 +50,8 @@ Result<ResultsFile> read_invocations(const std::filesystem::path& path) {
         out.torn_line = line_no;
         break;
       }
-      return fail(ErrorCode::kConfig, fmt::format("{}:{}: not a JSON object; fix or remove that line", path.string(), line_no));
+      return fail(ErrorCode::kConfig,
+                  fmt::format("{}:{}: not a JSON object; fix or remove that line", path.string(), line_no));
     }
     auto inv = invocation_from_json(j);
     if (!inv) return fail(ErrorCode::kConfig, fmt::format("{}:{}: {}", path.string(), line_no, inv.error().message));

@@ -44,8 +44,7 @@ std::uint64_t mem_total_bytes() {
 
 }  // namespace
 
-nlohmann::json environment_fingerprint(const ToolVersionCommands& tools,
-                                       const std::filesystem::path& source_dir) {
+nlohmann::json environment_fingerprint(const ToolVersionCommands& tools, const std::filesystem::path& source_dir) {
   nlohmann::json env;
   utsname u{};
   uname(&u);

@@ -76,8 +76,7 @@ std::optional<std::chrono::nanoseconds> cgroup_cpu_time(const std::string& cgrou
 
 std::optional<std::uint64_t> cgroup_peak_memory(const std::string& cgroup) {
   return read_first_number(std::filesystem::path(kCgroupRoot) / "memory" /
-                           std::filesystem::path(cgroup).relative_path() /
-                           "memory.max_usage_in_bytes");
+                           std::filesystem::path(cgroup).relative_path() / "memory.max_usage_in_bytes");
 }
 
 }  // namespace lumos::telemetry

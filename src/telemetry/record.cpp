@@ -55,11 +55,16 @@ class Fields {
  private:
   template <typename T>
   static bool matches(const nlohmann::json& v) {
-    if constexpr (std::is_same_v<T, bool>) return v.is_boolean();
-    else if constexpr (std::is_same_v<T, std::string>) return v.is_string();
-    else if constexpr (std::is_same_v<T, double>) return v.is_number();
-    else if constexpr (std::is_unsigned_v<T>) return v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
-    else return v.is_number_integer();
+    if constexpr (std::is_same_v<T, bool>)
+      return v.is_boolean();
+    else if constexpr (std::is_same_v<T, std::string>)
+      return v.is_string();
+    else if constexpr (std::is_same_v<T, double>)
+      return v.is_number();
+    else if constexpr (std::is_unsigned_v<T>)
+      return v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
+    else
+      return v.is_number_integer();
   }
   const nlohmann::json& j_;
   std::optional<std::string> error_;
@@ -91,13 +96,23 @@ nlohmann::json to_json(const Invocation& inv) {
   nlohmann::json j = {
       {"schema_version", inv.schema_version},
       {"run_id", inv.run_id},
-      {"function", inv.function}, {"runtime", inv.runtime},   {"mode", to_string(inv.mode)},
-      {"input", inv.input},       {"io", to_string(inv.io)},  {"rep", inv.rep},
-      {"ok", inv.ok},             {"fresh_instance", inv.fresh_instance},
-      {"error_code", inv.error_code}, {"error", inv.error},
-      {"exec_mode", inv.exec_mode}, {"e2e_ns", inv.e2e.count()},
-      {"phases_ns", phases},      {"bytes_in", inv.bytes_in}, {"bytes_out", inv.bytes_out},
-      {"baas_bytes_in", inv.baas_bytes_in}, {"baas_bytes_out", inv.baas_bytes_out},
+      {"function", inv.function},
+      {"runtime", inv.runtime},
+      {"mode", to_string(inv.mode)},
+      {"input", inv.input},
+      {"io", to_string(inv.io)},
+      {"rep", inv.rep},
+      {"ok", inv.ok},
+      {"fresh_instance", inv.fresh_instance},
+      {"error_code", inv.error_code},
+      {"error", inv.error},
+      {"exec_mode", inv.exec_mode},
+      {"e2e_ns", inv.e2e.count()},
+      {"phases_ns", phases},
+      {"bytes_in", inv.bytes_in},
+      {"bytes_out", inv.bytes_out},
+      {"baas_bytes_in", inv.baas_bytes_in},
+      {"baas_bytes_out", inv.baas_bytes_out},
       {"started_at", inv.started_at},
   };
   if (!inv.profile.empty()) j["profile"] = inv.profile;
@@ -107,8 +122,7 @@ nlohmann::json to_json(const Invocation& inv) {
     j["offset_ns"] = inv.offset_ns;
   }
   j["cpu_ns"] = inv.cpu ? nlohmann::json(inv.cpu->count()) : nlohmann::json(nullptr);
-  j["peak_rss_bytes"] =
-      inv.peak_rss_bytes ? nlohmann::json(*inv.peak_rss_bytes) : nlohmann::json(nullptr);
+  j["peak_rss_bytes"] = inv.peak_rss_bytes ? nlohmann::json(*inv.peak_rss_bytes) : nlohmann::json(nullptr);
   return j;
 }
 
@@ -182,7 +196,8 @@ Result<Invocation> invocation_from_json(const nlohmann::json& j) {
   if (inv.schema_version == 1) {
     // Version 1: a load record's mode said whether its request met a new instance, a
     // sequential record's mode was the request; errors were "code: message".
-    if (mode != "cold" && mode != "warm") return fail(ErrorCode::kConfig, "field 'mode' is '" + mode + "' (cold or warm)");
+    if (mode != "cold" && mode != "warm")
+      return fail(ErrorCode::kConfig, "field 'mode' is '" + mode + "' (cold or warm)");
     inv.fresh_instance = mode == "cold";
     inv.mode = inv.load == LoadKind::kNone ? *parse_mode(mode) : Mode::kPool;
     if (const auto colon = inv.error.find(": "); colon != std::string::npos) {

@@ -62,7 +62,9 @@ TEST(Baas, MissingKeyIsAFailedRecordWithTheKeyName) {
   TempDir dir;
   // The faulty fixture's input "missing-key" is itself a BaaS envelope naming a key nobody
   // stored; sent as a direct request while Redis is up (the baas cells make lumos start it).
-  auto run = run_experiment(dir, "function_dirs: [" LUMOS_TEST_DATA_DIR "/functions]\n" R"(
+  auto run = run_experiment(dir, "function_dirs: [" LUMOS_TEST_DATA_DIR
+                                 "/functions]\n"
+                                 R"(
 functions: [{name: faulty, inputs: [echo, missing-key]}]
 runtimes: [native, wasmedge-aot]
 io: [baas, direct]
@@ -137,7 +139,8 @@ repetitions: 9
   double cloud = median_e2e("cloud");
   double edge = median_e2e("edge-pi");
   double added_ms = (edge - cloud) / 1e6;
-  std::printf("edge-pi adds %.1f ms per BaaS request (cloud %.2f ms, edge %.2f ms)\n", added_ms, cloud / 1e6, edge / 1e6);
+  std::printf("edge-pi adds %.1f ms per BaaS request (cloud %.2f ms, edge %.2f ms)\n", added_ms, cloud / 1e6,
+              edge / 1e6);
   EXPECT_GT(added_ms, 34.0);
   EXPECT_LT(added_ms, 60.0);
 }

@@ -43,8 +43,9 @@ TEST(Cli, BrokenExperimentFileNamesTheFileAndExitsWithOne) {
 
 TEST(Cli, RunWritesManifestAndSummaryReadsResults) {
   TempDir dir;
-  auto run = run_experiment(dir, "name: cli\nfunctions: [{name: hello, inputs: [small]}]\nruntimes: [native]\n"
-                                 "repetitions: 4\n");
+  auto run = run_experiment(dir,
+                            "name: cli\nfunctions: [{name: hello, inputs: [small]}]\nruntimes: [native]\n"
+                            "repetitions: 4\n");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(run.records.size(), 8u);
   auto manifest = telemetry::read_json_file(dir.path / "out" / "manifest.json");

@@ -8,7 +8,9 @@ using lumos::testing::TempDir;
 
 TEST(CommandFunctions, UnchangedProgramRunsOneShotOnAllFourRuntimes) {
   TempDir dir;
-  auto run = run_experiment(dir, "function_dirs: [" LUMOS_TEST_DATA_DIR "/functions]\n" R"(
+  auto run = run_experiment(dir, "function_dirs: [" LUMOS_TEST_DATA_DIR
+                                 "/functions]\n"
+                                 R"(
 functions: [wordcount]
 runtimes: [native, runc, wasmedge-interp, wasmedge-aot]
 modes: [cold, warm]
@@ -44,11 +46,17 @@ functions:
   - name: wc-exit-3
     kind: command
     sources: [)" + wc + R"(wordcount.c]
-    command: {args: ["--verbose", "x y"], env: {GREETING: hi there, EXIT_CODE: "3"}, dirs: [)" + wc + R"(data]}
+    command: {args: ["--verbose", "x y"], env: {GREETING: hi there, EXIT_CODE: "3"}, dirs: [)" +
+                                     wc + R"(data]}
     inputs:
-      - {name: expects-0, file: )" + wc + R"(inputs/two-lines.txt}
-      - {name: expects-3, file: )" + wc + R"(inputs/two-lines.txt, expected_exit: 3, expected: )" + wc + R"(expected/two-lines.txt}
-      - {name: wrong-file, file: )" + wc + R"(inputs/two-lines.txt, expected_exit: 3, expected_files: {counts.txt: )" + wc + R"(expected/two-lines.txt}}
+      - {name: expects-0, file: )" + wc +
+                                     R"(inputs/two-lines.txt}
+      - {name: expects-3, file: )" + wc +
+                                     R"(inputs/two-lines.txt, expected_exit: 3, expected: )" + wc +
+                                     R"(expected/two-lines.txt}
+      - {name: wrong-file, file: )" + wc +
+                                     R"(inputs/two-lines.txt, expected_exit: 3, expected_files: {counts.txt: )" + wc +
+                                     R"(expected/two-lines.txt}}
 runtimes: [native, wasmedge-aot]
 repetitions: 1
 )");
@@ -110,7 +118,8 @@ repetitions: 1
     } else {
       // The kernel's OOM killer ends it: SIGKILL, or 137 from a container engine.
       EXPECT_FALSE(r.ok) << "256 MiB touched under a 128 MiB limit";
-      EXPECT_TRUE(r.error_text().find("SIGKILL") != std::string::npos || r.error_text().find("code 137") != std::string::npos)
+      EXPECT_TRUE(r.error_text().find("SIGKILL") != std::string::npos ||
+                  r.error_text().find("code 137") != std::string::npos)
           << r.error_text();
     }
   }

@@ -1,8 +1,8 @@
 // Environment emulation, measured: the link emulator's RTT, bandwidth and overhead against
 // small TCP servers and a real redis-server, and cgroup slots' CPU quota and memory limit on
 // forked workloads. Prints the measured figures; skips with a reason without root/cgroups.
-#include <gtest/gtest.h>
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -229,10 +229,11 @@ TEST(LinkEmulator, EdgeRttMedianIsWithinTenPercentOfTheProfile) {
   ASSERT_EQ(rtts.size(), 50u);
   double configured = ms(edge_link().rtt);
   double med = median(rtts);
-  std::printf("[edge-pi link] RTT configured %.1f ms (jitter %.1f ms): median %.2f ms, p10 %.2f, p90 %.2f, "
-              "min %.2f, max %.2f (n=50)\n",
-              configured, ms(edge_link().jitter), med, quantile(rtts, 0.1), quantile(rtts, 0.9),
-              quantile(rtts, 0.0), quantile(rtts, 1.0));
+  std::printf(
+      "[edge-pi link] RTT configured %.1f ms (jitter %.1f ms): median %.2f ms, p10 %.2f, p90 %.2f, "
+      "min %.2f, max %.2f (n=50)\n",
+      configured, ms(edge_link().jitter), med, quantile(rtts, 0.1), quantile(rtts, 0.9), quantile(rtts, 0.0),
+      quantile(rtts, 1.0));
   EXPECT_TRUE(within(med, configured, 0.10)) << med;
   // Jitter is there and bounded: samples spread, none outside rtt +- jitter (+ slack).
   EXPECT_GT(quantile(rtts, 0.9) - quantile(rtts, 0.1), ms(edge_link().jitter) * 0.3);
@@ -272,10 +273,11 @@ TEST(LinkEmulator, EdgeBandwidthIsWithinTenPercentBothWays) {
   // Throughput of the transfer itself: the elapsed time minus one round trip of latency.
   double down = static_cast<double>(n) * 8 / ((down_ms - rtt) * 1e3);
   double up = static_cast<double>(n) * 8 / ((up_ms - rtt) * 1e3);
-  std::printf("[edge-pi link] bandwidth configured %.1f Mbit/s: download %.2f Mbit/s (%.0f ms for %.1f MB), "
-              "upload %.2f Mbit/s (%.0f ms); without subtracting the RTT: %.2f / %.2f Mbit/s\n",
-              configured, down, down_ms, static_cast<double>(n) / 1e6, up, up_ms,
-              static_cast<double>(n) * 8 / (down_ms * 1e3), static_cast<double>(n) * 8 / (up_ms * 1e3));
+  std::printf(
+      "[edge-pi link] bandwidth configured %.1f Mbit/s: download %.2f Mbit/s (%.0f ms for %.1f MB), "
+      "upload %.2f Mbit/s (%.0f ms); without subtracting the RTT: %.2f / %.2f Mbit/s\n",
+      configured, down, down_ms, static_cast<double>(n) / 1e6, up, up_ms, static_cast<double>(n) * 8 / (down_ms * 1e3),
+      static_cast<double>(n) * 8 / (up_ms * 1e3));
   EXPECT_TRUE(within(down, configured, 0.10)) << down;
   EXPECT_TRUE(within(up, configured, 0.10)) << up;
   EXPECT_EQ((*em)->stats().bytes_down, n + 2);  // + the two one-byte answers
@@ -446,9 +448,10 @@ TEST(LinkEmulator, RedisThroughTheEdgeLink) {
     double t2 = timed(*client, set, 2'000'000), t6 = timed(*client, set, 6'000'000);
     double raw = 4e6 * 8 / ((t6 - t2) * 1e3);
     double corrected = 4e6 * 8 / ((t6 - t2 - (d6 - d2)) * 1e3);
-    std::printf("[redis via edge-pi link] %s 2 MB %.0f ms, 6 MB %.0f ms (direct %.0f / %.0f ms): %.2f Mbit/s, "
-                "%.2f Mbit/s without Redis' own per-byte time\n",
-                set ? "SET" : "GET", t2, t6, d2, d6, raw, corrected);
+    std::printf(
+        "[redis via edge-pi link] %s 2 MB %.0f ms, 6 MB %.0f ms (direct %.0f / %.0f ms): %.2f Mbit/s, "
+        "%.2f Mbit/s without Redis' own per-byte time\n",
+        set ? "SET" : "GET", t2, t6, d2, d6, raw, corrected);
     // The link's rate lies between the two (within 10%), and Redis costs at most 20%.
     EXPECT_LE(raw, configured * 1.10);
     EXPECT_GE(corrected, configured * 0.90);
@@ -474,8 +477,8 @@ std::string cgroup_skip_reason() {
   return "";
 }
 
-#define LUMOS_REQUIRE_CGROUPS()                                   \
-  do {                                                            \
+#define LUMOS_REQUIRE_CGROUPS()                                             \
+  do {                                                                      \
     if (auto why = cgroup_skip_reason(); !why.empty()) GTEST_SKIP() << why; \
   } while (0)
 
@@ -559,12 +562,13 @@ TEST(CgroupSlot, HalfCpuQuotaDoublesComputeTime) {
   double ratio = median(slow_ms) / median(fast_ms);
   double stretch_ratio = median(slow_stretch) / median(fast_stretch);
   auto su = (*slow)->usage();
-  std::printf("[cpu] same work (%llu iterations, 5 interleaved pairs): unlimited median %.0f ms, quota 0.5 "
-              "(period %lld us) median %.0f ms: wall ratio %.2f; wall per CPU second %.2f vs %.2f: ratio %.2f "
-              "(want 2.0 +- 20%%); throttled %llu periods\n",
-              static_cast<unsigned long long>(iterations), median(fast_ms),
-              static_cast<long long>(half.cpu_period.count()), median(slow_ms), ratio, median(fast_stretch),
-              median(slow_stretch), stretch_ratio, static_cast<unsigned long long>(su.throttled_periods.value_or(0)));
+  std::printf(
+      "[cpu] same work (%llu iterations, 5 interleaved pairs): unlimited median %.0f ms, quota 0.5 "
+      "(period %lld us) median %.0f ms: wall ratio %.2f; wall per CPU second %.2f vs %.2f: ratio %.2f "
+      "(want 2.0 +- 20%%); throttled %llu periods\n",
+      static_cast<unsigned long long>(iterations), median(fast_ms), static_cast<long long>(half.cpu_period.count()),
+      median(slow_ms), ratio, median(fast_stretch), median(slow_stretch), stretch_ratio,
+      static_cast<unsigned long long>(su.throttled_periods.value_or(0)));
   EXPECT_TRUE(within(stretch_ratio, 2.0, 0.20)) << stretch_ratio;
   EXPECT_TRUE(within(ratio, 2.0, 0.25)) << ratio << " (host CPU speed drifted during the test?)";
   ASSERT_TRUE(su.throttled_periods);

@@ -74,9 +74,9 @@ TEST(Images, ListsTheFourImagesOfEachFunctionWithPulledAndUnpackedSizes) {
       ASSERT_TRUE(i.is_object());
       EXPECT_GT(i["unpacked_bytes"].get<std::uint64_t>(), 0u);
       EXPECT_GT(i["layer_bytes"].get<std::uint64_t>(), 0u);
-      EXPECT_EQ(i["pulled_bytes"].get<std::uint64_t>(),
-                i["layer_bytes"].get<std::uint64_t>() + i["config_bytes"].get<std::uint64_t>() +
-                    i["manifest_bytes"].get<std::uint64_t>());
+      EXPECT_EQ(i["pulled_bytes"].get<std::uint64_t>(), i["layer_bytes"].get<std::uint64_t>() +
+                                                            i["config_bytes"].get<std::uint64_t>() +
+                                                            i["manifest_bytes"].get<std::uint64_t>());
       bool wasm = std::string(flavour).rfind("wasm", 0) == 0;
       EXPECT_EQ(i["annotations"].value("module.wasm.image/variant", ""), wasm ? "compat-smart" : "");
       EXPECT_EQ(i["layers"].get<int>(), std::string(flavour) == "container-debian" ? 2 : 1);
@@ -129,9 +129,11 @@ TEST(Images, BrokenImagesGiveClearFailedRecordsOnEveryContainerRuntime) {
   for (const char* name : {"broken-blob", "broken-entry"}) {
     fs::create_directories(fns / name);
     std::ofstream(fns / name / "function.yaml")
-        << "language: c++\nbaas: false\nsources: [" << src << "hello.cpp]\nprebuilt: {native: " << (hello / "hello").string()
+        << "language: c++\nbaas: false\nsources: [" << src
+        << "hello.cpp]\nprebuilt: {native: " << (hello / "hello").string()
         << ", wasm: " << (hello / "hello.wasm").string() << ", wasm_aot: " << (hello / "hello.aot.wasm").string()
-        << "}\ninputs: [{name: small, file: " << src << "inputs/small.json, expected: " << src << "expected/small.json}]\n";
+        << "}\ninputs: [{name: small, file: " << src << "inputs/small.json, expected: " << src
+        << "expected/small.json}]\n";
     fs::path artifacts = fs::path(LUMOS_BINARY_DIR) / "artifacts" / name;
     fs::remove_all(artifacts / "oci");
     fs::remove_all(artifacts / "oci-cache");
@@ -148,8 +150,8 @@ TEST(Images, BrokenImagesGiveClearFailedRecordsOnEveryContainerRuntime) {
     std::string layer = manifest["layers"][0]["digest"];
     ASSERT_TRUE(fs::remove(layout / "blobs" / "sha256" / layer.substr(7)));
     fs::path entry_layout = fs::path(LUMOS_BINARY_DIR) / "artifacts" / "broken-entry" / "oci";
-    auto config = run_command({"umoci", "config", "--image", entry_layout.string() + ":" + tag,
-                               "--config.entrypoint", "/nope"});
+    auto config =
+        run_command({"umoci", "config", "--image", entry_layout.string() + ":" + tag, "--config.entrypoint", "/nope"});
     ASSERT_TRUE(config && config->exit_code == 0) << (config ? config->out : "");
   }
   auto run = run_experiment(dir, "function_dirs: [" + fns.string() + "]\n" + R"(
@@ -170,7 +172,8 @@ repetitions: 1
       EXPECT_NE(r.error_text().find("layer 1/1 blob sha256:"), std::string::npos) << r.error_text();
       EXPECT_NE(r.error_text().find("is missing"), std::string::npos) << r.error_text();
     } else {
-      EXPECT_NE(r.error_text().find("entrypoint /nope does not exist in the image's layers"), std::string::npos) << r.error_text();
+      EXPECT_NE(r.error_text().find("entrypoint /nope does not exist in the image's layers"), std::string::npos)
+          << r.error_text();
     }
   }
 }
@@ -185,7 +188,8 @@ TEST(Images, EntrypointIsResolvedThroughPathAndSymlinksAndMustBeAnExecutableFile
   std::string src = std::string(LUMOS_SOURCE_DIR) + "/functions/hello/";
   fs::create_directories(fns / "entry-check");
   std::ofstream(fns / "entry-check" / "function.yaml")
-      << "language: c++\nbaas: false\nsources: [" << src << "hello.cpp]\nprebuilt: {native: " << (hello / "hello").string()
+      << "language: c++\nbaas: false\nsources: [" << src
+      << "hello.cpp]\nprebuilt: {native: " << (hello / "hello").string()
       << ", wasm: " << (hello / "hello.wasm").string() << ", wasm_aot: " << (hello / "hello.aot.wasm").string()
       << "}\ninputs: [{name: small, file: " << src << "inputs/small.json}]\n";
   fs::path artifacts = fs::path(LUMOS_BINARY_DIR) / "artifacts" / "entry-check";

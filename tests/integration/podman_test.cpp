@@ -11,8 +11,8 @@ namespace {
 
 void expect_cold_phases_partition_e2e(const telemetry::Invocation& r) {
   std::chrono::nanoseconds parts{0};
-  for (const auto& name : {"sandbox_start", "runtime_init", "aot_check", "load", "validate", "instantiate",
-                           "start_other", "invoke"}) {
+  for (const auto& name :
+       {"sandbox_start", "runtime_init", "aot_check", "load", "validate", "instantiate", "start_other", "invoke"}) {
     if (r.phases.count(name)) parts += r.phases.at(name);
   }
   EXPECT_LE(parts, r.e2e);
@@ -82,7 +82,9 @@ warmup: 1
 
 TEST(ContainerRuntimes, BaasAndCommandFunctionsWorkInPodmanAndRuncWasmedge) {
   TempDir dir;
-  auto run = run_experiment(dir, "function_dirs: [" LUMOS_TEST_DATA_DIR "/functions]\n" R"(
+  auto run = run_experiment(dir, "function_dirs: [" LUMOS_TEST_DATA_DIR
+                                 "/functions]\n"
+                                 R"(
 functions:
   - {name: fibonacci, inputs: [small]}
   - wordcount

@@ -35,12 +35,14 @@ std::string chromium_binary() {
 TEST(ReportCli, WritesHtmlMarkdownAndCsvBesideIt) {
   TempDir dir;
   const fs::path out = dir.path / "r" / "report.html";
-  auto r = run_command({lumos_binary().string(), "report", kFixture.string(), "-o", out.string(), "--artifacts", "/nonexistent"});
+  auto r = run_command(
+      {lumos_binary().string(), "report", kFixture.string(), "-o", out.string(), "--artifacts", "/nonexistent"});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->exit_code, 0) << r->out;
   EXPECT_NE(r->out.find("(7 of 7 plots drawn)"), std::string::npos) << r->out;
   EXPECT_TRUE(fs::exists(dir.path / "r" / "report.md"));
-  for (const char* id : {"paper-vs-ours", "comparisons", "cold-start-phases", "io-serialization", "model-validation", "summary"}) {
+  for (const char* id :
+       {"paper-vs-ours", "comparisons", "cold-start-phases", "io-serialization", "model-validation", "summary"}) {
     EXPECT_TRUE(fs::exists(dir.path / "r" / (std::string("report-") + id + ".csv"))) << id;
   }
   EXPECT_NE(slurp(dir.path / "r" / "report-paper-vs-ours.csv").find("up to 30x"), std::string::npos);
@@ -49,12 +51,13 @@ TEST(ReportCli, WritesHtmlMarkdownAndCsvBesideIt) {
 TEST(ReportCli, FitThenPredictThenReportWithTheSavedModel) {
   TempDir dir;
   const fs::path model = dir.path / "model.json";
-  auto fit = run_command({lumos_binary().string(), "model", "fit", kFixture.string(), "-o", model.string(), "--artifacts", "/nonexistent"});
+  auto fit = run_command({lumos_binary().string(), "model", "fit", kFixture.string(), "-o", model.string(),
+                          "--artifacts", "/nonexistent"});
   ASSERT_TRUE(fit);
   ASSERT_EQ(fit->exit_code, 0) << fit->out;
   EXPECT_NE(fit->out.find("held-out MAPE"), std::string::npos) << fit->out;
-  auto pred = run_command({lumos_binary().string(), "model", "predict", "-m", model.string(), "-f", "fibonacci", "-i", "medium",
-                           "-r", "wasmedge-aot", "--profile", "edge-pi", "-c", "8", "--json"});
+  auto pred = run_command({lumos_binary().string(), "model", "predict", "-m", model.string(), "-f", "fibonacci", "-i",
+                           "medium", "-r", "wasmedge-aot", "--profile", "edge-pi", "-c", "8", "--json"});
   ASSERT_TRUE(pred);
   ASSERT_EQ(pred->exit_code, 0) << pred->out;
   const auto j = nlohmann::json::parse(pred->out);
@@ -65,15 +68,16 @@ TEST(ReportCli, FitThenPredictThenReportWithTheSavedModel) {
   // -c 8 is a closed level as `lumos run` measures it: 100 requests, the first 8 cold.
   EXPECT_DOUBLE_EQ(j.at("query").at("cold_fraction").get<double>(), 0.08);
   EXPECT_EQ(j.at("query").at("requests").get<int>(), 100);
-  auto steady = run_command({lumos_binary().string(), "model", "predict", "-m", model.string(), "-f", "fibonacci", "-i",
-                             "medium", "-r", "wasmedge-aot", "--profile", "edge-pi", "-c", "8", "--cold-fraction", "0",
-                             "--json"});
+  auto steady =
+      run_command({lumos_binary().string(), "model", "predict", "-m", model.string(), "-f", "fibonacci", "-i", "medium",
+                   "-r", "wasmedge-aot", "--profile", "edge-pi", "-c", "8", "--cold-fraction", "0", "--json"});
   ASSERT_TRUE(steady);
   ASSERT_EQ(steady->exit_code, 0) << steady->out;
   const auto s = nlohmann::json::parse(steady->out);
   EXPECT_GT(s.at("throughput_rps").get<double>(), j.at("throughput_rps").get<double>()) << "no cold starts to pay";
   EXPECT_LT(s.at("p95_ns").get<double>(), j.at("p95_ns").get<double>()) << "the tail of the level is its cold starts";
-  auto rep = run_command({lumos_binary().string(), "report", kFixture.string(), "-o", (dir.path / "r.html").string(), "-m", model.string()});
+  auto rep = run_command({lumos_binary().string(), "report", kFixture.string(), "-o", (dir.path / "r.html").string(),
+                          "-m", model.string()});
   ASSERT_TRUE(rep);
   ASSERT_EQ(rep->exit_code, 0) << rep->out;
   EXPECT_NE(slurp(dir.path / "r-model-validation.csv").find("wasmedge-aot"), std::string::npos);
@@ -83,7 +87,8 @@ TEST(ReportCli, UsageErrorsExitWithTwo) {
   auto r = run_command({lumos_binary().string(), "report", "/nonexistent/results"});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->exit_code, 2) << r->out;
-  auto p = run_command({lumos_binary().string(), "model", "predict", "--model", "/nonexistent.json", "-f", "x", "-i", "y", "-r", "native"});
+  auto p = run_command({lumos_binary().string(), "model", "predict", "--model", "/nonexistent.json", "-f", "x", "-i",
+                        "y", "-r", "native"});
   ASSERT_TRUE(p);
   EXPECT_EQ(p->exit_code, 1) << p->out;
   EXPECT_NE(p->out.find("lumos model fit"), std::string::npos) << p->out;
@@ -92,11 +97,13 @@ TEST(ReportCli, UsageErrorsExitWithTwo) {
 TEST(ReportBrowser, OpensInHeadlessChromiumWithoutErrorsAndEveryPlotDrawn) {
   const std::string chromium = chromium_binary();
   if (chromium.empty()) {
-    GTEST_SKIP() << "chromium is not installed (scripts/setup installs Debian's chromium); set LUMOS_CHROMIUM to use another";
+    GTEST_SKIP()
+        << "chromium is not installed (scripts/setup installs Debian's chromium); set LUMOS_CHROMIUM to use another";
   }
   TempDir dir;
   const fs::path html = dir.path / "report.html";
-  auto r = run_command({lumos_binary().string(), "report", kFixture.string(), "-o", html.string(), "--artifacts", "/nonexistent"});
+  auto r = run_command(
+      {lumos_binary().string(), "report", kFixture.string(), "-o", html.string(), "--artifacts", "/nonexistent"});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->exit_code, 0) << r->out;
 
@@ -105,8 +112,8 @@ TEST(ReportBrowser, OpensInHeadlessChromiumWithoutErrorsAndEveryPlotDrawn) {
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                "--user-data-dir=" + (dir.path / "profile").string(),
                // Any network use would fail: the report must need none.
-               "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0",
-               "--window-size=1300,900", "--dump-dom", "file://" + html.string()};
+               "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0", "--window-size=1300,900",
+               "--dump-dom", "file://" + html.string()};
   spec.stdin_file = "/dev/null";
   spec.stdout_file = dir.path / "dom.html";
   spec.stderr_file = dir.path / "chromium.log";
@@ -126,8 +133,8 @@ TEST(ReportBrowser, OpensInHeadlessChromiumWithoutErrorsAndEveryPlotDrawn) {
   EXPECT_NE(dom.find("data-report-ok=\"true\""), std::string::npos) << dom.substr(0, 400);
   EXPECT_NE(dom.find("data-plots-drawn=\"7\""), std::string::npos);
   EXPECT_NE(dom.find("data-plots-missing=\"0\""), std::string::npos);
-  for (const char* id : {"cold-start", "warm-latency", "image-sizes", "io-serialization", "concurrency-1", "latency-cdf",
-                         "model-fit"}) {
+  for (const char* id :
+       {"cold-start", "warm-latency", "image-sizes", "io-serialization", "concurrency-1", "latency-cdf", "model-fit"}) {
     const auto at = dom.find(std::string("id=\"plot-") + id + "\"");
     ASSERT_NE(at, std::string::npos) << id;
     const auto end = dom.find("</figure>", at);

@@ -6,8 +6,8 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <iterator>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -93,7 +93,9 @@ repetitions: 3
 
 TEST(Runtimes, BadInputsBecomeFailedRecordsWithClearErrors) {
   TempDir dir;
-  auto run = run_experiment(dir, "name: bad\nfunction_dirs: [" LUMOS_TEST_DATA_DIR "/functions]\n" R"(
+  auto run = run_experiment(dir, "name: bad\nfunction_dirs: [" LUMOS_TEST_DATA_DIR
+                                 "/functions]\n"
+                                 R"(
 functions:
   - {name: malformed, inputs: [x]}
   - {name: faulty, inputs: [trap, spin, fail, mismatch, echo]}
@@ -271,7 +273,8 @@ TEST(Runtimes, ContainersUnderAProfileShareTheCellsSlot) {
         std::vector<std::string> cpu_lines;
         std::ifstream cg(entry.path() / "cgroup");
         for (std::string line; std::getline(cg, line);) {
-          if (line.find(":cpu:") != std::string::npos || line.find(":cpu,") != std::string::npos) cpu_lines.push_back(line);
+          if (line.find(":cpu:") != std::string::npos || line.find(":cpu,") != std::string::npos)
+            cpu_lines.push_back(line);
         }
         // A v1 hierarchy shows an exiting task (PF_EXITING, set for good) in the root group:
         // only a task still alive after its cgroup was read counts.

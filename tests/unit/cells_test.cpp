@@ -37,7 +37,8 @@ TEST(Contamination, ColdRequestWithoutStartPhasesMetAWarmInstance) {
 }
 
 TEST(Contamination, WarmRequestWithStartPhasesMetAColdInstance) {
-  EXPECT_EQ(contamination(invocation(Mode::kWarm, {"load", "instantiate", "invoke"})), "warm request met a cold instance");
+  EXPECT_EQ(contamination(invocation(Mode::kWarm, {"load", "instantiate", "invoke"})),
+            "warm request met a cold instance");
   EXPECT_EQ(contamination(invocation(Mode::kWarm, {"invoke", "compute"})), std::nullopt);
 }
 
@@ -110,11 +111,12 @@ TEST(Agreement, SummaryReportModelAndProgressLineGiveTheSameMedians) {
   r.cells = group(r.data.records);
   ASSERT_EQ(r.cells.size(), cells.size());
   const auto tables = report::report_tables(r);
-  const auto table = std::find_if(tables.begin(), tables.end(), [](const report::Table& t) { return t.id == "summary"; });
+  const auto table =
+      std::find_if(tables.begin(), tables.end(), [](const report::Table& t) { return t.id == "summary"; });
   ASSERT_NE(table, tables.end());
   ASSERT_EQ(table->rows.size(), cells.size());
-  const auto median_column = static_cast<std::size_t>(
-      std::find(table->header.begin(), table->header.end(), "median") - table->header.begin());
+  const auto median_column =
+      static_cast<std::size_t>(std::find(table->header.begin(), table->header.end(), "median") - table->header.begin());
   ASSERT_LT(median_column, table->header.size());
 
   for (std::size_t i = 0; i < cells.size(); ++i) {

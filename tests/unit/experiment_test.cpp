@@ -127,9 +127,10 @@ TEST(Experiment, AdaptiveRepetitionsAreReadAndChecked) {
 }
 
 TEST(Experiment, LoadAndPoolAreParsedOnceIntoTypedValues) {
-  auto ex = parse_experiment("functions: [hello]\nload: {kind: closed, concurrency: [1, 4], requests: 20}\n"
-                             "pool: {keep_alive_ms: 500, prewarm: 2}\n",
-                             "/tmp", "t.yaml");
+  auto ex = parse_experiment(
+      "functions: [hello]\nload: {kind: closed, concurrency: [1, 4], requests: 20}\n"
+      "pool: {keep_alive_ms: 500, prewarm: 2}\n",
+      "/tmp", "t.yaml");
   ASSERT_TRUE(ex) << ex.error().to_string();
   ASSERT_TRUE(ex->load);
   EXPECT_EQ(ex->load->kind, telemetry::LoadKind::kClosed);

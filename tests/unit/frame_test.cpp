@@ -44,7 +44,9 @@ TEST(Frame, ReadMessageReturnsPayloadThenCrashedAtEof) {
   int p[2];
   ASSERT_EQ(pipe(p), 0);
   ASSERT_TRUE(write_all(p[1], encode_message("hello")));
-  ASSERT_TRUE(write_all(p[1], std::string("\x09\x00\x00\x00" "abc", 7)));  // cut short
+  ASSERT_TRUE(write_all(p[1], std::string("\x09\x00\x00\x00"
+                                          "abc",
+                                          7)));  // cut short
   close(p[1]);
   auto first = read_message(p[0]);
   ASSERT_TRUE(first);

@@ -25,9 +25,11 @@ telemetry::Invocation inv(const char* runtime, const char* mode, std::chrono::na
 
 TEST(IoView, SumsIoPhasesPrefersWarmAndComparesWithNativeAndAot) {
   std::vector<telemetry::Invocation> all = {
-      inv("native", "warm", 100ns, 100ns),       inv("native", "warm", 300ns, 100ns),
-      inv("native", "cold", 9000ns, 9000ns),     // ignored: warm data exist
-      inv("wasmedge-interp", "warm", 1800ns, 1000ns), inv("wasmedge-interp", "warm", 900ns, 900ns, false),
+      inv("native", "warm", 100ns, 100ns),
+      inv("native", "warm", 300ns, 100ns),
+      inv("native", "cold", 9000ns, 9000ns),  // ignored: warm data exist
+      inv("wasmedge-interp", "warm", 1800ns, 1000ns),
+      inv("wasmedge-interp", "warm", 900ns, 900ns, false),
       inv("wasmedge-aot", "cold", 200ns, 200ns),  // only cold: used
   };
   auto rows = report::io_serialization_view(all);

@@ -84,12 +84,17 @@ TEST(Jsonl, RoundTripKeepsEveryField) {
 }
 
 TEST(Jsonl, TornLastLineIsSkippedAndSaidButCorruptMiddleLineFails) {
-  auto path = write_lines("lumos-jsonl-torn.jsonl", R"({"function":"a","mode":"cold","ok":true})" "\n" R"({"function":"b","o)");
+  auto path = write_lines("lumos-jsonl-torn.jsonl", R"({"function":"a","mode":"cold","ok":true})"
+                                                    "\n"
+                                                    R"({"function":"b","o)");
   auto torn = telemetry::read_invocations(path);
   ASSERT_TRUE(torn) << torn.error().to_string();
   EXPECT_EQ(torn->invocations.size(), 1u);
   EXPECT_EQ(torn->torn_line, 2u);
-  write_lines("lumos-jsonl-torn.jsonl", "garbage\n" R"({"function":"a","mode":"cold"})" "\n");
+  write_lines("lumos-jsonl-torn.jsonl",
+              "garbage\n"
+              R"({"function":"a","mode":"cold"})"
+              "\n");
   auto bad = telemetry::read_invocations(path);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kConfig);
@@ -98,16 +103,22 @@ TEST(Jsonl, TornLastLineIsSkippedAndSaidButCorruptMiddleLineFails) {
 }
 
 TEST(Jsonl, WrongTypedFieldIsAnErrorNamingFileLineAndField) {
-  auto path = write_lines("lumos-jsonl-types.jsonl", R"({"schema_version":2,"function":"a","mode":"cold","ok":true})" "\n"
-                                                     R"({"schema_version":2,"function":"a","mode":"cold","e2e_ns":"fast"})" "\n");
+  auto path =
+      write_lines("lumos-jsonl-types.jsonl", R"({"schema_version":2,"function":"a","mode":"cold","ok":true})"
+                                             "\n"
+                                             R"({"schema_version":2,"function":"a","mode":"cold","e2e_ns":"fast"})"
+                                             "\n");
   auto bad = telemetry::read_invocations(path);
   ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().message.find(":2: field 'e2e_ns' has the wrong type"), std::string::npos) << bad.error().message;
-  write_lines("lumos-jsonl-types.jsonl", R"({"schema_version":2,"function":"a","mode":"tepid"})" "\n");
+  EXPECT_NE(bad.error().message.find(":2: field 'e2e_ns' has the wrong type"), std::string::npos)
+      << bad.error().message;
+  write_lines("lumos-jsonl-types.jsonl", R"({"schema_version":2,"function":"a","mode":"tepid"})"
+                                         "\n");
   auto mode = telemetry::read_invocations(path);
   ASSERT_FALSE(mode);
   EXPECT_NE(mode.error().message.find("field 'mode' is 'tepid'"), std::string::npos) << mode.error().message;
-  write_lines("lumos-jsonl-types.jsonl", R"({"schema_version":99,"function":"a","mode":"cold"})" "\n");
+  write_lines("lumos-jsonl-types.jsonl", R"({"schema_version":99,"function":"a","mode":"cold"})"
+                                         "\n");
   auto newer = telemetry::read_invocations(path);
   ASSERT_FALSE(newer);
   EXPECT_NE(newer.error().message.find("use a newer lumos"), std::string::npos) << newer.error().message;
@@ -118,10 +129,14 @@ TEST(Jsonl, WrongTypedFieldIsAnErrorNamingFileLineAndField) {
 // "code: message". The reader upgrades both.
 TEST(Jsonl, PreviousSchemaVersionIsUpgradedOnRead) {
   auto path = write_lines("lumos-jsonl-v1.jsonl",
-                          R"({"function":"a","mode":"warm","ok":false,"error":"timeout: no response within 5 s"})" "\n"
-                          R"({"function":"a","mode":"cold","ok":true,"error":"","load":"closed","level":4})" "\n"
-                          R"({"function":"a","mode":"warm","ok":true,"error":"","load":"closed","level":4})" "\n"
-                          R"({"function":"a","mode":"cold","ok":false,"error":"something odd"})" "\n");
+                          R"({"function":"a","mode":"warm","ok":false,"error":"timeout: no response within 5 s"})"
+                          "\n"
+                          R"({"function":"a","mode":"cold","ok":true,"error":"","load":"closed","level":4})"
+                          "\n"
+                          R"({"function":"a","mode":"warm","ok":true,"error":"","load":"closed","level":4})"
+                          "\n"
+                          R"({"function":"a","mode":"cold","ok":false,"error":"something odd"})"
+                          "\n");
   auto v1 = telemetry::read_invocations(path);
   ASSERT_TRUE(v1) << v1.error().to_string();
   const auto& r = v1->invocations;
@@ -143,8 +158,11 @@ TEST(Jsonl, PreviousSchemaVersionIsUpgradedOnRead) {
 TEST(Jsonl, ResultsFolderGivesRecordsTheManifestsProfile) {
   fs::path dir = fs::temp_directory_path() / "lumos-jsonl-folder";
   fs::create_directories(dir);
-  write_lines("lumos-jsonl-folder/invocations.jsonl", R"({"function":"a","mode":"cold","ok":true})" "\n"
-                                                      R"({"schema_version":2,"function":"a","mode":"cold","profile":"lab"})" "\n");
+  write_lines("lumos-jsonl-folder/invocations.jsonl",
+              R"({"function":"a","mode":"cold","ok":true})"
+              "\n"
+              R"({"schema_version":2,"function":"a","mode":"cold","profile":"lab"})"
+              "\n");
   write_lines("lumos-jsonl-folder/manifest.json", R"({"profile":{"name":"edge-pi"}})");
   auto folder = telemetry::read_results(dir);
   ASSERT_TRUE(folder) << folder.error().to_string();

@@ -34,10 +34,14 @@ const fs::path kFixture = fs::path(LUMOS_TEST_DATA_DIR) / "report" / "results";
 // start = start(r) for cold cells. No noise, so the fit must reproduce held-out cells.
 
 struct Truth {
-  std::map<std::string, double> factor = {{"native", 1.0}, {"runc", 1.1}, {"wasmedge-interp", 120.0}, {"wasmedge-aot", 1.3}};
-  std::map<std::string, double> serde = {{"native", 1.0}, {"runc", 1.0}, {"wasmedge-interp", 40.0}, {"wasmedge-aot", 1.2}};
-  std::map<std::string, double> overhead = {{"native", 30e3}, {"runc", 200e3}, {"wasmedge-interp", 300e3}, {"wasmedge-aot", 50e3}};
-  std::map<std::string, double> start = {{"native", 3e6}, {"runc", 120e6}, {"wasmedge-interp", 140e6}, {"wasmedge-aot", 110e6}};
+  std::map<std::string, double> factor = {
+      {"native", 1.0}, {"runc", 1.1}, {"wasmedge-interp", 120.0}, {"wasmedge-aot", 1.3}};
+  std::map<std::string, double> serde = {
+      {"native", 1.0}, {"runc", 1.0}, {"wasmedge-interp", 40.0}, {"wasmedge-aot", 1.2}};
+  std::map<std::string, double> overhead = {
+      {"native", 30e3}, {"runc", 200e3}, {"wasmedge-interp", 300e3}, {"wasmedge-aot", 50e3}};
+  std::map<std::string, double> start = {
+      {"native", 3e6}, {"runc", 120e6}, {"wasmedge-interp", 140e6}, {"wasmedge-aot", 110e6}};
   // function -> input -> (work ns on native, payload bytes)
   std::map<std::string, std::map<std::string, std::pair<double, double>>> inputs = {
       {"fib", {{"s", {8e3, 30}}, {"m", {330e3, 31}}, {"l", {3.6e6, 32}}}},
@@ -162,7 +166,8 @@ TEST(ModelPredict, AFunctionsFirstCallCostGrowsWithTheInputsWork) {
     auto p = predict(*m, q);
     ASSERT_TRUE(p) << p.error().to_string();
     const double truth = static_cast<double>(t.make("prime", "m", runtime, "cold", 0).e2e.count());
-    EXPECT_LT(rel(p->p50_ns, truth), 0.1) << runtime << ": predicted " << p->p50_ns << " vs " << truth;  // ridge shrinks it a little
+    EXPECT_LT(rel(p->p50_ns, truth), 0.1)
+        << runtime << ": predicted " << p->p50_ns << " vs " << truth;  // ridge shrinks it a little
   }
 }
 
@@ -233,8 +238,8 @@ TEST(ModelPredict, ColdStartsUnderLoadLowerThroughputAndFillTheTail) {
   auto mixed = predict(*m, q);
   ASSERT_TRUE(warm && mixed);
   EXPECT_LT(mixed->throughput_rps, warm->throughput_rps / 10);  // a 120 ms start in every 4th request
-  EXPECT_GT(mixed->p95_ns, 120e6);                                // the tail is the cold starts
-  EXPECT_LT(mixed->p50_ns, 10e6);                                 // the median request is warm
+  EXPECT_GT(mixed->p95_ns, 120e6);                              // the tail is the cold starts
+  EXPECT_LT(mixed->p50_ns, 10e6);                               // the median request is warm
 }
 
 // A closed level through a fresh pool on a half-CPU device: the N first requests start

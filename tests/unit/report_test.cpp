@@ -84,8 +84,8 @@ TEST(HeadlineRatios, SayWhatIsMissingWithoutData) {
 
 TEST(Figures, EveryPlotOfTheIssueIsThereWithData) {
   const auto figs = report_figures(fixture_report());
-  for (const char* id : {"cold-start", "warm-latency", "image-sizes", "io-serialization", "concurrency-1",
-                         "latency-cdf", "model-fit"}) {
+  for (const char* id :
+       {"cold-start", "warm-latency", "image-sizes", "io-serialization", "concurrency-1", "latency-cdf", "model-fit"}) {
     const Figure* f = find_figure(figs, id);
     ASSERT_NE(f, nullptr) << id;
     EXPECT_FALSE(f->script.empty()) << id << ": " << f->missing;
@@ -226,9 +226,9 @@ TEST(Environment, ListsTheCompilerAndFlagsOfEveryArtifact) {
   ASSERT_NE(env, nullptr);
   ASSERT_EQ(env->rows.size(), 4u);
   // Rows by kind (JSON object order): native, native-gcc, wasm, wasm-aot.
-  EXPECT_EQ(env->rows[0], (std::vector<std::string>{"fibonacci", "native", "native, runc, podman (container images)",
-                                                     "clang++-19", "Debian clang version 19.1.7",
-                                                     "-O2 -static -stdlib=libc++"}));
+  EXPECT_EQ(env->rows[0],
+            (std::vector<std::string>{"fibonacci", "native", "native, runc, podman (container images)", "clang++-19",
+                                      "Debian clang version 19.1.7", "-O2 -static -stdlib=libc++"}));
   EXPECT_EQ(env->rows[1][1], "native-gcc");
   EXPECT_EQ(env->rows[1][3], "c++");
   const std::string html = html_report(r, {}, tables);
@@ -243,7 +243,8 @@ TEST(Environment, PaperVsOursNamesTheCompilerOfEachSide) {
   const auto tables = report_tables(r);
   const Table* t = find_table(tables, "paper-vs-ours");
   ASSERT_NE(t, nullptr);
-  EXPECT_NE(t->caption.find("native and containers built by clang++-19: Debian clang version 19.1.7"), std::string::npos)
+  EXPECT_NE(t->caption.find("native and containers built by clang++-19: Debian clang version 19.1.7"),
+            std::string::npos)
       << t->caption;
   EXPECT_NE(t->caption.find("native-gcc built by c++: c++ (Debian 12.2.0-14) 12.2.0"), std::string::npos);
   EXPECT_NE(t->caption.find("AoT built by wasmedge"), std::string::npos);

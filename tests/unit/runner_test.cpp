@@ -1,6 +1,7 @@
 // The experiment loop on the scripted fake runtime: counts, ordering, and failures as data.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
@@ -113,7 +114,7 @@ TEST(Runner, FailuresBecomeRecordsAndTheRunGoesOn) {
                                                 {"fail", "fail", ""},
                                                 {"mismatch", "x", "y"},
                                                 {"fine", "ok", "ok\n"}})},
-                                    {"cold", "warm"}, 2);
+                                   {"cold", "warm"}, 2);
   plan.warmup = 0;
   MemorySink sink;
   auto totals = engine::run_plan(plan, real_factory(), sink);
@@ -320,6 +321,58 @@ TEST(Runner, ClosedLoadLevelsRecordPoolRequestsAndReportTheCellsMedians) {
     EXPECT_EQ(reports[0].cells[i].key, all[i].key);
     EXPECT_EQ(reports[0].cells[i].e2e_median, all[i].e2e_median);
   }
+}
+
+// An open-loop load cell: requests at their intended times (fixed gaps of 1/rate over the
+// level's duration), one level per rate, queueing recorded, and seeded Poisson arrivals that are
+// the same from run to run.
+TEST(Runner, OpenLoadLevelsSendAtTheRateAndPoissonArrivalsFollowTheSeed) {
+  engine::RunPlan plan = fake_plan({fn("echo", {{"a", "hi", "hi"}})}, {}, 1);
+  engine::LoadSpec load;
+  load.kind = telemetry::LoadKind::kOpen;
+  load.rates = {100, 300};
+  load.arrival = "fixed";
+  load.duration = 95ms;  // 100/s: sends at 10..90 ms; 300/s: 28 sends (no send on the boundary)
+  load.max_in_flight = 4;
+  plan.load = load;
+  MemorySink sink;
+  ASSERT_TRUE(engine::run_plan(plan, real_factory(), sink, [](const auto&) {}));
+  std::map<double, std::vector<std::int64_t>> offsets;
+  for (const auto& r : sink.records) {
+    EXPECT_TRUE(r.ok) << r.error_text();
+    EXPECT_EQ(r.load, telemetry::LoadKind::kOpen);
+    EXPECT_EQ(r.mode, telemetry::Mode::kPool);
+    ASSERT_TRUE(r.phases.count("queue"));
+    EXPECT_GE(r.phases.at("queue").count(), 0);
+    EXPECT_GE(r.e2e, r.phases.at("invoke"));
+    offsets[r.level].push_back(r.offset_ns);
+  }
+  ASSERT_EQ(offsets[100].size(), 9u);
+  ASSERT_EQ(offsets[300].size(), 28u);
+  for (auto& [rate, v] : offsets) {
+    std::sort(v.begin(), v.end());
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      EXPECT_NEAR(static_cast<double>(v[k]), (k + 1) * 1e9 / rate, 1e3) << "send " << k << " at " << rate << "/s";
+    }
+  }
+
+  auto poisson = [&](std::uint64_t seed) {
+    engine::LoadSpec p = load;
+    p.arrival = "poisson";
+    p.rates = {200};
+    p.seed = seed;
+    plan.load = p;
+    MemorySink s;
+    EXPECT_TRUE(engine::run_plan(plan, real_factory(), s, [](const auto&) {}));
+    std::vector<std::int64_t> v;
+    for (const auto& r : s.records) v.push_back(r.offset_ns);
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  const auto a = poisson(5);
+  EXPECT_FALSE(a.empty());
+  EXPECT_EQ(a, poisson(5)) << "same seed, same arrivals";
+  EXPECT_NE(a, poisson(6));
 }
 
 // The pool: most recently used idle instance first, a limit that makes requests wait, and

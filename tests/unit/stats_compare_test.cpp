@@ -62,8 +62,8 @@ TEST(Bootstrap, SplitMix64MatchesItsPublishedFirstOutputs) {
 TEST(Bootstrap, PercentileIntervalReplaysTheReferenceStream) {
   for (const auto& c : section("bootstrap")) {
     const std::string name = c.at("name");
-    const Interval ci = bootstrap_ci(c.at("data").get<std::vector<double>>(), statistic_of(c),
-                                     c.at("level"), c.at("resamples"), c.at("seed"));
+    const Interval ci = bootstrap_ci(c.at("data").get<std::vector<double>>(), statistic_of(c), c.at("level"),
+                                     c.at("resamples"), c.at("seed"));
     expect_rel(c.at("low"), ci.low, 1e-12, name + " low");
     expect_rel(c.at("high"), ci.high, 1e-12, name + " high");
     EXPECT_TRUE(ci.meets_level) << name;
@@ -88,10 +88,9 @@ TEST(Bootstrap, SameSeedSameIntervalOtherSeedOtherInterval) {
 TEST(Bootstrap, RatioIntervalReplaysTheReferenceStream) {
   for (const auto& c : section("bootstrap_ratio")) {
     const std::string name = c.at("name");
-    const Interval ci = bootstrap_ratio_ci(c.at("numerator").get<std::vector<double>>(),
-                                           c.at("denominator").get<std::vector<double>>(),
-                                           statistic_of(c), c.at("level"), c.at("resamples"),
-                                           c.at("seed"));
+    const Interval ci =
+        bootstrap_ratio_ci(c.at("numerator").get<std::vector<double>>(), c.at("denominator").get<std::vector<double>>(),
+                           statistic_of(c), c.at("level"), c.at("resamples"), c.at("seed"));
     expect_rel(c.at("low"), ci.low, 1e-12, name + " low");
     expect_rel(c.at("high"), ci.high, 1e-12, name + " high");
   }
@@ -107,8 +106,8 @@ TEST(Bootstrap, EmptyNanOrBadLevelGivesNanNotACrash) {
 TEST(Compare, WelchOnLogsMatchesScipy) {
   for (const auto& c : section("welch")) {
     const std::string name = c.at("name");
-    const Comparison r = compare_latencies(c.at("a").get<std::vector<double>>(),
-                                           c.at("b").get<std::vector<double>>(), c.at("level"));
+    const Comparison r =
+        compare_latencies(c.at("a").get<std::vector<double>>(), c.at("b").get<std::vector<double>>(), c.at("level"));
     ASSERT_TRUE(r.valid) << name;
     expect_rel(c.at("speedup"), r.speedup, 1e-10, name + " speedup");
     expect_rel(c.at("low"), r.speedup_low, 1e-9, name + " low");
@@ -127,16 +126,13 @@ TEST(Compare, DescribesTheFasterSideWithTheInterval) {
   const auto& cases = section("welch");
   ASSERT_GE(cases.size(), 3u);
   const Comparison fast = compare_latencies(cases[0].at("a").get<std::vector<double>>(),
-                                            cases[0].at("b").get<std::vector<double>>(), 0.99,
-                                            "AoT", "interp");
+                                            cases[0].at("b").get<std::vector<double>>(), 0.99, "AoT", "interp");
   EXPECT_EQ(describe(fast), "AoT is 105x to 154x faster than interp (99% CI)");
   const Comparison same = compare_latencies(cases[1].at("a").get<std::vector<double>>(),
-                                            cases[1].at("b").get<std::vector<double>>(), 0.99,
-                                            "A", "B");
+                                            cases[1].at("b").get<std::vector<double>>(), 0.99, "A", "B");
   EXPECT_EQ(describe(same), "no significant difference between A and B (99% CI: 0.92x to 1.15x)");
   const Comparison slower = compare_latencies(cases[2].at("a").get<std::vector<double>>(),
-                                              cases[2].at("b").get<std::vector<double>>(), 0.95,
-                                              "runc", "native");
+                                              cases[2].at("b").get<std::vector<double>>(), 0.95, "runc", "native");
   EXPECT_EQ(describe(slower), "native is 1.46x to 1.80x faster than runc (95% CI)");
 }
 
@@ -144,8 +140,7 @@ TEST(Compare, TooFewOrConstantSamplesAreNotEnoughData) {
   EXPECT_FALSE(compare_latencies({1.0}, {2.0, 3.0}).valid);
   EXPECT_FALSE(compare_latencies({2.0, 2.0}, {3.0, 3.0}).valid);
   EXPECT_FALSE(compare_latencies({-1.0, 0.0, 5.0}, {3.0, 4.0}).valid);  // one positive value in A
-  EXPECT_EQ(describe(compare_latencies({1.0}, {2.0}, 0.99, "x", "y")),
-            "not enough data to compare x and y");
+  EXPECT_EQ(describe(compare_latencies({1.0}, {2.0}, 0.99, "x", "y")), "not enough data to compare x and y");
 }
 
 TEST(Outliers, TukeyFencesMatchNumpyQuartiles) {

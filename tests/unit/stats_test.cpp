@@ -68,8 +68,7 @@ TEST(StatsReference, PercentilesMatchNumpyLinearMethod) {
     const auto xs = ds.at("data").get<std::vector<double>>();
     for (const auto& pv : ds.at("percentiles")) {
       const double p = pv.at(0).get<double>();
-      expect_close(pv.at(1).get<double>(), percentile(xs, p),
-                   name + " p" + std::to_string(p));
+      expect_close(pv.at(1).get<double>(), percentile(xs, p), name + " p" + std::to_string(p));
     }
   }
 }

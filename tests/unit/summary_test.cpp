@@ -20,9 +20,8 @@ namespace {
 using std::chrono::nanoseconds;
 using telemetry::Invocation;
 
-Invocation make(std::string function, std::string runtime, std::string mode, std::string input,
-                bool ok, std::int64_t e2e_ns, std::string exec_mode = "native",
-                telemetry::PhaseTimes phases = {}) {
+Invocation make(std::string function, std::string runtime, std::string mode, std::string input, bool ok,
+                std::int64_t e2e_ns, std::string exec_mode = "native", telemetry::PhaseTimes phases = {}) {
   Invocation inv;
   inv.function = std::move(function);
   inv.runtime = std::move(runtime);
@@ -36,9 +35,7 @@ Invocation make(std::string function, std::string runtime, std::string mode, std
   return inv;
 }
 
-std::string key_of(const SummaryRow& r) {
-  return r.function + "/" + r.runtime + "/" + r.mode + "/" + r.input;
-}
+std::string key_of(const SummaryRow& r) { return r.function + "/" + r.runtime + "/" + r.mode + "/" + r.input; }
 
 // The fixed data set behind tests/data/stats/summary_table.golden (deliberately unordered).
 std::vector<Invocation> golden_invocations() {
@@ -67,8 +64,7 @@ std::vector<Invocation> golden_invocations() {
   }
   int k = 0;
   for (std::int64_t ns : {7300000, 7100000, 7900000, 7450000, 7020000, 7610000}) {
-    invs.push_back(make("hello", "my-engine", "cold", "default", true, ns,
-                        k++ % 2 == 0 ? "interpreter" : "aot"));
+    invs.push_back(make("hello", "my-engine", "cold", "default", true, ns, k++ % 2 == 0 ? "interpreter" : "aot"));
   }
   return invs;
 }
@@ -101,8 +97,7 @@ TEST(Summarize, GroupsByFunctionRuntimeModeAndInput) {
 
 TEST(Summarize, OrdersByFunctionThenKnownRuntimesThenModeThenInput) {
   std::vector<Invocation> invs;
-  for (const char* rt : {"zeta", "wasmedge-aot", "alpha", "runc", "wasmedge-interp", "podman",
-                         "native"}) {
+  for (const char* rt : {"zeta", "wasmedge-aot", "alpha", "runc", "wasmedge-interp", "podman", "native"}) {
     invs.push_back(make("f", rt, "cold", "x", true, 1));
   }
   for (const char* mode : {"warm", "instance", "cold"}) {
@@ -113,20 +108,17 @@ TEST(Summarize, OrdersByFunctionThenKnownRuntimesThenModeThenInput) {
   std::vector<std::string> keys;
   for (const auto& r : summarize(invs)) keys.push_back(key_of(r));
   const std::vector<std::string> expected = {
-      "e/native/cold/a",        "e/native/cold/b",    "e/native/cold/x",
-      "e/native/warm/x",        "e/native/instance/x",   "f/native/cold/x",
-      "f/runc/cold/x",          "f/podman/cold/x",    "f/wasmedge-interp/cold/x",
-      "f/wasmedge-aot/cold/x",  "f/alpha/cold/x",     "f/zeta/cold/x",
+      "e/native/cold/a",          "e/native/cold/b",       "e/native/cold/x", "e/native/warm/x",
+      "e/native/instance/x",      "f/native/cold/x",       "f/runc/cold/x",   "f/podman/cold/x",
+      "f/wasmedge-interp/cold/x", "f/wasmedge-aot/cold/x", "f/alpha/cold/x",  "f/zeta/cold/x",
   };
   EXPECT_EQ(keys, expected);
 }
 
 TEST(Summarize, FailedInvocationsCountInNButNotInStatistics) {
   const std::vector<Invocation> invs = {
-      make("f", "native", "cold", "a", true, 100),
-      make("f", "native", "cold", "a", false, 1000000000),
-      make("f", "native", "cold", "a", true, 300),
-      make("f", "native", "cold", "a", false, 2000000000),
+      make("f", "native", "cold", "a", true, 100), make("f", "native", "cold", "a", false, 1000000000),
+      make("f", "native", "cold", "a", true, 300), make("f", "native", "cold", "a", false, 2000000000),
       make("f", "native", "cold", "a", true, 200),
   };
   const auto rows = summarize(invs);
@@ -142,8 +134,8 @@ TEST(Summarize, FailedInvocationsCountInNButNotInStatistics) {
 }
 
 TEST(Summarize, CellWithoutOkInvocationsHasNanTimes) {
-  const auto rows = summarize({make("f", "runc", "cold", "a", false, 5, ""),
-                               make("f", "runc", "cold", "a", false, 7, "")});
+  const auto rows =
+      summarize({make("f", "runc", "cold", "a", false, 5, ""), make("f", "runc", "cold", "a", false, 7, "")});
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].n, 2u);
   EXPECT_EQ(rows[0].n_ok, 0u);
@@ -156,10 +148,8 @@ TEST(Summarize, CellWithoutOkInvocationsHasNanTimes) {
 
 TEST(Summarize, PhaseMediansUseOkInvocationsThatRecordedThePhase) {
   const std::vector<Invocation> invs = {
-      make("f", "native", "cold", "a", true, 10, "native",
-           {{"spawn", nanoseconds(4)}, {"compute", nanoseconds(1)}}),
-      make("f", "native", "cold", "a", true, 10, "native",
-           {{"spawn", nanoseconds(6)}, {"compute", nanoseconds(3)}}),
+      make("f", "native", "cold", "a", true, 10, "native", {{"spawn", nanoseconds(4)}, {"compute", nanoseconds(1)}}),
+      make("f", "native", "cold", "a", true, 10, "native", {{"spawn", nanoseconds(6)}, {"compute", nanoseconds(3)}}),
       make("f", "native", "cold", "a", true, 10, "native", {{"spawn", nanoseconds(8)}}),
       make("f", "native", "cold", "a", false, 10, "native",
            {{"spawn", nanoseconds(1000)}, {"load", nanoseconds(1000)}}),
@@ -172,10 +162,8 @@ TEST(Summarize, PhaseMediansUseOkInvocationsThatRecordedThePhase) {
 
 TEST(Summarize, ExecModesAreDistinctSortedAndCommaJoined) {
   const auto rows = summarize({make("f", "x", "cold", "a", true, 1, "interpreter"),
-                               make("f", "x", "cold", "a", true, 1, "aot"),
-                               make("f", "x", "cold", "a", true, 1, "aot"),
-                               make("f", "x", "cold", "a", false, 1, ""),
-                               make("f", "y", "cold", "a", true, 1, "aot")});
+                               make("f", "x", "cold", "a", true, 1, "aot"), make("f", "x", "cold", "a", true, 1, "aot"),
+                               make("f", "x", "cold", "a", false, 1, ""), make("f", "y", "cold", "a", true, 1, "aot")});
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].exec_modes, "aot,interpreter");
   EXPECT_EQ(rows[1].exec_modes, "aot");
@@ -184,25 +172,20 @@ TEST(Summarize, ExecModesAreDistinctSortedAndCommaJoined) {
 TEST(Summarize, NoInvocationsGiveNoRows) { EXPECT_TRUE(summarize(std::vector<Invocation>{}).empty()); }
 
 TEST(SummaryTable, MatchesGoldenFile) {
-  const std::string golden = read_file(std::string(LUMOS_TEST_DATA_DIR) +
-                                       "/stats/summary_table.golden");
+  const std::string golden = read_file(std::string(LUMOS_TEST_DATA_DIR) + "/stats/summary_table.golden");
   EXPECT_EQ(format_summary_table(summarize(golden_invocations())), golden);
 }
 
 TEST(SummaryTable, ShowsDashesForCellsWithoutOkInvocations) {
-  const std::string table =
-      format_summary_table(summarize({make("f", "runc", "cold", "a", false, 5, "")}));
-  EXPECT_NE(table.find("f         runc     cold  a       0/1       -    -    -  -"),
-            std::string::npos)
-      << table;
+  const std::string table = format_summary_table(summarize({make("f", "runc", "cold", "a", false, 5, "")}));
+  EXPECT_NE(table.find("f         runc     cold  a       0/1       -    -    -  -"), std::string::npos) << table;
   EXPECT_EQ(table.find("ns"), std::string::npos) << table;
 }
 
 TEST(SummaryTable, UsesAdaptiveUnitsWithThreeSignificantDigits) {
   const std::vector<std::pair<double, std::string>> cases = {
-      {45.67, "45.7 ns"},     {999.0, "999 ns"},     {999.5, "1.00 us"},  {1234.0, "1.23 us"},
-      {99960.0, "100 us"},    {999700.0, "1.00 ms"}, {12345678.0, "12.3 ms"},
-      {2.5e9, "2.50 s"},      {7.0, "7.00 ns"},
+      {45.67, "45.7 ns"},    {999.0, "999 ns"},       {999.5, "1.00 us"}, {1234.0, "1.23 us"}, {99960.0, "100 us"},
+      {999700.0, "1.00 ms"}, {12345678.0, "12.3 ms"}, {2.5e9, "2.50 s"},  {7.0, "7.00 ns"},
   };
   for (const auto& [ns, text] : cases) {
     SummaryRow row;
@@ -212,9 +195,7 @@ TEST(SummaryTable, UsesAdaptiveUnitsWithThreeSignificantDigits) {
     row.median_ci_ns = stats::median_ci({ns});
     const std::string table = format_summary_table({row});
     const std::string line = table.substr(table.find('\n', table.find('\n') + 1) + 1);  // row 1
-    EXPECT_NE(line.find("  " + text + "  " + text + "  " + text + "  [" + text + ", " + text +
-                        "]*"),
-              std::string::npos)
+    EXPECT_NE(line.find("  " + text + "  " + text + "  " + text + "  [" + text + ", " + text + "]*"), std::string::npos)
         << ns << " ns should print as " << text << ":\n"
         << table;
   }
@@ -229,8 +210,8 @@ TEST(SummaryTable, NoRowsGiveHeaderAndRuleOnly) {
 TEST(SummaryCsv, WritesNanosecondsQuotesListsAndLeavesUndefinedEmpty) {
   std::vector<Invocation> invs;
   for (std::int64_t ns : {100, 300, 200, 400, 500, 600}) {
-    invs.push_back(make("f", "wasmedge-aot", "cold", "a", true, ns,
-                        ns % 200 ? "aot" : "interpreter", {{"load", nanoseconds(ns / 10)}}));
+    invs.push_back(make("f", "wasmedge-aot", "cold", "a", true, ns, ns % 200 ? "aot" : "interpreter",
+                        {{"load", nanoseconds(ns / 10)}}));
   }
   invs.push_back(make("f", "runc", "cold", "a", false, 9, ""));
   const std::string expected =

@@ -1,6 +1,6 @@
 // Checks the trace module: CSV parsing and writing, stable sorting, time scaling, the Azure
 // converter (counts per minute kept exactly, seeded spread) and the synthetic generator.
-#include "lumos/engine/trace.hpp"
+#include "lumos/trace/trace.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -18,7 +18,7 @@
 #error "LUMOS_TEST_DATA_DIR must be defined as the absolute path of tests/data"
 #endif
 
-namespace lumos::engine {
+namespace lumos::trace {
 namespace {
 
 using namespace std::chrono_literals;
@@ -39,8 +39,10 @@ std::vector<std::uint64_t> per_minute(const std::vector<TraceEvent>& events, std
   std::vector<std::uint64_t> counts(minutes, 0);
   for (const auto& e : events) {
     const auto m = static_cast<std::size_t>(e.at / 1min);
-    if (m < minutes) ++counts[m];
-    else ADD_FAILURE() << "event at " << e.at.count() << " ns is past minute " << minutes;
+    if (m < minutes)
+      ++counts[m];
+    else
+      ADD_FAILURE() << "event at " << e.at.count() << " ns is past minute " << minutes;
   }
   return counts;
 }
@@ -59,11 +61,8 @@ TEST(TraceParse, ReadsAGoodFileSortedStablyWithSpacesCommentsAndBlankLines) {
   auto events = load_trace(kData + "good_unsorted.csv");
   ASSERT_TRUE(events) << events.error().to_string();
   const std::vector<TraceEvent> expected = {
-      {500us, "prime-numbers", "n1e4"},
-      {250ms, "fibonacci", "small"},  // tie at 250 ms: file order kept
-      {250ms, "hello", "medium"},
-      {1000ms, "hello", "small"},
-      {1500ms + 1ns, "fibonacci", "large"},
+      {500us, "prime-numbers", "n1e4"}, {250ms, "fibonacci", "small"},  // tie at 250 ms: file order kept
+      {250ms, "hello", "medium"},       {1000ms, "hello", "small"},    {1500ms + 1ns, "fibonacci", "large"},
   };
   EXPECT_EQ(*events, expected);
 }
@@ -122,8 +121,10 @@ TEST(TraceParse, OffsetsAreExactToTheNanosecondAndRoundBeyond) {
 // --- writing ---------------------------------------------------------------------------
 
 TEST(TraceWrite, RoundTripsExactly) {
-  const std::vector<TraceEvent> events = {
-      {0ns, "hello", "small"}, {1ns, "fibonacci", "small"}, {1500us, "prime-numbers", "n2.5e6"}, {3600s + 7ns, "a", "b"}};
+  const std::vector<TraceEvent> events = {{0ns, "hello", "small"},
+                                          {1ns, "fibonacci", "small"},
+                                          {1500us, "prime-numbers", "n2.5e6"},
+                                          {3600s + 7ns, "a", "b"}};
   auto text = format_trace(events);
   ASSERT_TRUE(text);
   EXPECT_EQ(*text,
@@ -450,4 +451,4 @@ TEST(FunctionTarget, ParsesNameAndOptionalInput) {
 }
 
 }  // namespace
-}  // namespace lumos::engine
+}  // namespace lumos::trace

@@ -9,11 +9,11 @@ namespace lumos::build {
 /// What `lumos build` produced for one function (paths may be empty if a build step failed).
 struct Artifacts {
   std::string function;
-  std::filesystem::path native_exe;  ///< static executable speaking the framed protocol (clang-19)
+  std::filesystem::path native_exe;      ///< static executable speaking the framed protocol (clang-19)
   std::filesystem::path native_gcc_exe;  ///< the same source built by the host compiler (native-gcc)
-  std::filesystem::path wasm;        ///< wasm32-wasi reactor module
-  std::filesystem::path wasm_aot;    ///< the same with a WasmEdge AoT section
-  std::filesystem::path work_dir;    ///< per-function scratch space (e.g. runc bundles)
+  std::filesystem::path wasm;            ///< wasm32-wasi reactor module
+  std::filesystem::path wasm_aot;        ///< the same with a WasmEdge AoT section
+  std::filesystem::path work_dir;        ///< per-function scratch space (e.g. runc bundles)
 };
 
 }  // namespace lumos::build

@@ -16,13 +16,13 @@ class Node;
 namespace lumos::build {
 
 struct FunctionInput {
-  std::string name;                             ///< e.g. "small" (for commands: stdin)
+  std::string name;  ///< e.g. "small" (for commands: stdin)
   /// Request bytes. Absolute, or relative to the generated folder when `generated`.
   std::filesystem::path file;
-  bool generated = false;                       ///< written by the function's generator
+  bool generated = false;                         ///< written by the function's generator
   std::optional<std::filesystem::path> expected;  ///< expected response bytes, if checked
-  std::optional<std::string> expected_sha256;   ///< or the SHA-256 (hex) of the response
-  int expected_exit = 0;                        ///< commands: the exit code that counts as ok
+  std::optional<std::string> expected_sha256;     ///< or the SHA-256 (hex) of the response
+  int expected_exit = 0;                          ///< commands: the exit code that counts as ok
   /// Commands: files the program must write (path relative to its working directory ->
   /// file with the expected content).
   std::map<std::string, std::filesystem::path> expected_files;
@@ -30,8 +30,8 @@ struct FunctionInput {
 
 /// How a command function (kind: command) is run: one-shot, like a CLI program.
 struct CommandSpec {
-  std::vector<std::string> args;              ///< argv[1..]
-  std::map<std::string, std::string> env;     ///< the whole environment of the program
+  std::vector<std::string> args;           ///< argv[1..]
+  std::map<std::string, std::string> env;  ///< the whole environment of the program
   /// Folders (absolute) copied into each invocation's fresh working directory, which the
   /// program sees as "." (native and runc: its cwd; wasm: the WASI preopen ".").
   std::vector<std::filesystem::path> dirs;
@@ -40,8 +40,8 @@ struct CommandSpec {
 struct FunctionSpec {
   std::string name;
   std::string description;
-  std::filesystem::path dir;                  ///< folder holding function.yaml
-  std::string language = "c";                 ///< "c" or "c++"
+  std::filesystem::path dir;   ///< folder holding function.yaml
+  std::string language = "c";  ///< "c" or "c++"
   /// "sdk": a lumos_handle() served over the framed protocol (cold and warm);
   /// "command": an unchanged program with main() / WASI _start, run one-shot (cold only).
   std::string kind = "sdk";
@@ -51,7 +51,7 @@ struct FunctionSpec {
   bool baas = true;
   CommandSpec command;
   std::vector<std::filesystem::path> sources;  ///< absolute paths
-  std::vector<FunctionInput> inputs;          ///< absolute paths, in manifest order
+  std::vector<FunctionInput> inputs;           ///< absolute paths, in manifest order
   /// Artifacts taken as they are instead of compiled (key "prebuilt": native, wasm, wasm_aot),
   /// e.g. a module from another toolchain, or a deliberately broken one in tests.
   std::optional<std::filesystem::path> prebuilt_native, prebuilt_wasm, prebuilt_wasm_aot;
@@ -72,8 +72,7 @@ Result<FunctionSpec> parse_function_spec(const YAML::Node& root, const std::file
                                          const std::string& origin);
 
 /// Finds function `name` as DIR/name/function.yaml in the first search dir that has it.
-Result<FunctionSpec> find_function(const std::string& name,
-                                   const std::vector<std::filesystem::path>& search_dirs);
+Result<FunctionSpec> find_function(const std::string& name, const std::vector<std::filesystem::path>& search_dirs);
 
 /// Names of all functions (sub-folders with a function.yaml) in a search dir, sorted.
 std::vector<std::string> list_functions(const std::filesystem::path& search_dir);

@@ -30,7 +30,7 @@ struct CellKey {
   Io io = Io::kDirect;
   std::string profile = "cloud";  ///< the record's profile; "cloud" when it has none (the host as it is)
   LoadKind load = LoadKind::kNone;
-  double level = 0;     ///< closed: concurrency; open: requests/s; trace: time scale
+  double level = 0;  ///< closed: concurrency; open: requests/s; trace: time scale
 
   auto operator<=>(const CellKey&) const = default;
   /// Clients that ran at once: 1 for sequential cells, the level for closed loops, 0 otherwise.
@@ -65,20 +65,20 @@ struct Cell {
   std::size_t n_fresh_ok = 0;      ///< usable invocations that started a new instance
   std::vector<double> e2e_ns;      ///< the usable samples, in record order
   double e2e_median = stats::kNaN, e2e_p95 = stats::kNaN, e2e_p99 = stats::kNaN;
-  stats::Interval median_ci;       ///< kCiLevel CI of the e2e median (stats::median_ci)
+  stats::Interval median_ci;           ///< kCiLevel CI of the e2e median (stats::median_ci)
   double warm_e2e_mean = stats::kNaN;  ///< mean e2e of usable invocations on a live instance
-  double start = stats::kNaN;      ///< median sum of start phases
-  double compute = stats::kNaN;    ///< median `compute`
-  double serde = stats::kNaN;      ///< median `deserialize` + `serialize`
-  double io = stats::kNaN;         ///< median `baas_get` + `baas_put`
+  double start = stats::kNaN;          ///< median sum of start phases
+  double compute = stats::kNaN;        ///< median `compute`
+  double serde = stats::kNaN;          ///< median `deserialize` + `serialize`
+  double io = stats::kNaN;             ///< median `baas_get` + `baas_put`
   /// Median of deserialize + serialize + baas_get + baas_put over the usable invocations that
   /// report any of them (NaN if none does): what moving and (de)serializing the data costs.
   double serde_io = stats::kNaN;
-  double overhead = stats::kNaN;   ///< median of e2e minus all the above
-  double cpu_ns = stats::kNaN;     ///< median CPU time (NaN if not recorded)
-  double peak_rss = stats::kNaN;   ///< median peak RSS bytes
-  double bytes = 0;                ///< median bytes_in + bytes_out
-  double baas_bytes = 0;           ///< median baas_bytes_in + baas_bytes_out
+  double overhead = stats::kNaN;               ///< median of e2e minus all the above
+  double cpu_ns = stats::kNaN;                 ///< median CPU time (NaN if not recorded)
+  double peak_rss = stats::kNaN;               ///< median peak RSS bytes
+  double bytes = 0;                            ///< median bytes_in + bytes_out
+  double baas_bytes = 0;                       ///< median baas_bytes_in + baas_bytes_out
   std::map<std::string, double> phase_median;  ///< phase -> median over usable invocations that have it
   /// Distinct non-empty exec modes of all the cell's invocations, sorted, comma-joined.
   std::string exec_modes;

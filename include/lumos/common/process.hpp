@@ -66,8 +66,8 @@ class ChildProcess {
 
 /// Output of a command run to completion.
 struct CommandOutput {
-  int exit_code = -1;   ///< -1 if killed by a signal
-  std::string out;      ///< stdout and stderr, interleaved
+  int exit_code = -1;  ///< -1 if killed by a signal
+  std::string out;     ///< stdout and stderr, interleaved
 };
 
 /// Runs argv to completion (stdin from /dev/null), capturing stdout+stderr. Fails only if it
@@ -90,7 +90,7 @@ struct OneShotSpec {
 
 struct OneShotResult {
   int wait_status = 0;
-  bool timed_out = false;              ///< killed (SIGKILL) at the timeout
+  bool timed_out = false;               ///< killed (SIGKILL) at the timeout
   std::chrono::nanoseconds elapsed{0};  ///< spawn -> exit seen
   std::chrono::nanoseconds cpu{0};      ///< user + system, including reaped descendants
   std::uint64_t peak_rss_bytes = 0;     ///< ru_maxrss

@@ -12,18 +12,18 @@ namespace lumos {
 
 /// Error categories; the table in error.cpp gives each a stable name for results and logs.
 enum class ErrorCode {
-  kUsage,          ///< bad flag or argument (exit code 2)
-  kConfig,         ///< experiment or function file is malformed
-  kIo,             ///< a file or pipe could not be read or written
-  kNotInstalled,   ///< a runtime, compiler or tool is missing (run scripts/setup)
-  kBuild,          ///< compiling an artifact failed
-  kSpawn,          ///< a process or sandbox could not be started
-  kProtocol,       ///< an instance sent a malformed frame
-  kTimeout,        ///< an invocation exceeded its timeout
-  kCrashed,        ///< the instance exited or was killed while serving a request
-  kFunctionError,  ///< the function reported an error or trapped
-  kOutputMismatch, ///< the output differs from the expected output
-  kWrongExecMode,  ///< the code ran in another mode than asked (e.g. AoT fell back to interpreter)
+  kUsage,           ///< bad flag or argument (exit code 2)
+  kConfig,          ///< experiment or function file is malformed
+  kIo,              ///< a file or pipe could not be read or written
+  kNotInstalled,    ///< a runtime, compiler or tool is missing (run scripts/setup)
+  kBuild,           ///< compiling an artifact failed
+  kSpawn,           ///< a process or sandbox could not be started
+  kProtocol,        ///< an instance sent a malformed frame
+  kTimeout,         ///< an invocation exceeded its timeout
+  kCrashed,         ///< the instance exited or was killed while serving a request
+  kFunctionError,   ///< the function reported an error or trapped
+  kOutputMismatch,  ///< the output differs from the expected output
+  kWrongExecMode,   ///< the code ran in another mode than asked (e.g. AoT fell back to interpreter)
   kInternal,
 };
 

@@ -19,8 +19,8 @@ std::size_t runtime_rank(std::string_view runtime);
 bool runtime_less(std::string_view a, std::string_view b);
 
 /// Phases that only a freshly started instance reports: they partition its start.
-inline constexpr std::array<std::string_view, 7> kStartPhases = {
-    "sandbox_start", "runtime_init", "aot_check", "load", "validate", "instantiate", "start_other"};
+inline constexpr std::array<std::string_view, 7> kStartPhases = {"sandbox_start", "runtime_init", "aot_check",  "load",
+                                                                 "validate",      "instantiate",  "start_other"};
 /// In-function phases that move and (de)serialize data.
 inline constexpr std::array<std::string_view, 2> kSerdePhases = {"deserialize", "serialize"};
 inline constexpr std::array<std::string_view, 2> kBaasPhases = {"baas_get", "baas_put"};

@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "lumos/build/function_spec.hpp"
+#include "lumos/common/result.hpp"
 #include "lumos/engine/load_spec.hpp"
 #include "lumos/env/profile.hpp"
-#include "lumos/common/result.hpp"
 #include "lumos/stats/quality.hpp"
 
 namespace lumos::engine {
@@ -32,25 +32,25 @@ struct FunctionSelection {
 struct Experiment {
   std::string name;
   std::string description;
-  std::filesystem::path file;                 ///< where it was read from (empty if from text)
+  std::filesystem::path file;  ///< where it was read from (empty if from text)
   std::vector<FunctionSelection> functions;
-  std::vector<std::string> runtimes;          ///< default: all real runtimes
-  std::vector<std::string> modes;             ///< "cold", "warm"; default both
-  std::vector<std::string> io = {"direct"};   ///< "direct" and/or "baas"
-  std::string baas_address;                   ///< an existing Redis (host:port); empty: lumos starts one
+  std::vector<std::string> runtimes;         ///< default: all real runtimes
+  std::vector<std::string> modes;            ///< "cold", "warm"; default both
+  std::vector<std::string> io = {"direct"};  ///< "direct" and/or "baas"
+  std::string baas_address;                  ///< an existing Redis (host:port); empty: lumos starts one
   /// `load:` and `pool:` sections, parsed (see docs/ARCHITECTURE.md); nullopt: sequential repetitions.
   std::optional<LoadSpec> load;
   /// `profile:` a built-in name (cloud, edge-pi, edge-tiny), a profile file or a mapping.
   std::optional<env::Profile> profile;
-  int repetitions = 30;                       ///< recorded invocations per cell
-  int warmup = 1;                             ///< unrecorded requests before a warm cell
+  int repetitions = 30;  ///< recorded invocations per cell
+  int warmup = 1;        ///< unrecorded requests before a warm cell
   /// `adaptive: {target, level, min}`: stop a sequential cell once its median's CI half-width
   /// is under target x median (at least `min` repetitions, at most `repetitions`).
   std::optional<stats::StopRule> adaptive;
-  std::chrono::milliseconds timeout{10'000};  ///< per invocation (request -> response)
-  std::chrono::milliseconds start_timeout{30'000};  ///< per instance start
+  std::chrono::milliseconds timeout{10'000};         ///< per invocation (request -> response)
+  std::chrono::milliseconds start_timeout{30'000};   ///< per instance start
   std::vector<std::filesystem::path> function_dirs;  ///< where function folders are found
-  nlohmann::json raw;                         ///< the file as JSON, for the manifest
+  nlohmann::json raw;                                ///< the file as JSON, for the manifest
 };
 
 /// Parses YAML text. Relative function_dirs are resolved against base_dir; the built-in

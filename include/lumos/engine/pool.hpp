@@ -15,16 +15,16 @@ namespace lumos::engine {
 
 struct PoolConfig {
   std::chrono::milliseconds keep_alive{10'000};  ///< idle instances older than this are stopped
-  int max_instances = 0;                          ///< 0: no limit
-  int prewarm = 0;                                ///< instances started before the load begins
+  int max_instances = 0;                         ///< 0: no limit
+  int prewarm = 0;                               ///< instances started before the load begins
 };
 
 /// An instance lent to one request. `cold` when it was started for this request.
 struct Lease {
   std::unique_ptr<runtime::Instance> instance;
   bool cold = false;
-  std::chrono::nanoseconds waited{0};  ///< time spent waiting for a free instance (queueing)
-  std::chrono::nanoseconds started{0}; ///< time spent starting it (cold only)
+  std::chrono::nanoseconds waited{0};   ///< time spent waiting for a free instance (queueing)
+  std::chrono::nanoseconds started{0};  ///< time spent starting it (cold only)
 };
 
 /// Thread-safe. Instances are started outside the lock, so several can start at once.

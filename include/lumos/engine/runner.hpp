@@ -7,8 +7,8 @@
 #include <map>
 #include <set>
 
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,18 +17,18 @@
 #include "lumos/cells/cells.hpp"
 #include "lumos/engine/load_spec.hpp"
 #include "lumos/engine/pool.hpp"
-#include "lumos/engine/trace.hpp"
 #include "lumos/env/profile.hpp"
 #include "lumos/runtime/runtime.hpp"
 #include "lumos/stats/quality.hpp"
 #include "lumos/telemetry/jsonl.hpp"
+#include "lumos/trace/trace.hpp"
 
 namespace lumos::engine {
 
 struct InputCase {
   std::string name;
-  std::string request;                  ///< bytes sent to the function
-  std::optional<std::string> expected;  ///< checked against the response when present
+  std::string request;                         ///< bytes sent to the function
+  std::optional<std::string> expected;         ///< checked against the response when present
   std::optional<std::string> expected_sha256;  ///< hex SHA-256 of the exact response body
   int expected_exit = 0;                       ///< command functions: the ok exit code
   /// Command functions: path relative to the working directory -> expected content.
@@ -108,7 +108,7 @@ struct CellReport {
   /// The cell's records of this run grouped by the cells layer (load cells: one per level), so
   /// the progress line prints the medians every other view prints.
   std::vector<cells::Cell> cells;
-  int skipped = 0;              ///< repetitions not run because the adaptive rule stopped the cell
+  int skipped = 0;               ///< repetitions not run because the adaptive rule stopped the cell
   double ci_rel_half_width = 0;  ///< adaptive cells: the median CI's half-width / median at the stop
 };
 
@@ -122,8 +122,7 @@ using RuntimeFactory = std::function<Result<std::unique_ptr<runtime::Runtime>>(c
 /// Runs every cell in order and writes each invocation to `sink` as soon as it completes.
 /// A missing runtime, a failed build, a crash, trap or timeout becomes ok=false records; the
 /// run goes on. Fails only when the sink cannot be written.
-Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime,
-                           telemetry::InvocationSink& sink,
+Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime, telemetry::InvocationSink& sink,
                            const std::function<void(const CellReport&)>& on_cell = {});
 
 /// Identity of an invocation within a run: function, input, io, runtime, mode and rep (for

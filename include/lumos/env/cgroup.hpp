@@ -105,8 +105,8 @@ class CgroupSlot {
 
  private:
   struct Hierarchy {
-    std::filesystem::path mount;       ///< e.g. /sys/fs/cgroup/cpu
-    std::string own;                   ///< lumos' cgroup inside it, e.g. "/"
+    std::filesystem::path mount;  ///< e.g. /sys/fs/cgroup/cpu
+    std::string own;              ///< lumos' cgroup inside it, e.g. "/"
     std::vector<std::string> controllers;
     std::filesystem::path dir() const;  ///< mount / own / name
     std::string name;

@@ -15,11 +15,11 @@ namespace lumos::env {
 
 /// Counters of a running emulator (cumulative).
 struct LinkStats {
-  std::uint64_t connections = 0;       ///< accepted client connections
-  std::uint64_t active = 0;            ///< connections open now
-  std::uint64_t upstream_failures = 0; ///< connections closed because the upstream refused/failed
-  std::uint64_t bytes_up = 0;          ///< client -> upstream bytes delivered
-  std::uint64_t bytes_down = 0;        ///< upstream -> client bytes delivered
+  std::uint64_t connections = 0;        ///< accepted client connections
+  std::uint64_t active = 0;             ///< connections open now
+  std::uint64_t upstream_failures = 0;  ///< connections closed because the upstream refused/failed
+  std::uint64_t bytes_up = 0;           ///< client -> upstream bytes delivered
+  std::uint64_t bytes_down = 0;         ///< upstream -> client bytes delivered
 };
 
 /// Listens on 127.0.0.1 (and optional extra addresses, e.g. the host side of a veth) on one

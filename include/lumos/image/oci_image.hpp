@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "lumos/common/result.hpp"
 #include "lumos/build/artifacts.hpp"
+#include "lumos/common/result.hpp"
 
 namespace lumos::image {
 
@@ -47,22 +47,22 @@ ImageTools default_image_tools();
 /// One image of an OCI image layout, as read back from its blobs.
 struct ImageInfo {
   std::string function;
-  std::string flavour;                  ///< the tag in the layout
-  std::filesystem::path layout;         ///< the OCI image layout folder
-  std::string manifest_digest;          ///< "sha256:<hex>"
-  std::string config_digest;            ///< "sha256:<hex>" (podman's image ID)
+  std::string flavour;           ///< the tag in the layout
+  std::filesystem::path layout;  ///< the OCI image layout folder
+  std::string manifest_digest;   ///< "sha256:<hex>"
+  std::string config_digest;     ///< "sha256:<hex>" (podman's image ID)
   std::uint64_t manifest_bytes = 0;
   std::uint64_t config_bytes = 0;
-  std::uint64_t layer_bytes = 0;        ///< compressed layers
-  std::uint64_t pulled_bytes = 0;       ///< what a node pulls: layers + config + manifest
-  std::uint64_t unpacked_bytes = 0;     ///< sum of regular file sizes of the unpacked root file system
+  std::uint64_t layer_bytes = 0;     ///< compressed layers
+  std::uint64_t pulled_bytes = 0;    ///< what a node pulls: layers + config + manifest
+  std::uint64_t unpacked_bytes = 0;  ///< sum of regular file sizes of the unpacked root file system
   std::size_t layers = 0;
-  std::vector<std::string> entrypoint;  ///< Entrypoint followed by Cmd of the image config
-  std::vector<std::string> env;         ///< "K=V" of the image config
-  std::string working_dir;              ///< "/" when unset
+  std::vector<std::string> entrypoint;             ///< Entrypoint followed by Cmd of the image config
+  std::vector<std::string> env;                    ///< "K=V" of the image config
+  std::string working_dir;                         ///< "/" when unset
   std::map<std::string, std::string> annotations;  ///< manifest annotations
-  bool rebuilt = false;                 ///< false: up to date, reused
-  std::chrono::milliseconds took{0};    ///< build time when rebuilt
+  bool rebuilt = false;                            ///< false: up to date, reused
+  std::chrono::milliseconds took{0};               ///< build time when rebuilt
 
   /// "LAYOUT:TAG", the image reference umoci takes (skopeo: "oci:" + this).
   std::string reference() const { return layout.string() + ":" + flavour; }
@@ -76,8 +76,7 @@ std::filesystem::path layout_dir(const build::Artifacts& artifacts);
 /// image and returns it inspected. Fails with kBuild when the needed artifact is missing or a
 /// tool fails (message names the image and the tool output), kNotInstalled when umoci is
 /// missing. container-debian builds the cached Debian base first if needed.
-Result<ImageInfo> build_image(const build::Artifacts& artifacts, std::string_view flavour,
-                              const ImageTools& tools);
+Result<ImageInfo> build_image(const build::Artifacts& artifacts, std::string_view flavour, const ImageTools& tools);
 
 /// build_image() for each of `which` (default: all four flavours), in order.
 std::vector<Result<ImageInfo>> build_images(const build::Artifacts& artifacts, const ImageTools& tools,

@@ -42,15 +42,14 @@ Result<std::map<std::string, PriceTable>> load_price_tables(const std::filesyste
 nlohmann::json to_json(const PriceTable& p);
 
 /// The table for a profile name: exact name, else `edge` for "edge*", else `cloud`.
-const PriceTable& price_table_for(const std::map<std::string, PriceTable>& tables,
-                                  const std::string& profile);
+const PriceTable& price_table_for(const std::map<std::string, PriceTable>& tables, const std::string& profile);
 
 /// Price of one invocation.
 struct InvocationCost {
   double billed_ms = 0;
   double billed_mb = 0;
-  double compute_usd = 0;   ///< GB-second part
-  double request_usd = 0;   ///< per-request part
+  double compute_usd = 0;  ///< GB-second part
+  double request_usd = 0;  ///< per-request part
   double total_usd = 0;
 };
 

@@ -13,8 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lumos/common/result.hpp"
 #include "lumos/cells/cells.hpp"
+#include "lumos/common/result.hpp"
 #include "lumos/telemetry/record.hpp"
 
 namespace lumos::model {
@@ -22,11 +22,11 @@ namespace lumos::model {
 /// Environment-level drivers of one profile (an edge device, a cloud VM).
 struct Environment {
   std::string name = "cloud";
-  double cpu_share = 1.0;                 ///< speed of one single-threaded request: min(1, CPU quota)
-  std::optional<double> device_cpus;      ///< CPU capacity of the whole device (quota, cpuset); none: the host's
-  std::optional<double> memory_mb;        ///< memory limit; none: unlimited
-  double rtt_ms = 0.0;                    ///< round trip function <-> BaaS added by the link emulator
-  std::optional<double> bandwidth_mbps;   ///< link bandwidth; none: not limited
+  double cpu_share = 1.0;                ///< speed of one single-threaded request: min(1, CPU quota)
+  std::optional<double> device_cpus;     ///< CPU capacity of the whole device (quota, cpuset); none: the host's
+  std::optional<double> memory_mb;       ///< memory limit; none: unlimited
+  double rtt_ms = 0.0;                   ///< round trip function <-> BaaS added by the link emulator
+  std::optional<double> bandwidth_mbps;  ///< link bandwidth; none: not limited
 };
 
 /// Built-in profiles: env::builtin_profile's `cloud`, `edge-pi`, `edge-tiny` (experiments/
@@ -54,11 +54,11 @@ struct Dataset {
   std::vector<telemetry::Invocation> records;
   std::map<std::string, Environment> profiles;  ///< defaults, overridden by the manifest's
   ModuleSizes module_sizes;
-  int host_cpus = 1;                 ///< manifest environment.cpus_online
-  nlohmann::json manifest;           ///< as read (null if missing)
-  std::size_t failed = 0;            ///< invocations with ok == false
-  std::size_t contaminated = 0;      ///< ok invocations excluded by cells::contamination
-  std::size_t torn_lines = 0;        ///< torn last lines skipped (killed writers)
+  int host_cpus = 1;             ///< manifest environment.cpus_online
+  nlohmann::json manifest;       ///< as read (null if missing)
+  std::size_t failed = 0;        ///< invocations with ok == false
+  std::size_t contaminated = 0;  ///< ok invocations excluded by cells::contamination
+  std::size_t torn_lines = 0;    ///< torn last lines skipped (killed writers)
 };
 
 /// Where module sizes come from: an images JSON (issue "real images": `lumos images` output)
@@ -73,8 +73,7 @@ struct LoadOptions {
 Result<Dataset> load_dataset(const std::filesystem::path& dir, const LoadOptions& options = {});
 
 /// Loads several folders as one data set (e.g. a quick run and a concurrency sweep).
-Result<Dataset> load_datasets(const std::vector<std::filesystem::path>& dirs,
-                              const LoadOptions& options = {});
+Result<Dataset> load_datasets(const std::vector<std::filesystem::path>& dirs, const LoadOptions& options = {});
 
 /// Module sizes from an images JSON: an array (or {"images": [...]}) of objects with
 /// `function`, a flavour (`image`/`kind`/`variant`/`flavour`: container-scratch,

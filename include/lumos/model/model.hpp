@@ -16,6 +16,7 @@
 // identifiable from which experiments.
 #pragma once
 
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,15 +33,15 @@ namespace lumos::model {
 
 /// One fitted log-linear component.
 struct Component {
-  std::string name;                     ///< "start", "compute", "serde", "io", "overhead"
+  std::string name;  ///< "start", "compute", "serde", "io", "overhead"
   /// false: log(ns) = sum coef x feature (multiplicative factors); true: ns = sum coef x
   /// feature (a fixed cost plus a cost per byte), fitted with relative (1 / y^2) weights.
   bool linear = false;
-  std::map<std::string, double> coef;   ///< feature name -> coefficient (log-ns or ns units)
-  double cpu_elasticity = 1.0;          ///< time scales with (1 / cpu_share) ^ elasticity
-  bool cpu_elasticity_fitted = false;   ///< true when the data held >= 2 CPU shares
-  std::size_t cells = 0;                ///< cells the fit used
-  double rms_log_residual = 0.0;        ///< in-sample RMS of log(measured / fitted)
+  std::map<std::string, double> coef;  ///< feature name -> coefficient (log-ns or ns units)
+  double cpu_elasticity = 1.0;         ///< time scales with (1 / cpu_share) ^ elasticity
+  bool cpu_elasticity_fitted = false;  ///< true when the data held >= 2 CPU shares
+  std::size_t cells = 0;               ///< cells the fit used
+  double rms_log_residual = 0.0;       ///< in-sample RMS of log(measured / fitted)
 };
 
 /// Payload of one function input.
@@ -61,12 +62,12 @@ struct HeldOut {
 struct Validation {
   std::string scheme;  ///< "configuration" (function x input x runtime) or "function-runtime"
   std::vector<HeldOut> points;
-  std::map<std::string, double> mape_by_runtime;       ///< mean APE, as a fraction
+  std::map<std::string, double> mape_by_runtime;  ///< mean APE, as a fraction
   std::map<std::string, std::size_t> n_by_runtime;
   std::map<std::string, double> mape_by_mode;
-  double mape = 0;                  ///< over all points
+  double mape = 0;  ///< over all points
   double median_ape = 0;
-  std::size_t not_identifiable = 0; ///< held-out cells the rest of the data cannot explain
+  std::size_t not_identifiable = 0;  ///< held-out cells the rest of the data cannot explain
 };
 
 /// The fitted model (saved as model.json).
@@ -74,11 +75,11 @@ struct Model {
   int version = 1;
   std::string reference_runtime = "native";  ///< the runtime whose compute factor is 1
   Component start, compute, serde, io, overhead;
-  std::map<std::string, Usl> usl;                 ///< runtime -> law; absent: bounds model
-  std::map<std::string, double> tail_ratio;       ///< "runtime/mode" -> median p95 / p50
-  std::map<std::string, double> cpu_ratio;        ///< runtime -> median CPU time / e2e (warm)
-  std::map<std::string, InputInfo> inputs;        ///< "function/input"
-  std::map<std::string, double> peak_rss_mb;      ///< "function/runtime" -> median peak RSS
+  std::map<std::string, Usl> usl;             ///< runtime -> law; absent: bounds model
+  std::map<std::string, double> tail_ratio;   ///< "runtime/mode" -> median p95 / p50
+  std::map<std::string, double> cpu_ratio;    ///< runtime -> median CPU time / e2e (warm)
+  std::map<std::string, InputInfo> inputs;    ///< "function/input"
+  std::map<std::string, double> peak_rss_mb;  ///< "function/runtime" -> median peak RSS
   ModuleSizes module_sizes;
   std::map<std::string, Environment> profiles;
   int host_cpus = 1;
@@ -86,9 +87,9 @@ struct Model {
   /// Extra round trips of a cold BaaS request: one Redis connection per instance, opened on
   /// first use; the link emulator holds a new connection's first bytes 1.5 RTT (handshake).
   double connect_round_trips = 1.5;
-  std::vector<std::string> results;    ///< folders it was fitted from
-  std::size_t cells = 0;               ///< cells used
-  std::vector<Validation> validations; ///< filled by `lumos model fit`
+  std::vector<std::string> results;     ///< folders it was fitted from
+  std::size_t cells = 0;                ///< cells used
+  std::vector<Validation> validations;  ///< filled by `lumos model fit`
 };
 
 /// Options of fit().
@@ -96,8 +97,8 @@ struct FitOptions {
   double ridge = 1.0;  ///< penalty on affinity terms (pseudo-observations at factor 1)
 };
 
-/// Fits the model from cells (cells::group of the data set's records) and the data set's context (profiles, module sizes,
-/// CPUs). Fails with kConfig when no usable cell exists.
+/// Fits the model from cells (cells::group of the data set's records) and the data set's context (profiles, module
+/// sizes, CPUs). Fails with kConfig when no usable cell exists.
 Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const FitOptions& options = {});
 
 /// A configuration to predict.
@@ -124,23 +125,23 @@ Query query_of(const Cell& cell);
 struct Term {
   std::string component;  ///< "compute", ...
   double ns = 0;
-  std::string why;        ///< "work(fibonacci/medium) 330 us x slowdown(wasmedge-aot) 1.3 x ..."
+  std::string why;  ///< "work(fibonacci/medium) 330 us x slowdown(wasmedge-aot) 1.3 x ..."
 };
 
 /// A prediction: p50 latency, throughput and cost.
 struct Prediction {
   Query query;
-  Environment env;              ///< the profile after overrides
-  std::vector<Term> terms;      ///< service-time breakdown at concurrency 1
-  double service_ns = 0;        ///< sum of the terms: p50 at concurrency 1
-  double p50_ns = 0;            ///< at the query's concurrency (queueing included)
-  double p95_ns = 0;            ///< p50 x the runtime's tail ratio
-  double queueing_ns = 0;       ///< p50_ns - service_ns
-  double throughput_rps = 0;    ///< completed requests per second at the concurrency
-  double cpu_demand_ns = 0;     ///< CPU time per request
-  bool usl_fitted = false;      ///< queueing from a fitted USL (else from bounds)
-  double memory_mb = 0;         ///< billed memory basis
-  InvocationCost cost;          ///< per invocation
+  Environment env;            ///< the profile after overrides
+  std::vector<Term> terms;    ///< service-time breakdown at concurrency 1
+  double service_ns = 0;      ///< sum of the terms: p50 at concurrency 1
+  double p50_ns = 0;          ///< at the query's concurrency (queueing included)
+  double p95_ns = 0;          ///< p50 x the runtime's tail ratio
+  double queueing_ns = 0;     ///< p50_ns - service_ns
+  double throughput_rps = 0;  ///< completed requests per second at the concurrency
+  double cpu_demand_ns = 0;   ///< CPU time per request
+  bool usl_fitted = false;    ///< queueing from a fitted USL (else from bounds)
+  double memory_mb = 0;       ///< billed memory basis
+  InvocationCost cost;        ///< per invocation
   double cost_per_million_usd = 0;
   std::vector<std::string> notes;  ///< assumptions and fallbacks used
 };
@@ -165,6 +166,20 @@ nlohmann::json to_json(const Model& m);
 Result<Model> model_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const Validation& v);
 nlohmann::json to_json(const Prediction& p);
+
+/// What the fitted model says of one runtime, decoded from its coefficients (NaN: not fitted).
+struct RuntimeDrivers {
+  std::string runtime;
+  double compute_factor = 1.0;  ///< time of the same work relative to the reference runtime
+  double cold_start_ns = std::numeric_limits<double>::quiet_NaN();   ///< at its median module size
+  double per_request_ns = std::numeric_limits<double>::quiet_NaN();  ///< warm request path outside the function
+  double baas_ns = std::numeric_limits<double>::quiet_NaN();         ///< warm BaaS get + put
+  std::optional<Usl> usl;                                            ///< absent: no concurrency data for it
+  std::optional<double> tail_ratio;                                  ///< median p95 / p50 of its warm cells
+};
+
+/// Every runtime the model knows (the reference included), in the house order.
+std::vector<RuntimeDrivers> runtime_drivers(const Model& m);
 
 /// Human-readable summary of the main coefficients (runtime factors, start times, USL).
 std::string format_model(const Model& m);

@@ -11,9 +11,9 @@
 namespace lumos::model {
 
 struct Usl {
-  double sigma = 0.0;   ///< contention, >= 0
-  double kappa = 0.0;   ///< coherency, >= 0
-  bool fitted = false;  ///< from concurrency data (else the defaults above)
+  double sigma = 0.0;      ///< contention, >= 0
+  double kappa = 0.0;      ///< coherency, >= 0
+  bool fitted = false;     ///< from concurrency data (else the defaults above)
   std::size_t points = 0;  ///< (N, relative capacity) points used
 };
 

@@ -81,7 +81,6 @@ void keep_message_buffers_on_heap();
 
 /// Reads one message (length prefix + payload) from fd. With a deadline, waits no longer
 /// than that and fails with kTimeout. End of file before a full message fails with kCrashed.
-Result<std::string> read_message(
-    int fd, std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
+Result<std::string> read_message(int fd, std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
 }  // namespace lumos::protocol

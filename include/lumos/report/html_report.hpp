@@ -22,16 +22,16 @@ struct ReportData {
   std::string title = "Lumos report";
   std::vector<std::string> results_dirs;
   model::Dataset data;
-  std::vector<model::Cell> cells;             ///< cells::group(data.records)
-  std::optional<model::Model> model;          ///< fitted, with validations (fit vs measured)
-  std::string model_note;                     ///< why there is no model, if none
-  std::vector<model::ImageSize> images;       ///< image sizes (`lumos images --json`)
-  std::string images_source;                  ///< where they came from ("" if none)
+  std::vector<model::Cell> cells;        ///< cells::group(data.records)
+  std::optional<model::Model> model;     ///< fitted, with validations (fit vs measured)
+  std::string model_note;                ///< why there is no model, if none
+  std::vector<model::ImageSize> images;  ///< image sizes (`lumos images --json`)
+  std::string images_source;             ///< where they came from ("" if none)
 };
 
 /// A table: rendered into the HTML, the Markdown file and one CSV file.
 struct Table {
-  std::string id;       ///< file-name safe: the CSV is <report>-<id>.csv
+  std::string id;  ///< file-name safe: the CSV is <report>-<id>.csv
   std::string title;
   std::string caption;  ///< one or two sentences under the title
   std::vector<std::string> header;
@@ -86,8 +86,7 @@ SvgRenderer gnuplot_renderer(const std::filesystem::path& work_dir);
 void render_figures(std::vector<Figure>& figures, const SvgRenderer& render);
 
 /// The self-contained HTML page (inline CSS and SVG; no external resource).
-std::string html_report(const ReportData& r, const std::vector<Figure>& figures,
-                        const std::vector<Table>& tables);
+std::string html_report(const ReportData& r, const std::vector<Figure>& figures, const std::vector<Table>& tables);
 
 /// All tables as one Markdown document.
 std::string markdown_report(const ReportData& r, const std::vector<Table>& tables);

@@ -24,8 +24,8 @@ struct SummaryRow {
   std::string mode;   ///< cells::CellKey::mode_label(): "cold", "warm", "closed 4", ...
   std::string input;  ///< cells::CellKey::input_label(): "small" or "small@baas"
   std::string profile;
-  std::size_t n = 0;      ///< invocations in the cell, failed ones included
-  std::size_t n_ok = 0;   ///< usable invocations (ok, not contaminated); all statistics use only these
+  std::size_t n = 0;               ///< invocations in the cell, failed ones included
+  std::size_t n_ok = 0;            ///< usable invocations (ok, not contaminated); all statistics use only these
   std::size_t n_contaminated = 0;  ///< ok invocations the cells layer excluded
   double median_ns = stats::kNaN;  ///< median of e2e
   double p95_ns = stats::kNaN;     ///< 95th percentile of e2e (numpy 'linear')
@@ -59,11 +59,11 @@ std::string format_summary_csv(const std::vector<SummaryRow>& rows);
 /// for a function on a runtime, against native and AoT.
 struct IoRow {
   std::string function, input, io, runtime, profile;
-  std::size_t n = 0;                 ///< usable invocations of the cell used (warm; cold if none is warm)
-  double io_ser_ns = stats::kNaN;    ///< cells::Cell::serde_io
-  double compute_ns = stats::kNaN;   ///< median compute, for scale
-  double vs_native = stats::kNaN;    ///< io_ser_ns / the native row's (same function, input, io)
-  double vs_aot = stats::kNaN;       ///< io_ser_ns / the wasmedge-aot row's
+  std::size_t n = 0;                ///< usable invocations of the cell used (warm; cold if none is warm)
+  double io_ser_ns = stats::kNaN;   ///< cells::Cell::serde_io
+  double compute_ns = stats::kNaN;  ///< median compute, for scale
+  double vs_native = stats::kNaN;   ///< io_ser_ns / the native row's (same function, input, io)
+  double vs_aot = stats::kNaN;      ///< io_ser_ns / the wasmedge-aot row's
 };
 
 /// The I/O-serialization view of invocations, sorted like cells::group().
@@ -75,11 +75,11 @@ std::string format_io_view(const std::vector<IoRow>& rows);
 /// One level of a load cell (closed-loop concurrency, open-loop rate, trace time scale).
 struct LoadRow {
   std::string function, input, io, runtime, load, profile;
-  double level = 0;                   ///< concurrency (closed), requests/s (open), time scale (trace)
+  double level = 0;  ///< concurrency (closed), requests/s (open), time scale (trace)
   std::size_t n = 0, n_ok = 0;
   double throughput_per_s = stats::kNaN;  ///< cells::Cell::throughput_rps
   double p50_ns = stats::kNaN, p95_ns = stats::kNaN, p99_ns = stats::kNaN;
-  double cold_rate = stats::kNaN;     ///< share of requests that started a new instance
+  double cold_rate = stats::kNaN;  ///< share of requests that started a new instance
 };
 
 /// Load view: throughput, tail latency and cold-start rate per level, from the load cells.

@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "lumos/common/process.hpp"
 #include "lumos/build/artifacts.hpp"
+#include "lumos/common/process.hpp"
 #include "lumos/common/result.hpp"
 #include "lumos/protocol/frame.hpp"
 #include "lumos/telemetry/record.hpp"
@@ -29,7 +29,7 @@ using Artifacts = build::Artifacts;
 /// transport failures (timeout, crash) are errors of Instance::invoke instead.
 struct Response {
   bool ok = false;
-  std::string body;   ///< output bytes, or the function's error message
+  std::string body;              ///< output bytes, or the function's error message
   telemetry::PhaseTimes phases;  ///< in-function phases reported by the SDK
   protocol::ExecMode exec_mode = protocol::ExecMode::kUnknown;
   std::uint64_t baas_bytes_in = 0;   ///< bytes the function fetched in BaaS mode
@@ -68,10 +68,10 @@ struct CommandRequest {
 };
 
 struct CommandOutcome {
-  int exit_code = -1;         ///< the program's exit code; -1 if killed
+  int exit_code = -1;  ///< the program's exit code; -1 if killed
   bool timed_out = false;
-  std::string error;          ///< the sandbox failed (e.g. module not loadable); empty otherwise
-  std::string exit_text;      ///< "exited with code 1" / "killed by signal 11 (SIGSEGV)"
+  std::string error;      ///< the sandbox failed (e.g. module not loadable); empty otherwise
+  std::string exit_text;  ///< "exited with code 1" / "killed by signal 11 (SIGSEGV)"
   telemetry::PhaseTimes phases;
   protocol::ExecMode exec_mode = protocol::ExecMode::kUnknown;
   InstanceStats stats;
@@ -100,8 +100,8 @@ struct ToolPaths {
   std::filesystem::path wasm_host;  ///< lumos-wasm-host
   std::string runc = "runc";
   std::string podman = "podman";
-  std::string skopeo = "skopeo";    ///< copies OCI images into podman's store
-  std::string umoci = "umoci";      ///< builds and unpacks OCI images
+  std::string skopeo = "skopeo";  ///< copies OCI images into podman's store
+  std::string umoci = "umoci";    ///< builds and unpacks OCI images
   /// The private WasmEdge root lumos-wasm-host runs from (runc-wasmedge bind-mounts it).
   std::filesystem::path wasmedge_root;
   /// Cache of the Debian base image of the container-debian images.
@@ -118,8 +118,7 @@ struct ToolPaths {
 };
 
 /// Tool paths with defaults: lumos-wasm-host next to `self_exe`, runc from PATH.
-ToolPaths default_tool_paths(const std::filesystem::path& self_exe,
-                             const std::filesystem::path& state_dir);
+ToolPaths default_tool_paths(const std::filesystem::path& self_exe, const std::filesystem::path& state_dir);
 
 /// The default runtimes of an experiment (the four foundation runtimes), in report order.
 const std::vector<std::string>& runtime_names();

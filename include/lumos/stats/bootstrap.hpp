@@ -43,16 +43,14 @@ inline constexpr std::uint64_t kDefaultSeed = 20240611;
 /// achieved_level = level and meets_level = true when it could be computed. Empty input, a
 /// NaN value, resamples == 0 or level outside (0, 1): an Interval of NaNs, meets_level false.
 Interval bootstrap_ci(const std::vector<double>& xs, Statistic statistic, double level,
-                      std::size_t resamples = kDefaultResamples,
-                      std::uint64_t seed = kDefaultSeed);
+                      std::size_t resamples = kDefaultResamples, std::uint64_t seed = kDefaultSeed);
 
 /// Percentile bootstrap CI of statistic(numerator) / statistic(denominator). Each round draws
 /// numerator.size() indices, then denominator.size() indices, from one SplitMix64(seed)
 /// stream. Same failure rules as bootstrap_ci; a zero denominator statistic in any round
 /// makes the result NaN.
-Interval bootstrap_ratio_ci(const std::vector<double>& numerator,
-                            const std::vector<double>& denominator, Statistic statistic,
-                            double level, std::size_t resamples = kDefaultResamples,
+Interval bootstrap_ratio_ci(const std::vector<double>& numerator, const std::vector<double>& denominator,
+                            Statistic statistic, double level, std::size_t resamples = kDefaultResamples,
                             std::uint64_t seed = kDefaultSeed);
 
 }  // namespace lumos::stats

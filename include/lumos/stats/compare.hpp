@@ -37,9 +37,8 @@ struct Comparison {
 /// Compares latencies of A and B (any positive unit, the same for both). Values <= 0 or NaN
 /// are ignored. Fewer than 2 usable values in either sample, or zero variance in both, gives
 /// valid = false (and NaNs), never a crash.
-Comparison compare_latencies(const std::vector<double>& a, const std::vector<double>& b,
-                             double level = kCompareLevel, std::string a_name = "A",
-                             std::string b_name = "B");
+Comparison compare_latencies(const std::vector<double>& a, const std::vector<double>& b, double level = kCompareLevel,
+                             std::string a_name = "A", std::string b_name = "B");
 
 /// One sentence: "A is 1.32x to 1.37x faster than B (99% CI)", "B is ... faster than A ...",
 /// "no significant difference between A and B (99% CI: 0.97x to 1.04x)", or "not enough data

@@ -16,8 +16,7 @@ using ToolVersionCommands = std::map<std::string, std::vector<std::string>>;
 
 /// CPU model, core count, memory, kernel, host name, versions of the given tools (first line
 /// of their output, or "not found"), git revision of the source tree.
-nlohmann::json environment_fingerprint(const ToolVersionCommands& tools,
-                                       const std::filesystem::path& source_dir);
+nlohmann::json environment_fingerprint(const ToolVersionCommands& tools, const std::filesystem::path& source_dir);
 
 /// Writes JSON to path atomically (temporary file + rename).
 Result<void> write_json_file(const std::filesystem::path& path, const nlohmann::json& j);

@@ -43,28 +43,28 @@ std::optional<LoadKind> parse_load_kind(std::string_view s);  ///< "" -> kNone
 /// One invocation of one function on one runtime: a line of invocations.jsonl.
 struct Invocation {
   int schema_version = kSchemaVersion;
-  std::string run_id;      ///< the run that wrote it (manifest `run_id`)
+  std::string run_id;  ///< the run that wrote it (manifest `run_id`)
   std::string function;
-  std::string runtime;     ///< "native", "runc", "wasmedge-interp", "wasmedge-aot", ...
+  std::string runtime;  ///< "native", "runc", "wasmedge-interp", "wasmedge-aot", ...
   Mode mode = Mode::kCold;
-  std::string input;       ///< input name from the function's manifest
+  std::string input;  ///< input name from the function's manifest
   Io io = Io::kDirect;
-  std::string profile;     ///< environment profile of the run; "" = none (the host as it is)
-  int rep = 0;             ///< repetition index within its cell (load: request index), from 0
+  std::string profile;  ///< environment profile of the run; "" = none (the host as it is)
+  int rep = 0;          ///< repetition index within its cell (load: request index), from 0
   bool ok = false;
-  bool fresh_instance = false;  ///< this request started a new instance (its start phases are in `phases`)
-  std::string error_code;  ///< empty when ok; else a name from the error table ("timeout", ...)
-  std::string error;       ///< empty when ok; else the message
-  std::string exec_mode;   ///< what really ran: "native", "interpreter", "aot", "unknown"
-  std::chrono::nanoseconds e2e{0};   ///< client-side: request sent (cold: spawn) -> response read
-  PhaseTimes phases;                  ///< cold-start phases and in-function phases
+  bool fresh_instance = false;      ///< this request started a new instance (its start phases are in `phases`)
+  std::string error_code;           ///< empty when ok; else a name from the error table ("timeout", ...)
+  std::string error;                ///< empty when ok; else the message
+  std::string exec_mode;            ///< what really ran: "native", "interpreter", "aot", "unknown"
+  std::chrono::nanoseconds e2e{0};  ///< client-side: request sent (cold: spawn) -> response read
+  PhaseTimes phases;                ///< cold-start phases and in-function phases
   std::optional<std::chrono::nanoseconds> cpu;  ///< CPU time of the instance during this invocation
   std::optional<std::uint64_t> peak_rss_bytes;  ///< instance high-water mark so far
-  std::uint64_t bytes_in = 0;         ///< request bytes
-  std::uint64_t bytes_out = 0;        ///< response body bytes
-  std::uint64_t baas_bytes_in = 0;    ///< BaaS: bytes the function fetched from Redis
-  std::uint64_t baas_bytes_out = 0;   ///< BaaS: bytes the function stored to Redis
-  std::string started_at;             ///< UTC ISO-8601 wall time of the request
+  std::uint64_t bytes_in = 0;                   ///< request bytes
+  std::uint64_t bytes_out = 0;                  ///< response body bytes
+  std::uint64_t baas_bytes_in = 0;              ///< BaaS: bytes the function fetched from Redis
+  std::uint64_t baas_bytes_out = 0;             ///< BaaS: bytes the function stored to Redis
+  std::string started_at;                       ///< UTC ISO-8601 wall time of the request
   /// Load cells only: the generator, the level (closed: concurrency, open: requests/s, trace:
   /// time scale), and when the request was issued (closed) or meant to be sent since the level
   /// began.

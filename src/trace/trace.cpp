@@ -1,5 +1,5 @@
 // Invocation traces: the lumos trace CSV (parse, load, format, write), time scaling and summaries.
-#include "lumos/engine/trace.hpp"
+#include "lumos/trace/trace.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -17,8 +17,8 @@
 #include "lumos/common/files.hpp"
 #include "trace_text.hpp"
 
-namespace lumos::engine {
-using namespace trace_text;
+namespace lumos::trace {
+using namespace detail;
 
 // --- lumos trace CSV --------------------------------------------------------------------
 
@@ -40,8 +40,8 @@ Result<std::vector<TraceEvent>> parse_trace(const std::string& text, const std::
                               azure ? " (an Azure Functions trace: convert it with `lumos trace convert`)" : ""));
     }
     if (fields.size() != 3) {
-      return fail(ErrorCode::kConfig,
-                  fmt::format("{}:{}: {} fields, expected 3 (offset_ms,function,input)", origin, number, fields.size()));
+      return fail(ErrorCode::kConfig, fmt::format("{}:{}: {} fields, expected 3 (offset_ms,function,input)", origin,
+                                                  number, fields.size()));
     }
     auto at = parse_offset_ms(fields[0]);
     if (!at) return fail(ErrorCode::kConfig, fmt::format("{}:{}: {}", origin, number, at.error()));
@@ -50,7 +50,8 @@ Result<std::vector<TraceEvent>> parse_trace(const std::string& text, const std::
       return fail(ErrorCode::kConfig, fmt::format("{}:{}: empty input name (e.g. small)", origin, number));
     }
     if (fields[1].find('"') != std::string_view::npos || fields[2].find('"') != std::string_view::npos) {
-      return fail(ErrorCode::kConfig, fmt::format("{}:{}: quotes are not supported: names are plain words", origin, number));
+      return fail(ErrorCode::kConfig,
+                  fmt::format("{}:{}: quotes are not supported: names are plain words", origin, number));
     }
     events.push_back({*at, std::string(fields[1]), std::string(fields[2])});
     return {};
@@ -138,4 +139,4 @@ Result<FunctionTarget> parse_function_target(const std::string& text, const std:
   return t;
 }
 
-}  // namespace lumos::engine
+}  // namespace lumos::trace

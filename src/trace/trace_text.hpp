@@ -13,10 +13,10 @@
 #include <fmt/format.h>
 
 #include "lumos/common/result.hpp"
-#include "lumos/engine/trace.hpp"
 #include "lumos/stats/bootstrap.hpp"  // SplitMix64: the project's one seeded PRNG
+#include "lumos/trace/trace.hpp"
 
-namespace lumos::engine::trace_text {
+namespace lumos::trace::detail {
 
 using std::chrono::nanoseconds;
 inline constexpr std::string_view kHeader = "offset_ms,function,input";
@@ -100,8 +100,7 @@ inline std::string format_offset_ms(nanoseconds at) {
 }
 
 inline void stable_sort_by_time(std::vector<TraceEvent>& events) {
-  std::stable_sort(events.begin(), events.end(),
-                   [](const TraceEvent& a, const TraceEvent& b) { return a.at < b.at; });
+  std::stable_sort(events.begin(), events.end(), [](const TraceEvent& a, const TraceEvent& b) { return a.at < b.at; });
 }
 
 inline double uniform01(stats::SplitMix64& rng) {
@@ -109,10 +108,12 @@ inline double uniform01(stats::SplitMix64& rng) {
 }
 
 /// Exponential inter-arrival time in seconds for a rate in 1/s.
-inline double exponential_s(stats::SplitMix64& rng, double rate_per_s) { return -std::log1p(-uniform01(rng)) / rate_per_s; }
+inline double exponential_s(stats::SplitMix64& rng, double rate_per_s) {
+  return -std::log1p(-uniform01(rng)) / rate_per_s;
+}
 
 inline nanoseconds whole_us(double seconds) {
   return std::chrono::microseconds(static_cast<std::int64_t>(std::floor(seconds * 1e6)));
 }
 
-}  // namespace lumos::engine::trace_text
+}  // namespace lumos::trace::detail

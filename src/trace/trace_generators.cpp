@@ -5,11 +5,11 @@
 #include <optional>
 #include <utility>
 
-#include "lumos/engine/trace.hpp"
+#include "lumos/trace/trace.hpp"
 #include "trace_text.hpp"
 
-namespace lumos::engine {
-using namespace trace_text;
+namespace lumos::trace {
+using namespace detail;
 namespace {
 
 // --- Azure ----------------------------------------------------------------------------
@@ -40,8 +40,8 @@ class AzureReader {
     split_fields(line, fields_);
     if (!header_seen_) return header(number);
     if (fields_.size() != columns_) {
-      return fail(ErrorCode::kConfig, fmt::format("{}:{}: {} fields, the header has {}", origin_, number,
-                                                  fields_.size(), columns_));
+      return fail(ErrorCode::kConfig,
+                  fmt::format("{}:{}: {} fields, the header has {}", origin_, number, fields_.size(), columns_));
     }
     const std::string_view hash = fields_[2];
     if (hash.empty()) return fail(ErrorCode::kConfig, fmt::format("{}:{}: empty HashFunction", origin_, number));
@@ -67,10 +67,10 @@ class AzureReader {
     for (std::size_t m = 0; m < options_.map.size(); ++m) {
       if (!hash.starts_with(options_.map[m].hash)) continue;
       if (mapped) {
-        return fail(ErrorCode::kUsage, fmt::format("--map {} and --map {} both select HashFunction {} ({}:{}): "
-                                                   "give each a longer, distinct prefix",
-                                                   options_.map[*mapped].hash, options_.map[m].hash, hash, origin_,
-                                                   number));
+        return fail(ErrorCode::kUsage,
+                    fmt::format("--map {} and --map {} both select HashFunction {} ({}:{}): "
+                                "give each a longer, distinct prefix",
+                                options_.map[*mapped].hash, options_.map[m].hash, hash, origin_, number));
       }
       mapped = m;
       auto& state = mapped_[m];
@@ -79,10 +79,10 @@ class AzureReader {
       } else if (state.hash_function == hash) {  // same function in several rows: add up
         for (std::size_t i = 0; i < range_.size(); ++i) state.per_minute[i] += range_[i];
       } else {
-        return fail(ErrorCode::kUsage, fmt::format("--map {}: the prefix matches HashFunction {} ({}:{}) and {} "
-                                                   "({}:{}): give more characters of the hash",
-                                                   options_.map[m].hash, state.hash_function, origin_, state.line,
-                                                   hash, origin_, number));
+        return fail(ErrorCode::kUsage,
+                    fmt::format("--map {}: the prefix matches HashFunction {} ({}:{}) and {} "
+                                "({}:{}): give more characters of the hash",
+                                options_.map[m].hash, state.hash_function, origin_, state.line, hash, origin_, number));
       }
     }
     if (!mapped && options_.top > 0 && total > 0) consider(number, hash, total);
@@ -130,7 +130,8 @@ class AzureReader {
             us = static_cast<std::int64_t>((static_cast<double>(k) + 0.5) * kUsPerMinute / static_cast<double>(c));
           }
           us = std::min(us, kUsPerMinute - 1);
-          out.events.push_back({std::chrono::microseconds(minute_start_us + us), sel.target.function, sel.target.input});
+          out.events.push_back(
+              {std::chrono::microseconds(minute_start_us + us), sel.target.function, sel.target.input});
         }
       }
     }
@@ -202,8 +203,9 @@ Result<void> check_azure_options(const AzureOptions& options) {
     return fail(ErrorCode::kUsage, "--functions names the lumos functions for --top N: add --top N (or use --map)");
   }
   if (options.map.empty() && options.top == 0) {
-    return fail(ErrorCode::kUsage, "nothing selected: map functions with --map HASH=NAME[:INPUT] or take the busiest "
-                                   "with --top N --functions NAME[,NAME...]");
+    return fail(ErrorCode::kUsage,
+                "nothing selected: map functions with --map HASH=NAME[:INPUT] or take the busiest "
+                "with --top N --functions NAME[,NAME...]");
   }
   for (const auto& m : options.map) {
     if (m.hash.empty()) return fail(ErrorCode::kUsage, "--map: empty hash; use --map HASH=NAME[:INPUT]");
@@ -273,13 +275,14 @@ Result<std::vector<TraceEvent>> generate_synthetic(const SyntheticOptions& optio
                                                  f.target.function, f.target.input));
     }
     if (!(f.rate_per_s > 0) || !std::isfinite(f.rate_per_s)) {
-      return fail(ErrorCode::kUsage, fmt::format("function '{}': rate {} per s must be > 0", f.target.function,
-                                                 f.rate_per_s));
+      return fail(ErrorCode::kUsage,
+                  fmt::format("function '{}': rate {} per s must be > 0", f.target.function, f.rate_per_s));
     }
   }
   if (options.duration.count() <= 0) return fail(ErrorCode::kUsage, "--duration must be > 0");
   if (options.period.count() <= 0) return fail(ErrorCode::kUsage, "--period must be > 0");
-  if (!(options.amplitude >= 0 && options.amplitude <= 1)) return fail(ErrorCode::kUsage, "--amplitude must be in [0, 1]");
+  if (!(options.amplitude >= 0 && options.amplitude <= 1))
+    return fail(ErrorCode::kUsage, "--amplitude must be in [0, 1]");
   if (!(options.bursts_per_minute >= 0) || !std::isfinite(options.bursts_per_minute)) {
     return fail(ErrorCode::kUsage, "--bursts-per-minute must be >= 0");
   }
@@ -316,7 +319,8 @@ Result<std::vector<TraceEvent>> generate_synthetic(const SyntheticOptions& optio
     for (double t = exponential_s(rng, max_rate); t < duration_s; t += exponential_s(rng, max_rate)) {
       while (next_burst < bursts.size() && bursts[next_burst] <= t) ++next_burst;
       const bool in_burst = next_burst > 0 && t < bursts[next_burst - 1] + burst_length_s;
-      const double rate = f.rate_per_s * (1 + options.amplitude * std::sin(2 * std::numbers::pi * t / period_s + phase)) *
+      const double rate = f.rate_per_s *
+                          (1 + options.amplitude * std::sin(2 * std::numbers::pi * t / period_s + phase)) *
                           (in_burst ? options.burst_factor : 1.0);
       if (uniform01(rng) * max_rate < rate) events.push_back({whole_us(t), f.target.function, f.target.input});
     }
@@ -325,4 +329,4 @@ Result<std::vector<TraceEvent>> generate_synthetic(const SyntheticOptions& optio
   return events;
 }
 
-}  // namespace lumos::engine
+}  // namespace lumos::trace

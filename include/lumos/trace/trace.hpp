@@ -17,7 +17,7 @@
 
 #include "lumos/common/result.hpp"
 
-namespace lumos::engine {
+namespace lumos::trace {
 
 /// One invocation of a trace.
 struct TraceEvent {
@@ -100,8 +100,8 @@ struct AzureOptions {
   /// ties: earlier row first). The i-th busiest becomes top_targets[i % top_targets.size()].
   std::size_t top = 0;
   std::vector<FunctionTarget> top_targets;  ///< required when top > 0; at most `top` entries
-  int from_minute = 1;  ///< first minute column to use, 1-based like the file's columns
-  int minutes = 0;      ///< number of minutes; 0: up to the last column of the file
+  int from_minute = 1;                      ///< first minute column to use, 1-based like the file's columns
+  int minutes = 0;                          ///< number of minutes; 0: up to the last column of the file
   Spread spread = Spread::kUniform;
   std::uint64_t seed = 1;
 };
@@ -133,12 +133,10 @@ Result<AzureConversion> convert_azure_text(const std::string& text, const std::s
                                            const AzureOptions& options);
 
 /// Reads an Azure-layout CSV file and converts it (see convert_azure_text); kIo if unreadable.
-Result<AzureConversion> convert_azure_file(const std::filesystem::path& csv_path,
-                                           const AzureOptions& options);
+Result<AzureConversion> convert_azure_file(const std::filesystem::path& csv_path, const AzureOptions& options);
 
 /// The events of convert_azure_file.
-Result<std::vector<TraceEvent>> convert_azure(const std::filesystem::path& csv_path,
-                                              const AzureOptions& options);
+Result<std::vector<TraceEvent>> convert_azure(const std::filesystem::path& csv_path, const AzureOptions& options);
 
 // --- Synthetic traces --------------------------------------------------------------------
 
@@ -179,4 +177,4 @@ Result<std::vector<TraceEvent>> generate_synthetic(const SyntheticOptions& optio
 /// or holds a character the trace format cannot hold.
 Result<FunctionTarget> parse_function_target(const std::string& text, const std::string& default_input);
 
-}  // namespace lumos::engine
+}  // namespace lumos::trace
