@@ -44,6 +44,19 @@ for r in $(seq 1 "$rounds"); do
   done
   wait $pid
   [ -f "$bundle/config.json" ] || { echo "lumos wrote no runc bundle config" >&2; exit 1; }
+  # lumos hands the protocol to the container as fds 3 and 4 (LUMOS_PROTOCOL_FDS); the bare run
+  # has no lumos on the other end, so the function serves stdin (hyperfine's /dev/null) instead
+  # and exits at its end: the same container start, one read, the same exit.
+  python3 - "$bundle/config.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+config = json.load(open(path))
+env = config["process"].get("env", [])
+config["process"]["env"] = [e for e in env if not e.startswith("LUMOS_PROTOCOL_FDS=")]
+json.dump(config, open(path, "w"))
+PY
+  runc --root /run/lumos/runc run --bundle "$bundle" "lumos-bench-check-$$" </dev/null >/dev/null 2>"$tmp/runc.err" \
+    || { echo "bare runc run of the copied bundle failed:" >&2; cat "$tmp/runc.err" >&2; exit 1; }
   hyperfine -N --warmup 3 --runs "$runs" --export-json "$tmp/hf-$r.json" \
     -n runc "runc --root /run/lumos/runc run --bundle $bundle lumos-bench-$$" \
     -n wasmedge-cli "$cli" >/dev/null

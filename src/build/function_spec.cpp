@@ -33,12 +33,12 @@ Result<void> check_keys(const YAML::Node& map, const std::set<std::string>& know
 }
 
 Result<FunctionInput> parse_input(const YAML::Node& in, const FunctionSpec& spec, const std::string& origin) {
-  static const std::set<std::string> known = {"name",          "file",          "expected", "expected_sha256",
-                                              "expected_exit", "expected_files"};
+  static const std::set<std::string> kKnown = {"name",          "file",          "expected", "expected_sha256",
+                                               "expected_exit", "expected_files"};
   if (!in.IsMap() || !in["name"] || !in["file"]) {
     return config_error(origin, "each input needs 'name' and 'file' (and optionally 'expected')");
   }
-  if (auto ok = check_keys(in, known, origin, "an input"); !ok) return tl::unexpected(ok.error());
+  if (auto ok = check_keys(in, kKnown, origin, "an input"); !ok) return tl::unexpected(ok.error());
   FunctionInput input;
   input.name = in["name"].as<std::string>();
   fs::path rel = in["file"].as<std::string>();
@@ -76,12 +76,12 @@ Result<FunctionInput> parse_input(const YAML::Node& in, const FunctionSpec& spec
 
 Result<FunctionSpec> parse_function_spec(const YAML::Node& root, const fs::path& dir, const std::string& origin) {
   if (!root.IsMap()) return config_error(origin, "a function definition is a mapping");
-  static const std::set<std::string> known = {"name",   "description", "language",  "kind",    "sources",
-                                              "inputs", "prebuilt",    "generator", "command", "baas"};
+  static const std::set<std::string> kKnown = {"name",   "description", "language",  "kind",    "sources",
+                                               "inputs", "prebuilt",    "generator", "command", "baas"};
   FunctionSpec spec;
   spec.dir = fs::absolute(dir).lexically_normal();
   try {
-    if (auto ok = check_keys(root, known, origin, "the function"); !ok) return tl::unexpected(ok.error());
+    if (auto ok = check_keys(root, kKnown, origin, "the function"); !ok) return tl::unexpected(ok.error());
     spec.name = root["name"] ? root["name"].as<std::string>() : spec.dir.filename().string();
     if (root["description"]) spec.description = root["description"].as<std::string>();
     if (root["language"]) spec.language = root["language"].as<std::string>();

@@ -98,8 +98,8 @@ class BaasStore {
 
 class CellRunner {
  public:
-  CellRunner(const RunPlan& plan, const Cell& cell, runtime::Runtime* rt,
-             telemetry::InvocationSink& sink, BaasStore& store)
+  CellRunner(const RunPlan& plan, const Cell& cell, runtime::Runtime* rt, telemetry::InvocationSink& sink,
+             BaasStore& store)
       : plan_(plan), cell_(cell), rt_(rt), sink_(sink), store_(store) {}
 
   Result<void> run(const std::optional<Error>& setup_error, CellReport& report) {
@@ -166,8 +166,9 @@ class CellRunner {
   bool baas() const { return cell_.io == telemetry::Io::kBaas; }
 
   std::string output_key(const telemetry::Invocation& inv) const {
-    return "lumos:out:" + inv.function + ":" + inv.input + ":" + inv.runtime + ":" + std::string(telemetry::to_string(inv.mode)) + ":" +
-           std::string(telemetry::to_string(inv.load)) + std::to_string(inv.level) + ":" + std::to_string(inv.rep);
+    return "lumos:out:" + inv.function + ":" + inv.input + ":" + inv.runtime + ":" +
+           std::string(telemetry::to_string(inv.mode)) + ":" + std::string(telemetry::to_string(inv.load)) +
+           std::to_string(inv.level) + ":" + std::to_string(inv.rep);
   }
 
   /// The request of an invocation: the input itself, or a BaaS envelope naming its keys.
@@ -216,20 +217,20 @@ class CellRunner {
       return;
     }
     if (response.exec_mode != runtime::promised_exec_mode(cell_.runtime)) {  // not what was asked
-      inv.set_error(Error{ErrorCode::kWrongExecMode,
-                        cell_.runtime + " was asked for but the code ran as " + inv.exec_mode});
+      inv.set_error(
+          Error{ErrorCode::kWrongExecMode, cell_.runtime + " was asked for but the code ran as " + inv.exec_mode});
       return;
     }
     const auto& digest = cell_.input->expected_sha256;
     if (digest && sha256_hex(response.body) != *digest) {
-      inv.set_error(Error{ErrorCode::kOutputMismatch, "SHA-256 of the output is " +
-                                                        sha256_hex(response.body) + ", expected " + *digest});
+      inv.set_error(Error{ErrorCode::kOutputMismatch,
+                          "SHA-256 of the output is " + sha256_hex(response.body) + ", expected " + *digest});
       return;
     }
     const auto& expected = cell_.input->expected;
     if (expected && !output_matches(response.body, *expected)) {
       inv.set_error(Error{ErrorCode::kOutputMismatch,
-                        "expected '" + preview(*expected) + "', got '" + preview(response.body) + "'"});
+                          "expected '" + preview(*expected) + "', got '" + preview(response.body) + "'"});
       return;
     }
     inv.ok = true;
@@ -301,16 +302,15 @@ class CellRunner {
       as_response.body = out;
       as_response.ok = true;
       if (outcome->timed_out) {
-        inv.set_error(Error{ErrorCode::kTimeout, "no exit within " + std::to_string(plan_.timeout.count()) +
-                                                   " ms; process killed"});
+        inv.set_error(Error{ErrorCode::kTimeout,
+                            "no exit within " + std::to_string(plan_.timeout.count()) + " ms; process killed"});
       } else if (!outcome->error.empty()) {
         inv.set_error(Error{ErrorCode::kSpawn, outcome->error});
       } else if (outcome->exit_code != cell_.input->expected_exit) {
         std::string err = read_file_or_empty(req.stderr_file).substr(0, 300);
-        inv.set_error(Error{ErrorCode::kFunctionError,
-                          outcome->exit_text + " (expected exit code " +
-                              std::to_string(cell_.input->expected_exit) + ")" +
-                              (err.empty() ? "" : "; stderr: " + err)});
+        inv.set_error(Error{ErrorCode::kFunctionError, outcome->exit_text + " (expected exit code " +
+                                                           std::to_string(cell_.input->expected_exit) + ")" +
+                                                           (err.empty() ? "" : "; stderr: " + err)});
       } else {
         record_response(inv, as_response);
         for (const auto& [path, expected] : cell_.input->expected_files) {

@@ -88,7 +88,7 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
     return error(std::string("not valid YAML: ") + e.what());
   }
   if (!root.IsMap()) return error("expected a mapping with at least 'functions'");
-  static const std::set<std::string> known = {
+  static const std::set<std::string> kKnown = {
       "name",   "description", "functions",        "runtimes",      "modes", "repetitions",
       "warmup", "timeout_ms",  "start_timeout_ms", "function_dirs", "io",    "baas",
       "load",   "pool",        "profile",          "adaptive"};
@@ -96,9 +96,9 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
   try {
     for (const auto& kv : root) {
       auto key = kv.first.as<std::string>();
-      if (!known.count(key)) {
+      if (!kKnown.count(key)) {
         std::string list;
-        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        for (const auto& k : kKnown) list += (list.empty() ? "" : ", ") + k;
         return error("unknown key '" + key + "' (known keys: " + list + ")");
       }
     }
@@ -120,8 +120,8 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
       } else if (f.IsMap() && f["name"]) {
         sel.name = f["name"].as<std::string>();
         for (const auto& kv : f) {
-          static const std::set<std::string> keys = {"name", "inputs", "runtimes", "modes", "io", "repetitions"};
-          if (!keys.count(kv.first.as<std::string>())) {
+          static const std::set<std::string> kKeys = {"name", "inputs", "runtimes", "modes", "io", "repetitions"};
+          if (!kKeys.count(kv.first.as<std::string>())) {
             return error("unknown key '" + kv.first.as<std::string>() + "' in function " + sel.name +
                          " (a selection takes name, inputs, runtimes, modes, io, repetitions; an inline "
                          "definition needs sources, prebuilt or kind)");

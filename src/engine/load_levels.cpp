@@ -80,6 +80,7 @@ class LoadRunner {
       }
     };
     std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(clients));
     for (int c = 0; c < clients; ++c) threads.emplace_back(client);
     for (auto& t : threads) t.join();
     recorder.report_cells();

@@ -29,11 +29,11 @@ Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nloh
     if (out.empty()) return fail(ErrorCode::kConfig, origin + ": load." + key + " is empty");
     return out;
   };
-  static const std::set<std::string> known = {"kind",       "concurrency", "requests",      "rates", "arrival",
-                                              "duration_s", "seed",        "max_in_flight", "file",  "time_scale"};
+  static const std::set<std::string> kKnown = {"kind",       "concurrency", "requests",      "rates", "arrival",
+                                               "duration_s", "seed",        "max_in_flight", "file",  "time_scale"};
   LoadSpec spec;
   for (const auto& [key, _] : load.items()) {
-    if (!known.count(key)) return error("unknown key '" + key + "' in load");
+    if (!kKnown.count(key)) return error("unknown key '" + key + "' in load");
   }
   const std::string kind = load.value("kind", std::string("closed"));
   spec.kind = telemetry::parse_load_kind(kind).value_or(telemetry::LoadKind::kNone);

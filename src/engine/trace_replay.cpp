@@ -103,6 +103,7 @@ Result<void> replay_trace(const RunPlan& plan, runtime::Runtime& rt, const std::
   };
   std::vector<std::thread> threads;
   int n_threads = std::max(1, std::min<int>(spec.max_in_flight, static_cast<int>(spec.trace.size())));
+  threads.reserve(static_cast<std::size_t>(n_threads));
   for (int t = 0; t < n_threads; ++t) threads.emplace_back(client);
   for (auto& t : threads) t.join();
   recorder.report_cells();

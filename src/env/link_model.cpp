@@ -9,8 +9,8 @@ namespace lumos::env {
 LinkModel::LinkModel(const Link& link) : link_(link), rng_(link.seed) {
   if (link.bandwidth_bps > 0) {
     chunk_cap_ = std::clamp<std::size_t>(link.bandwidth_bps / 8 / 1000, 1448, 65536);
-    const double bdp = static_cast<double>(link.bandwidth_bps) / 8.0 *
-                       std::chrono::duration<double>(link.rtt + link.jitter).count();
+    const double bdp =
+        static_cast<double>(link.bandwidth_bps) / 8.0 * std::chrono::duration<double>(link.rtt + link.jitter).count();
     queue_cap_ = std::max<std::size_t>(256 << 10, static_cast<std::size_t>(2 * bdp));
   } else if (link.rtt.count() > 0) {
     queue_cap_ = 4 << 20;

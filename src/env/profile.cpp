@@ -113,22 +113,22 @@ Result<std::vector<int>> parse_cpuset(const std::string& text) {
 }
 
 Result<std::chrono::nanoseconds> parse_duration(const std::string& text) {
-  static const std::map<std::string, double> units = {{"ns", 1.0}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+  static const std::map<std::string, double> kUnits = {{"ns", 1.0}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}};
   double v = 0, scale = 0;
   std::string unit;
-  if (!split_number(text, v, unit) || unit.empty() || !scale_of(units, unit, scale)) {
+  if (!split_number(text, v, unit) || unit.empty() || !scale_of(kUnits, unit, scale)) {
     return fail(ErrorCode::kConfig, "'" + text + "' is not a duration (a number with ns, us, ms or s, e.g. 20ms)");
   }
   return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(v * scale)));
 }
 
 Result<std::uint64_t> parse_bytes(const std::string& text) {
-  static const std::map<std::string, double> units = {
+  static const std::map<std::string, double> kUnits = {
       {"", 1.0},   {"B", 1.0},  {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"KB", 1e3},
       {"MB", 1e6}, {"GB", 1e9}, {"K", 1024.0},   {"M", 1048576.0},   {"G", 1073741824.0}};
   double v = 0, scale = 0;
   std::string unit;
-  if (!split_number(text, v, unit) || !scale_of(units, unit, scale)) {
+  if (!split_number(text, v, unit) || !scale_of(kUnits, unit, scale)) {
     return fail(ErrorCode::kConfig,
                 "'" + text + "' is not a size (bytes, or a number with B, KiB, MiB, GiB, KB, MB, GB)");
   }
@@ -136,15 +136,15 @@ Result<std::uint64_t> parse_bytes(const std::string& text) {
 }
 
 Result<std::uint64_t> parse_bandwidth(const std::string& text) {
-  static const std::map<std::string, double> units = {{"", 1.0},     {"bit", 1.0},  {"kbit", 1e3},
-                                                      {"Mbit", 1e6}, {"Gbit", 1e9}, {"bps", 1.0},
-                                                      {"kbps", 1e3}, {"Mbps", 1e6}, {"Gbps", 1e9}};
+  static const std::map<std::string, double> kUnits = {{"", 1.0},     {"bit", 1.0},  {"kbit", 1e3},
+                                                       {"Mbit", 1e6}, {"Gbit", 1e9}, {"bps", 1.0},
+                                                       {"kbps", 1e3}, {"Mbps", 1e6}, {"Gbps", 1e9}};
   double v = 0, scale = 0;
   std::string unit;
   bool ok = split_number(text, v, unit);
   if (ok && unit.size() > 2 && unit.compare(unit.size() - 2, 2, "/s") == 0)
     unit = trim(unit.substr(0, unit.size() - 2));
-  if (!ok || !scale_of(units, unit, scale)) {
+  if (!ok || !scale_of(kUnits, unit, scale)) {
     return fail(ErrorCode::kConfig,
                 "'" + text + "' is not a bandwidth (bits per second, or a number with kbit, Mbit, Gbit, e.g. 50Mbit)");
   }
@@ -183,16 +183,16 @@ Result<Profile> parse_profile(const YAML::Node& node, const std::string& origin)
   };
   Profile p;
   try {
-    static const std::set<std::string> top = {"name", "description", "cpu", "memory", "link"};
-    if (auto k = unknown_key(node, top); !k.empty()) return error(k, "unknown key (known: " + known_list(top) + ")");
+    static const std::set<std::string> kTop = {"name", "description", "cpu", "memory", "link"};
+    if (auto k = unknown_key(node, kTop); !k.empty()) return error(k, "unknown key (known: " + known_list(kTop) + ")");
     if (node["name"]) p.name = node["name"].as<std::string>();
     if (node["description"]) p.description = node["description"].as<std::string>();
 
     if (auto cpu = node["cpu"]) {
-      static const std::set<std::string> keys = {"quota", "period", "cpuset"};
+      static const std::set<std::string> kKeys = {"quota", "period", "cpuset"};
       if (!cpu.IsMap()) return error("cpu", "expected a mapping with quota, period, cpuset");
-      if (auto k = unknown_key(cpu, keys); !k.empty())
-        return error("cpu." + k, "unknown key (known: " + known_list(keys) + ")");
+      if (auto k = unknown_key(cpu, kKeys); !k.empty())
+        return error("cpu." + k, "unknown key (known: " + known_list(kKeys) + ")");
       if (auto q = cpu["quota"]) {
         double v = 0;
         std::string unit;
@@ -225,9 +225,9 @@ Result<Profile> parse_profile(const YAML::Node& node, const std::string& origin)
     }
 
     if (auto mem = node["memory"]) {
-      static const std::set<std::string> keys = {"limit"};
+      static const std::set<std::string> kKeys = {"limit"};
       if (!mem.IsMap()) return error("memory", "expected a mapping with limit");
-      if (auto k = unknown_key(mem, keys); !k.empty()) return error("memory." + k, "unknown key (known: limit)");
+      if (auto k = unknown_key(mem, kKeys); !k.empty()) return error("memory." + k, "unknown key (known: limit)");
       if (auto limit = mem["limit"]) {
         auto b = parse_bytes(limit.as<std::string>());
         if (!b) return error("memory.limit", b.error().message);
@@ -238,10 +238,10 @@ Result<Profile> parse_profile(const YAML::Node& node, const std::string& origin)
     }
 
     if (auto link = node["link"]) {
-      static const std::set<std::string> keys = {"rtt", "jitter", "bandwidth", "seed"};
+      static const std::set<std::string> kKeys = {"rtt", "jitter", "bandwidth", "seed"};
       if (!link.IsMap()) return error("link", "expected a mapping with rtt, jitter, bandwidth, seed");
-      if (auto k = unknown_key(link, keys); !k.empty())
-        return error("link." + k, "unknown key (known: " + known_list(keys) + ")");
+      if (auto k = unknown_key(link, kKeys); !k.empty())
+        return error("link." + k, "unknown key (known: " + known_list(kKeys) + ")");
       if (auto rtt = link["rtt"]) {
         auto d = parse_duration(rtt.as<std::string>());
         if (!d) return error("link.rtt", d.error().message);
@@ -290,8 +290,8 @@ Result<Profile> load_profile(const std::filesystem::path& path) {
 }
 
 const std::vector<std::string>& builtin_profile_names() {
-  static const std::vector<std::string> names = {"cloud", "edge-pi", "edge-tiny"};
-  return names;
+  static const std::vector<std::string> kNames = {"cloud", "edge-pi", "edge-tiny"};
+  return kNames;
 }
 
 Result<Profile> builtin_profile(const std::string& name) {

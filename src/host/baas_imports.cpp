@@ -88,7 +88,8 @@ WasmEdge_Result kv_take(void*, const WasmEdge_CallingFrameContext* frame, const 
   std::uint32_t len = std::min<std::uint32_t>(arg_u32(in, 1), static_cast<std::uint32_t>(s.pending.size()));
   auto* dst = guest_bytes(frame, arg_u32(in, 0), len);
   if (!dst && len) return WasmEdge_Result_Fail;
-  if (len) std::memcpy(dst, s.pending.data(), len);
+  // Bytes into guest memory, not a C string.
+  if (len) std::memcpy(dst, s.pending.data(), len);  // NOLINT(bugprone-not-null-terminated-result)
   s.pending.clear();
   out[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(len));
   return WasmEdge_Result_Success;

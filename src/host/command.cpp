@@ -59,7 +59,8 @@ int run_command(const HostOptions& o, std::uint64_t main_at) {
 
   auto started = start_engine(engine, o, phases, args, envs, preopens);
   const WasmEdge_FunctionInstanceContext* start = nullptr;
-  if (started && !(start = engine.find_function("_start"))) {
+  if (started) start = engine.find_function("_start");
+  if (started && !start) {
     started = fail(ErrorCode::kConfig, "instantiate failed: the module exports no _start (" + o.module_path +
                                            "): is it a reactor? run it with 'reactor'");
   }

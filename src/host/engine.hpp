@@ -246,7 +246,8 @@ inline Result<void> start_engine(Engine& engine, const HostOptions& o, Phases& p
                                  const std::vector<const char*>& args, const std::vector<const char*>& envs,
                                  const std::vector<const char*>& preopens) {
   auto r = timed(phases.runtime_init, [&] { return engine.init(o.engine, args, envs, preopens); });
-  if ((phases.aot_check = engine.stats_create_ns()) && phases.runtime_init) {
+  phases.aot_check = engine.stats_create_ns();
+  if (phases.aot_check && phases.runtime_init) {
     *phases.runtime_init -= *phases.aot_check;
   }
   if (r) r = timed(phases.load, [&] { return engine.load(o.module_path); });

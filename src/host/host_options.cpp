@@ -22,7 +22,7 @@ constexpr const char* kUsage =
     "--verbose keeps WasmEdge's error log (written to stdout; to stderr in reactor mode).\n";
 
 bool is_directory(const std::string& path) {
-  struct stat st {};
+  struct stat st{};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -64,8 +64,7 @@ Result<HostOptions> parse_host_args(int argc, const char* const* argv) {
       } else if (value == "aot") {
         o.engine = EngineMode::kAot;
       } else {
-        return fail(ErrorCode::kUsage,
-                    "--mode must be interp or aot, not '" + std::string(value) + "'");
+        return fail(ErrorCode::kUsage, "--mode must be interp or aot, not '" + std::string(value) + "'");
       }
     } else if (name == "--dir") {
       // WasmEdge's preopen format is the same "GUEST:HOST" (a bare PATH maps to itself).
@@ -73,8 +72,7 @@ Result<HostOptions> parse_host_args(int argc, const char* const* argv) {
       auto colon = dir.find(':');
       std::string host = colon == std::string::npos ? dir : dir.substr(colon + 1);
       if (dir.empty() || (colon != std::string::npos && colon == 0) || !is_directory(host)) {
-        return fail(ErrorCode::kUsage,
-                    "--dir " + dir + ": expected GUEST:HOST with an existing host directory");
+        return fail(ErrorCode::kUsage, "--dir " + dir + ": expected GUEST:HOST with an existing host directory");
       }
       o.dirs.push_back(std::move(dir));
       command_only_flag = true;
@@ -99,8 +97,7 @@ Result<HostOptions> parse_host_args(int argc, const char* const* argv) {
   } else if (word == "command") {
     o.mode = HostMode::kCommand;
   } else {
-    return fail(ErrorCode::kUsage,
-                "unknown mode '" + std::string(word) + "': expected reactor or command");
+    return fail(ErrorCode::kUsage, "unknown mode '" + std::string(word) + "': expected reactor or command");
   }
   if (i >= argc) return fail(ErrorCode::kUsage, "missing MODULE.wasm after " + std::string(word));
   o.module_path = argv[i++];

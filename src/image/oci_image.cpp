@@ -217,9 +217,9 @@ std::string iso_time(std::time_t t) {
 }  // namespace
 
 const std::vector<std::string>& flavours() {
-  static const std::vector<std::string> names = {std::string(kContainerScratch), std::string(kContainerDebian),
-                                                 std::string(kWasm), std::string(kWasmAot)};
-  return names;
+  static const std::vector<std::string> kNames = {std::string(kContainerScratch), std::string(kContainerDebian),
+                                                  std::string(kWasm), std::string(kWasmAot)};
+  return kNames;
 }
 
 ImageTools default_image_tools() {
@@ -345,6 +345,7 @@ Result<ImageInfo> build_image(const build::Artifacts& a, std::string_view flavou
 std::vector<Result<ImageInfo>> build_images(const build::Artifacts& artifacts, const ImageTools& tools,
                                             const std::vector<std::string>& which) {
   std::vector<Result<ImageInfo>> out;
+  out.reserve(which.size());
   for (const auto& f : which) out.push_back(build_image(artifacts, f, tools));
   return out;
 }

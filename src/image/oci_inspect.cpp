@@ -153,7 +153,7 @@ const Entry* resolve(const std::map<std::string, Entry>& tree, std::string path,
       auto it = tree.find(here);
       if (it != tree.end() && it->second.type == 'l' && !here.empty()) {
         const std::string& target = it->second.link;
-        std::string parent = done;
+        const std::string& parent = done;
         path = (target.rfind('/', 0) == 0 ? target : (parent.empty() ? target : parent + "/" + target)) +
                (rest.empty() ? "" : "/" + rest);
         restarted = true;

@@ -67,11 +67,11 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
   }
   if (q.cpu_share) {  // a CPU quota: speed of one request and capacity of the device
     p.env.cpu_share = std::min(1.0, *q.cpu_share);
-    p.env.device_cpus = *q.cpu_share;
+    p.env.device_cpus = q.cpu_share;
   }
   if (q.rtt_ms) p.env.rtt_ms = *q.rtt_ms;
-  if (q.bandwidth_mbps) p.env.bandwidth_mbps = *q.bandwidth_mbps;
-  if (q.memory_mb) p.env.memory_mb = *q.memory_mb;
+  if (q.bandwidth_mbps) p.env.bandwidth_mbps = q.bandwidth_mbps;
+  if (q.memory_mb) p.env.memory_mb = q.memory_mb;
   const double lis = -std::log(p.env.cpu_share);
 
   const InputInfo info = m.inputs.count(fi) ? m.inputs.at(fi) : InputInfo{};

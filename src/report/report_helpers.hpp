@@ -38,7 +38,7 @@ inline constexpr std::array<std::string_view, 8> kColdBarPhases = {kStartPhases[
 inline constexpr std::array<std::string_view, 4> kIoPhases = {kSerdePhases[0], kSerdePhases[1], kBaasPhases[0],
                                                               kBaasPhases[1]};
 
-inline std::vector<std::string> sorted_runtimes(std::set<std::string> names) {
+inline std::vector<std::string> sorted_runtimes(const std::set<std::string>& names) {
   std::vector<std::string> v(names.begin(), names.end());
   std::stable_sort(v.begin(), v.end(), [](const std::string& a, const std::string& b) { return runtime_less(a, b); });
   return v;

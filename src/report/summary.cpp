@@ -42,6 +42,7 @@ SummaryRow row_of(const cells::Cell& c) {
 std::string aligned_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                           const std::vector<bool>& right) {
   std::vector<std::size_t> widths;
+  widths.reserve(header.size());
   for (const auto& h : header) widths.push_back(h.size());
   for (const auto& line : rows) {
     for (std::size_t i = 0; i < line.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], line[i].size());
@@ -58,6 +59,7 @@ std::string aligned_table(const std::vector<std::string>& header, const std::vec
   };
   append_line(header);
   std::vector<std::string> rule;
+  rule.reserve(widths.size());
   for (auto w : widths) rule.emplace_back(w, '-');
   append_line(rule);
   for (const auto& line : rows) append_line(line);
@@ -193,6 +195,7 @@ std::vector<IoRow> io_serialization_view(const std::vector<telemetry::Invocation
 
 std::string format_io_view(const std::vector<IoRow>& rows) {
   std::vector<std::vector<std::string>> lines;
+  lines.reserve(rows.size());
   for (const auto& r : rows) {
     lines.push_back({r.function, r.input, r.io, r.runtime, std::to_string(r.n), text::duration(r.io_ser_ns),
                      text::ratio(r.vs_native), text::ratio(r.vs_aot)});

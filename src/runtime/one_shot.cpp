@@ -5,6 +5,7 @@ namespace lumos::runtime {
 
 std::vector<std::string> env_entries(const std::map<std::string, std::string>& env) {
   std::vector<std::string> out;
+  out.reserve(env.size());
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
   return out;
 }

@@ -35,15 +35,15 @@ Result<CommandOutcome> Runtime::run_command(const CommandRequest&) {
 }
 
 const std::vector<std::string>& runtime_names() {
-  static const std::vector<std::string> names = {"native", "runc", "wasmedge-interp", "wasmedge-aot"};
-  return names;
+  static const std::vector<std::string> kNames = {"native", "runc", "wasmedge-interp", "wasmedge-aot"};
+  return kNames;
 }
 
 const std::vector<std::string>& all_runtime_names() {
-  static const std::vector<std::string> names = {"native",          "native-gcc",   "runc",
-                                                 "runc-debian",     "podman",       "podman-debian",
-                                                 "wasmedge-interp", "wasmedge-aot", "runc-wasmedge"};
-  return names;
+  static const std::vector<std::string> kNames = {"native",          "native-gcc",   "runc",
+                                                  "runc-debian",     "podman",       "podman-debian",
+                                                  "wasmedge-interp", "wasmedge-aot", "runc-wasmedge"};
+  return kNames;
 }
 
 protocol::ExecMode promised_exec_mode(std::string_view runtime) {

@@ -16,7 +16,7 @@ std::optional<std::uint64_t> read_first_number(const std::filesystem::path& path
 
 namespace {
 
-const char* kCgroupRoot = "/sys/fs/cgroup";
+constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
 
 }  // namespace
 

@@ -45,8 +45,8 @@ TEST(HostOptions, DefaultsToTheInterpreter) {
 TEST(HostOptions, CommandTakesEnvDirsReportAndGuestArguments) {
   const std::string dir = std::filesystem::temp_directory_path().string();
   const std::string mapping = "/data:" + dir;
-  auto o = parse({"--env", "A=1", "--env=B=2", "--dir", mapping.c_str(), "--report=r.json", "command", "f.wasm", "--mode",
-                  "x", "-v"});
+  auto o = parse({"--env", "A=1", "--env=B=2", "--dir", mapping.c_str(), "--report=r.json", "command", "f.wasm",
+                  "--mode", "x", "-v"});
   ASSERT_TRUE(o) << o.error().message;
   EXPECT_EQ(o->mode, HostMode::kCommand);
   EXPECT_EQ(o->envs, (std::vector<std::string>{"A=1", "B=2"}));

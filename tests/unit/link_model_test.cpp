@@ -56,7 +56,7 @@ TEST(LinkModel, SerializesAtTheBitRateFifoPerDirection) {
 TEST(LinkModel, CapsFollowTheBandwidthDelayProduct) {
   LinkModel slow(link_of(50ms, 0ns, 1'000'000));  // 125 bytes per ms: one TCP segment at least
   EXPECT_EQ(slow.chunk_cap(), 1448u);
-  EXPECT_EQ(slow.queue_cap(), 256u << 10);  // 2 x BDP (12.5 kB) is under the floor
+  EXPECT_EQ(slow.queue_cap(), 256u << 10);           // 2 x BDP (12.5 kB) is under the floor
   LinkModel fast(link_of(100ms, 0ns, 800'000'000));  // 100 MB/s
   EXPECT_EQ(fast.chunk_cap(), 65536u);
   EXPECT_EQ(fast.queue_cap(), 20'000'000u);  // 2 x 100 MB/s x 0.1 s
