@@ -21,7 +21,6 @@ namespace lumos::cli::run {
 namespace fs = std::filesystem;
 namespace {
 
-
 telemetry::ToolVersionCommands version_commands(const runtime::ToolPaths& tools, const build::Toolchain& tc) {
   return {
       {"wasmedge", {tc.wasmedge.string(), "--version"}},
@@ -102,7 +101,8 @@ Result<OpenRun> open_run(const Flags& flags_in) {
   nlohmann::json& previous = run.previous;
   if (!flags.resume.empty()) {
     auto m = telemetry::read_json_file(flags.resume / "manifest.json");
-    if (!m) return fail(ErrorCode::kUsage, flags.resume.string() + " has no readable manifest.json: is it a results folder?");
+    if (!m)
+      return fail(ErrorCode::kUsage, flags.resume.string() + " has no readable manifest.json: is it a results folder?");
     previous = *m;
     flags.experiment = previous.value("experiment_file", "");
     flags.out = flags.resume;
@@ -132,9 +132,9 @@ Result<OpenRun> open_run(const Flags& flags_in) {
     std::printf("Resuming %s: %zu invocations already recorded\n", run.out.c_str(), run.recorded_before);
   } else if (fs::exists(run.out / "invocations.jsonl")) {
     return fail(ErrorCode::kUsage, run.out.string() +
-                                                " already holds results; choose another --out, "
-                                                "remove that folder, or complete it with --resume " +
-                                                run.out.string());
+                                       " already holds results; choose another --out, "
+                                       "remove that folder, or complete it with --resume " +
+                                       run.out.string());
   }
   if (experiment_text.empty()) experiment_text = read_file_or_empty(flags.experiment);
   std::error_code ec;
@@ -213,9 +213,8 @@ Result<PlannedRun> plan_run(OpenRun& run) {
     for (const auto& w : wanted) {
       bool found = std::any_of(spec.inputs.begin(), spec.inputs.end(), [&](const auto& in) { return in.name == w; });
       if (!found) {
-        return fail(ErrorCode::kConfig, flags.experiment.string() + ": function " + spec.name +
-                                                     " has no input '" + w + "' (see " +
-                                                     (spec.dir / "function.yaml").string() + ")");
+        return fail(ErrorCode::kConfig, flags.experiment.string() + ": function " + spec.name + " has no input '" + w +
+                                            "' (see " + (spec.dir / "function.yaml").string() + ")");
       }
     }
     plan.functions.push_back(std::move(fut));
@@ -229,7 +228,6 @@ Result<std::unique_ptr<Environment>> set_up_environment(const engine::Experiment
   auto environment = std::make_unique<Environment>();
   auto& tools = environment->tools;
   tools = runtime::default_tool_paths(self_exe(), "/run/lumos");
-  // Environment profile: CPU/memory limits per cell (a cgroup slot every instance is born in).
   plan.spawn_scope = std::make_shared<SpawnScope>();
   tools.spawn_scope = plan.spawn_scope;
   if (plan.profile && !plan.profile->cpuset.empty()) {
@@ -324,7 +322,8 @@ nlohmann::json start_manifest(const OpenRun& run, const PlannedRun& planned, con
   manifest["status"] = "running";
   manifest["baas"] = environment.baas;
   manifest["profile"] = plan.profile ? env::to_json(*plan.profile) : nlohmann::json(nullptr);
-  manifest["environment"] = telemetry::environment_fingerprint(version_commands(environment.tools, tc), LUMOS_SOURCE_DIR);
+  manifest["environment"] =
+      telemetry::environment_fingerprint(version_commands(environment.tools, tc), LUMOS_SOURCE_DIR);
   manifest["toolchain"] = {
       {"opt_level", tc.opt_level},
       {"wasm_target", "wasm32-wasi"},

@@ -36,10 +36,10 @@ std::string timestamp();
 
 /// A run about to start: its experiment, its results folder and what is recorded there already.
 struct OpenRun {
-  Flags flags;                    ///< as given, or as the resumed run's manifest says
+  Flags flags;  ///< as given, or as the resumed run's manifest says
   engine::Experiment experiment;
-  std::string experiment_text;    ///< the YAML, kept in the manifest for --resume
-  nlohmann::json previous;        ///< the resumed run's manifest; null for a new run
+  std::string experiment_text;  ///< the YAML, kept in the manifest for --resume
+  nlohmann::json previous;      ///< the resumed run's manifest; null for a new run
   std::filesystem::path out;
   std::set<engine::RecordKey> done;  ///< records a resumed run has (not run again)
   std::size_t recorded_before = 0;   ///< their number (load levels and trace passes share keys)
