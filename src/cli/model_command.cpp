@@ -99,7 +99,7 @@ int run_predict(const ModelFlags& f) {
   if (f.bandwidth_mbps > 0) q.bandwidth_mbps = f.bandwidth_mbps;
   if (f.memory_mb > 0) q.memory_mb = f.memory_mb;
   auto p = model::predict(*m, q, prices);
-  if (!p && p.error().code == ErrorCode::kUsage && m->profiles.count(q.profile) == 0) {
+  if (!p && p.error().code == ErrorCode::kUsage) {  // the flags CLI11 cannot check: the profile
     return report_error({ErrorCode::kUsage, p.error().message + "; or give --cpu-share, --rtt-ms, --bandwidth-mbps"});
   }
   if (!p) return report_error(p.error());

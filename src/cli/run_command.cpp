@@ -32,15 +32,13 @@ int cmd_run(const run::Flags& flags) {
   engine::RunPlan& plan = planned->plan;
   auto environment = run::set_up_environment(run->experiment, plan);
   if (!environment) return report_error(environment.error());
-  nlohmann::json manifest = run::start_manifest(*run, *planned, **environment);
+  nlohmann::json manifest = run::start_manifest(*run, *planned, *environment);
   if (auto w = telemetry::write_json_file(out / "manifest.json", manifest); !w) return report_error(w.error());
 
   auto writer = telemetry::JsonlWriter::open(out / "invocations.jsonl");
   if (!writer) return report_error(writer.error());
   std::size_t cells = engine::count_cells(plan);
-  auto factory = [&tools = (*environment)->tools](const std::string& name) {
-    return runtime::make_runtime(name, tools);
-  };
+  auto factory = [&tools = environment->tools](const std::string& name) { return runtime::make_runtime(name, tools); };
   // A live progress bar with ETA on a terminal (the per-cell lines below stay in logs too).
   const bool tty = isatty(STDOUT_FILENO) && !run->flags.quiet;
   const std::size_t expected = engine::expected_invocations(plan);

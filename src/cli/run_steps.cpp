@@ -223,10 +223,10 @@ Result<PlannedRun> plan_run(OpenRun& run) {
   return planned;
 }
 
-Result<std::unique_ptr<Environment>> set_up_environment(const engine::Experiment& experiment, engine::RunPlan& plan) {
+Result<Environment> set_up_environment(const engine::Experiment& experiment, engine::RunPlan& plan) {
   // Environment profile: CPU/memory limits per cell (a cgroup slot every instance is born in).
-  auto environment = std::make_unique<Environment>();
-  auto& tools = environment->tools;
+  Environment environment;
+  auto& tools = environment.tools;
   tools = runtime::default_tool_paths(self_exe(), "/run/lumos");
   plan.spawn_scope = std::make_shared<SpawnScope>();
   tools.spawn_scope = plan.spawn_scope;
@@ -241,10 +241,10 @@ Result<std::unique_ptr<Environment>> set_up_environment(const engine::Experiment
   }
 
   // BaaS: an existing Redis, or lumos' own (with a network path for containers).
-  auto& netns = environment->netns;
-  auto& redis = environment->redis;
-  auto& link = environment->link;
-  auto& baas_info = environment->baas;
+  auto& netns = environment.netns;
+  auto& redis = environment.redis;
+  auto& link = environment.link;
+  auto& baas_info = environment.baas;
   bool any_baas = std::find(plan.io.begin(), plan.io.end(), "baas") != plan.io.end();
   for (const auto& f : plan.functions) {
     any_baas = any_baas || std::find(f.io.begin(), f.io.end(), "baas") != f.io.end();

@@ -72,7 +72,7 @@ struct Environment {
 /// Keeps lumos off the profile's CPUs, and for BaaS cells connects to the experiment's Redis or
 /// starts lumos' own (with a network path for containers and the profile's emulated link).
 /// A Redis that cannot start is a warning: its cells are recorded as failed.
-Result<std::unique_ptr<Environment>> set_up_environment(const engine::Experiment& experiment, engine::RunPlan& plan);
+Result<Environment> set_up_environment(const engine::Experiment& experiment, engine::RunPlan& plan);
 
 /// The manifest written before the first invocation (status "running").
 nlohmann::json start_manifest(const OpenRun& run, const PlannedRun& planned, const Environment& environment);

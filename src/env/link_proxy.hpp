@@ -64,7 +64,7 @@ struct Chunk {
 
 // One direction of a connection: bytes read from src, queued, written to dst.
 struct Direction {
-  int link = 0;  // 0 up (client -> upstream), 1 down
+  LinkModel::Direction link = LinkModel::Direction::kUp;  // kUp: client -> upstream
   std::deque<Chunk> queue;
   std::size_t queued = 0;    // bytes queued, not yet written
   bool src_eof = false;      // end of stream read (an eof chunk is queued)
@@ -89,7 +89,7 @@ struct Conn {
 struct TimerEntry {
   TimePoint at;
   std::uint64_t conn;
-  int link;
+  LinkModel::Direction link;
   bool operator>(const TimerEntry& o) const { return at > o.at; }
 };
 
@@ -199,8 +199,7 @@ struct LinkEmulator::Impl {
 
   void enqueue(Direction& d, std::string data, bool eof) {
     // An end of stream is 0 bytes, released after what is queued before it.
-    const auto dir = d.link == 0 ? LinkModel::Direction::kUp : LinkModel::Direction::kDown;
-    const TimePoint release = model.release(dir, data.size(), Clock::now(), d.last_release);
+    const TimePoint release = model.release(d.link, data.size(), Clock::now(), d.last_release);
     d.last_release = release;
     d.queued += data.size();
     d.queue.push_back(Chunk{std::move(data), 0, release, eof});
@@ -248,7 +247,7 @@ struct LinkEmulator::Impl {
       if (n > 0) {
         ch.off += static_cast<std::size_t>(n);
         d.queued -= static_cast<std::size_t>(n);
-        (d.link == 0 ? n_up : n_down) += static_cast<std::uint64_t>(n);
+        (d.link == LinkModel::Direction::kUp ? n_up : n_down) += static_cast<std::uint64_t>(n);
         if (ch.off == ch.data.size()) d.queue.pop_front();
       } else if (n < 0 && errno == EINTR) {
         continue;
@@ -287,7 +286,7 @@ struct LinkEmulator::Impl {
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
           // Out of descriptors: stop accepting for a moment instead of spinning on the event.
           set_listeners(false);
-          timers.push({Clock::now() + std::chrono::milliseconds(100), kListenersTimer, 0});
+          timers.push({Clock::now() + std::chrono::milliseconds(100), kListenersTimer, LinkModel::Direction::kUp});
         }
         return;
       }
@@ -312,8 +311,8 @@ struct LinkEmulator::Impl {
       c->fd[kClient] = fd;
       c->fd[kServer] = s;
       c->connecting = rc != 0;
-      c->up.link = 0;
-      c->down.link = 1;
+      c->up.link = LinkModel::Direction::kUp;
+      c->down.link = LinkModel::Direction::kDown;
       c->up.last_release = model.first_release(Clock::now());
       add_fd(*c, kClient, EPOLLIN);
       add_fd(*c, kServer, c->connecting ? EPOLLOUT : EPOLLIN);
@@ -388,7 +387,7 @@ struct LinkEmulator::Impl {
       auto it = conns.find(e.conn);
       if (it == conns.end()) continue;
       Conn& c = *it->second;
-      Direction& d = e.link == 0 ? c.up : c.down;
+      Direction& d = e.link == LinkModel::Direction::kUp ? c.up : c.down;
       if (d.scheduled == e.at) d.scheduled = TimePoint{};
       flush(c, d);
       if (!c.dead) update_interest(c);
