@@ -65,6 +65,7 @@ function(lumos_add_module_libraries suffix)
     target_compile_definitions(${target} PRIVATE
       LUMOS_VERSION="${PROJECT_VERSION}"
       LUMOS_DEFAULT_WASMEDGE_ROOT="${LUMOS_WASMEDGE_ROOT}"
+      LUMOS_DEFAULT_CRUN_ROOT="${LUMOS_CRUN_ROOT}"
       LUMOS_DEFAULT_LIBCXX_ROOT="${LUMOS_LIBCXX_ROOT}"
       LUMOS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
     if(ARGN)

@@ -250,6 +250,32 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
   if (aot.error.empty()) result.artifacts.wasm_aot = aot.path;
   result.items.push_back(aot);
 
+  // SDK functions: the WASI command module crun's WasmEdge handler runs (it calls only _start),
+  // from the same sources and flags, and its AoT build. Command functions are commands already.
+  if (sdk && !spec.prebuilt_wasm) {
+    std::vector<std::string> argv = {
+        cxx ? tc.wasm_cxx : tc.wasm_cc, "--target=wasm32-wasi", "--sysroot=/usr", opt, "-Wl,--strip-debug",
+        "-DLUMOS_WASM_COMMAND"};
+    BuiltArtifact command =
+        compile("wasm-command", dir / (spec.name + ".command.wasm"), inputs, sources_argv(argv), sources);
+    if (command.error.empty()) result.artifacts.wasm_command = command.path;
+    result.items.push_back(command);
+    BuiltArtifact command_aot;
+    if (spec.prebuilt_wasm_command_aot) {
+      command_aot = use_prebuilt("wasm-command-aot", *spec.prebuilt_wasm_command_aot);
+    } else if (!command.error.empty()) {
+      command_aot.kind = "wasm-command-aot";
+      command_aot.error = "skipped: the wasm command module did not build";
+    } else {
+      command_aot =
+          compile("wasm-command-aot", dir / (spec.name + ".command.aot.wasm"), {command.path},
+                  {tc.wasmedge.string(), "compile", "--optimize", tc.opt_level, command.path.string(), "{out}"},
+                  {command.path});
+    }
+    if (command_aot.error.empty()) result.artifacts.wasm_command_aot = command_aot.path;
+    result.items.push_back(command_aot);
+  }
+
   // Generated inputs: compile the generator natively, run it in generated/ when it changed.
   result.generated_dir = dir / kGeneratedDir;
   if (spec.generator) {

@@ -111,8 +111,11 @@ Result<FunctionSpec> parse_function_spec(const YAML::Node& root, const fs::path&
           spec.prebuilt_wasm = path;
         else if (key == "wasm_aot")
           spec.prebuilt_wasm_aot = path;
+        else if (key == "wasm_command_aot")
+          spec.prebuilt_wasm_command_aot = path;
         else
-          return config_error(origin, "prebuilt key must be native, wasm or wasm_aot, not '" + key + "'");
+          return config_error(origin,
+                              "prebuilt key must be native, wasm, wasm_aot or wasm_command_aot, not '" + key + "'");
       }
     }
     bool fully_prebuilt = spec.prebuilt_native && spec.prebuilt_wasm;

@@ -105,10 +105,12 @@ int cmd_run(const run::Flags& flags) {
     for (const auto& inv : all->invocations) failed_all += inv.ok ? 0 : 1;
   }
   manifest["invocations"] = n_all;
+  for (const auto& line : totals->checks) manifest["runtime_checks"].push_back(line);
   manifest["failed_invocations"] = all ? failed_all : totals->failed;
   if (auto w = telemetry::write_json_file(out / "manifest.json", manifest); !w) return report_error(w.error());
 
   std::printf("\n");
+  for (const auto& line : totals->checks) std::printf("check: %s\n", line.c_str());
   print_summary(out, false, false, plan.load.has_value());
   std::printf("\n%zu invocations, %zu failed. Results: %s/invocations.jsonl, manifest: %s/manifest.json\n",
               totals->invocations, totals->failed, out.c_str(), out.c_str());

@@ -25,6 +25,7 @@ telemetry::ToolVersionCommands version_commands(const runtime::ToolPaths& tools,
   return {
       {"wasmedge", {tc.wasmedge.string(), "--version"}},
       {"runc", {tools.runc, "--version"}},
+      {"crun", runtime::crun_version_command(tools)},
       {"cc", {tc.host_cc, "--version"}},
       {"clang", {tc.cc, "--version"}},
       {"podman", {"podman", "--version"}},

@@ -173,6 +173,10 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
     totals.failed += static_cast<std::size_t>(report.failed);
     if (on_cell) on_cell(report);
   }
+  for (const auto& [name, rt] : runtimes) {
+    if (!rt) continue;
+    for (const auto& line : (*rt)->checks()) totals.checks.push_back(name + ": " + line);
+  }
   return totals;
 }
 

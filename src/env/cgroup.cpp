@@ -66,6 +66,31 @@ Result<std::vector<int>> keep_off_cpus(const std::string& cpuset) {
 
 fs::path CgroupSlot::Hierarchy::dir() const { return mount / fs::path(own).relative_path() / name; }
 
+namespace {
+
+// Creates the folders of `h.own` that do not exist yet (outermost first, noted in h.made), a
+// new cpuset folder getting its parent's CPUs and memory nodes (v1 starts them empty).
+Result<void> make_parents(CgroupSlot::Hierarchy& h, bool cpuset) {
+  fs::path at = h.mount;
+  std::error_code ec;
+  for (const auto& part : fs::path(h.own).relative_path()) {
+    fs::path parent = at;
+    at /= part;
+    if (fs::is_directory(at, ec)) continue;
+    if (::mkdir(at.c_str(), 0755) != 0)
+      return fail(ErrorCode::kIo, "cannot create cgroup " + at.string() + ": " + std::strerror(errno));
+    h.made.push_back(at);
+    if (cpuset) {
+      for (const char* f : {"cpuset.mems", "cpuset.cpus"}) {
+        if (auto w = write_value(at / f, read_text(parent / f).value_or("0")); !w) return w;
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<CgroupSlot>> CgroupSlot::create(const Profile& profile, const CgroupOptions& options) {
   std::string what = "profile '" + profile.name + "'";
   if (options.require_root && geteuid() != 0) {
@@ -85,6 +110,11 @@ Result<std::unique_ptr<CgroupSlot>> CgroupSlot::create(const Profile& profile, c
   slot->name_ =
       options.name.empty() ? kSlotPrefix + std::to_string(getpid()) + "-" + std::to_string(counter++) : options.name;
   slot->root_ = options.root;
+  // One path in every hierarchy: under lumos' own memory group (where its memory is charged),
+  // so that an engine placing a container by one absolute cgroupsPath (crun) can nest it in the
+  // slot, in hierarchies where lumos sits elsewhere too.
+  slot->base_ = telemetry::own_cgroup("memory");
+  if (slot->base_.empty()) slot->base_ = "/";
   std::error_code ec;
   for (const auto& c : wanted) {
     bool needed = required.count(c) > 0;
@@ -109,15 +139,17 @@ Result<std::unique_ptr<CgroupSlot>> CgroupSlot::create(const Profile& profile, c
     if (merged) continue;
     Hierarchy h;
     h.mount = mount;
-    h.own = telemetry::own_cgroup(c);
+    h.own = slot->base_;
+    h.home = telemetry::own_cgroup(c);
     h.controllers = {c};
     h.name = slot->name_;
-    fs::path parent = h.dir().parent_path();
-    if (!fs::is_directory(parent, ec)) {
+    if (auto made = make_parents(h, c == "cpuset"); !made) {
+      for (auto it = h.made.rbegin(); it != h.made.rend(); ++it) ::rmdir(it->c_str());
       if (!needed) continue;
-      return fail(ErrorCode::kNotInstalled, "lumos' own '" + c + "' cgroup " + parent.string() + " does not exist");
+      return tl::unexpected(made.error());
     }
     if (::mkdir(h.dir().c_str(), 0755) != 0) {
+      for (auto it = h.made.rbegin(); it != h.made.rend(); ++it) ::rmdir(it->c_str());
       if (!needed) continue;
       return fail(ErrorCode::kIo, "cannot create cgroup " + h.dir().string() + ": " + std::strerror(errno) +
                                       (errno == EACCES || errno == EPERM || errno == EROFS
@@ -126,8 +158,22 @@ Result<std::unique_ptr<CgroupSlot>> CgroupSlot::create(const Profile& profile, c
     }
     slot->hierarchies_.push_back(std::move(h));
   }
+  // Hierarchies the slot does not use: an engine that places containers by the uniform path
+  // (crun) makes <base>/<slot>/<id> there too; the slot removes what appears below the part of
+  // <base> that exists now.
+  for (const auto& mount : mounted_hierarchies(options.root)) {
+    bool used = false;
+    for (const auto& h : slot->hierarchies_) used = used || fs::equivalent(h.mount, mount, ec);
+    if (used || mount.filename() == "unified") continue;
+    fs::path existing = mount;
+    for (const auto& part : fs::path(slot->base_).relative_path()) {
+      if (!fs::is_directory(existing / part, ec)) break;
+      existing /= part;
+    }
+    slot->others_.emplace_back(mount, existing);
+  }
   // Slots of killed lumos runs would otherwise pile up (and keep their memory charged).
-  remove_stale_slots(options.root);
+  remove_stale_slots(options.root, slot->base_);
 
   auto has = [&](const Hierarchy& h, const std::string& c) {
     return std::find(h.controllers.begin(), h.controllers.end(), c) != h.controllers.end();
@@ -165,8 +211,21 @@ Result<std::unique_ptr<CgroupSlot>> CgroupSlot::create(const Profile& profile, c
 
 CgroupSlot::~CgroupSlot() {
   // Containers started inside sit in sub-groups (<slot>/<id>); in the other hierarchies they
-  // are under lumos' own groups, which `runc delete` / podman remove.
-  for (const auto& h : hierarchies_) remove_tree(h.dir(), h.dir().parent_path());
+  // are under lumos' own groups, which `runc delete` / podman remove. lumos' own threads go
+  // back to its own group; then the parents the slot had to create go too.
+  for (const auto& h : hierarchies_) {
+    remove_tree(h.dir(), h.mount / fs::path(h.home).relative_path());
+    for (auto it = h.made.rbegin(); it != h.made.rend(); ++it) ::rmdir(it->c_str());
+  }
+  std::error_code ec;
+  for (const auto& [mount, existing] : others_) {
+    fs::path dir = mount / fs::path(base_).relative_path() / name_;
+    if (fs::exists(dir, ec)) remove_tree(dir, mount / fs::path(own_in(mount)).relative_path());
+    for (fs::path p = dir.parent_path(); p != existing && p.string().size() > existing.string().size();
+         p = p.parent_path()) {
+      if (::rmdir(p.c_str()) != 0) break;
+    }
+  }
 }
 
 const CgroupSlot::Hierarchy* CgroupSlot::find(const std::string& controller) const {
@@ -181,6 +240,8 @@ std::string CgroupSlot::path(const std::string& controller) const {
   if (!h) return "";
   return (fs::path(h->own) / name_).string();
 }
+
+std::string CgroupSlot::uniform_path() const { return (fs::path(base_) / name_).string(); }
 
 Result<void> CgroupSlot::add(pid_t pid) {
   for (const auto& h : hierarchies_) {
@@ -265,9 +326,11 @@ Result<void> CgroupSlot::set_cpu_shares(std::uint64_t shares) {
     }
     Hierarchy n;
     n.mount = root_ / "cpu";
-    n.own = telemetry::own_cgroup("cpu");
+    n.own = base_;
+    n.home = telemetry::own_cgroup("cpu");
     n.controllers = {"cpu"};
     n.name = name_;
+    if (auto made = make_parents(n, false); !made) return made;
     if (::mkdir(n.dir().c_str(), 0755) != 0 && errno != EEXIST) {
       return fail(ErrorCode::kIo, "cannot create cgroup " + n.dir().string() + ": " + std::strerror(errno));
     }

@@ -143,19 +143,28 @@ std::vector<fs::path> mounted_hierarchies(const fs::path& root) {
   return out;
 }
 
-// Removes slots left by lumos processes that no longer exist (killed runs).
-void remove_stale_slots(const fs::path& root) {
+namespace {
+
+// The stale slots directly in `parent`; lumos' own threads found there go to `home`.
+void remove_stale_slots_in(const fs::path& parent, const fs::path& home) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(parent, ec)) {
+    auto n = e.path().filename().string();
+    if (n.rfind(kSlotPrefix, 0) != 0 || !e.is_directory(ec)) continue;
+    pid_t owner = static_cast<pid_t>(std::atol(n.c_str() + std::strlen(kSlotPrefix)));
+    if (owner <= 0 || owner == getpid()) continue;
+    if (::kill(owner, 0) == 0 || errno != ESRCH) continue;
+    remove_tree(e.path(), home);
+  }
+}
+
+}  // namespace
+
+void remove_stale_slots(const fs::path& root, const std::string& base) {
   for (const auto& mount : mounted_hierarchies(root)) {
-    fs::path parent = mount / fs::path(own_in(mount)).relative_path();
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(parent, ec)) {
-      auto n = e.path().filename().string();
-      if (n.rfind(kSlotPrefix, 0) != 0 || !e.is_directory(ec)) continue;
-      pid_t owner = static_cast<pid_t>(std::atol(n.c_str() + std::strlen(kSlotPrefix)));
-      if (owner <= 0 || owner == getpid()) continue;
-      if (::kill(owner, 0) == 0 || errno != ESRCH) continue;
-      remove_tree(e.path(), parent);
-    }
+    fs::path home = mount / fs::path(own_in(mount)).relative_path();
+    std::set<fs::path> parents = {home, mount / fs::path(base).relative_path()};
+    for (const auto& parent : parents) remove_stale_slots_in(parent, home);
   }
 }
 

@@ -51,8 +51,9 @@ std::string own_in(const fs::path& mount);
 // system's cgroup2 "unified" folder, where runc also creates the slot's folder.
 std::vector<fs::path> mounted_hierarchies(const fs::path& root);
 
-// Removes slots left by lumos processes that no longer exist (killed runs).
-void remove_stale_slots(const fs::path& root);
+// Removes slots left by lumos processes that no longer exist (killed runs), in lumos' own
+// group of each hierarchy and in `base` (the slots' parent path, see CgroupSlot).
+void remove_stale_slots(const fs::path& root, const std::string& base);
 
 // The CPUs thread tid may run on (empty on error).
 std::vector<int> thread_affinity(pid_t tid);

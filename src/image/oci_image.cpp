@@ -247,9 +247,12 @@ Result<ImageInfo> build_image(const build::Artifacts& a, std::string_view flavou
   if (flavour == kContainerScratch || flavour == kContainerDebian) {
     source = a.native_exe, target = "/function", kind = "native executable";
   } else if (flavour == kWasm) {
-    source = a.wasm, target = "/" + a.function + ".wasm", kind = "wasm module";
+    // What a crun node runs: the WASI command (SDK functions), or the program itself.
+    source = a.wasm_command.empty() ? a.wasm : a.wasm_command, target = "/" + a.function + ".wasm",
+    kind = "wasm module";
   } else if (flavour == kWasmAot) {
-    source = a.wasm_aot, target = "/" + a.function + ".aot.wasm", kind = "AoT wasm module";
+    source = a.wasm_command_aot.empty() ? a.wasm_aot : a.wasm_command_aot, target = "/" + a.function + ".aot.wasm",
+    kind = "AoT wasm module";
   } else {
     std::string known;
     for (const auto& f : flavours()) known += (known.empty() ? "" : ", ") + f;

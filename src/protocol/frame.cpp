@@ -59,6 +59,8 @@ std::string_view exec_mode_name(ExecMode mode) {
       return "interpreter";
     case ExecMode::kAot:
       return "aot";
+    case ExecMode::kAotUnverified:
+      return "aot-unverified";
     case ExecMode::kUnknown:
       break;
   }

@@ -62,7 +62,7 @@ class ProcessInstance final : public Instance {
     response.ok = frame->kind == protocol::FrameKind::kOk;
     response.body = std::move(frame->body);
     response.phases = phases_of(*frame);
-    response.exec_mode = exec_mode_of(*frame);
+    response.exec_mode = options_.exec_mode.value_or(exec_mode_of(*frame));
     response.baas_bytes_in = frame->metric(protocol::kAttrBaasBytesIn).value_or(0);
     response.baas_bytes_out = frame->metric(protocol::kAttrBaasBytesOut).value_or(0);
     return response;
@@ -164,6 +164,7 @@ Result<std::unique_ptr<Instance>> start_process_instance(ProcessInstanceOptions 
   }
   phases["sandbox_start"] = sandbox;
   phases["start_other"] = std::max(nanoseconds(0), total - accounted - sandbox);
+  if (options.on_ready) options.on_ready(phases);
   return std::unique_ptr<Instance>(new ProcessInstance(std::move(*child), std::move(options), std::move(phases)));
 }
 

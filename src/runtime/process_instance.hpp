@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,11 @@ struct ProcessInstanceOptions {
   /// 0: the protocol on the child's stdin/stdout; N >= 3: on its fds N and N + 1 (see
   /// ChildProcess::spawn), e.g. for `runc run --preserve-fds 2`.
   int protocol_fd = 0;
+  /// The exec mode of every response, when the instance cannot report it (crun's handler).
+  std::optional<protocol::ExecMode> exec_mode;
+  /// Called once the instance is ready, on its cold-start phases (e.g. to take the launcher's
+  /// `wrapper` time out of sandbox_start, and drop files the engine has read by then).
+  std::function<void(telemetry::PhaseTimes&)> on_ready;
 };
 
 /// Container instances get the protocol pipes as fds 3 and 4 (`--preserve-fds 2` of runc and

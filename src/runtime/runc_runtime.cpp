@@ -1,6 +1,7 @@
-// runc: an OCI bundle unpacked from one of the function's OCI images (container-scratch for
-// `runc`, container-debian for `runc-debian`, wasm-aot for `runc-wasmedge`), started with
-// `runc run` (foreground, stdio passed through) per instance.
+// runc and crun: an OCI bundle unpacked from one of the function's OCI images (container-scratch
+// for `runc`/`crun`, container-debian for the -debian variants, wasm-aot for `runc-wasmedge`,
+// wasm / wasm-aot for crun's WasmEdge handler), started with `<engine> run` (foreground) per
+// instance. The engine (oci_engine.hpp) is the only difference between runc and crun.
 #include <unistd.h>
 
 #include <atomic>
@@ -10,6 +11,7 @@
 
 #include "lumos/common/process.hpp"
 #include "lumos/telemetry/proc_stats.hpp"
+#include "oci_engine.hpp"
 #include "one_shot.hpp"
 #include "process_instance.hpp"
 #include "runtimes.hpp"
@@ -21,7 +23,7 @@ namespace fs = std::filesystem;
 
 // A locked-down OCI runtime config: read-only root, own pid/ipc/uts/mount/network namespaces
 // (the network namespace has only a loopback device), no capabilities.
-nlohmann::json bundle_config(const ContainerProcess& proc, const fs::path& rootfs) {
+nlohmann::json bundle_config(const ContainerProcess& proc, const fs::path& rootfs, bool wasm_handler) {
   using nlohmann::json;
   json mounts = json::array({
       {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
@@ -58,8 +60,14 @@ nlohmann::json bundle_config(const ContainerProcess& proc, const fs::path& rootf
       // peak memory from, when a memory limit is set.
       {"resources", {{"memory", {{"limit", std::int64_t{8} << 30}}}}},
   };
-  return {{"ociVersion", "1.0.2"}, {"process", process}, {"root", {{"path", rootfs.string()}, {"readonly", true}}},
-          {"hostname", "lumos"},   {"mounts", mounts},   {"linux", linux_section}};
+  json config = {
+      {"ociVersion", "1.0.2"}, {"process", process}, {"root", {{"path", rootfs.string()}, {"readonly", true}}},
+      {"hostname", "lumos"},   {"mounts", mounts},   {"linux", linux_section}};
+  // What makes crun run the entrypoint (a .wasm file) with its built-in WasmEdge, as the
+  // image's annotation does on a crun node.
+  if (wasm_handler)
+    config["annotations"] = {{std::string(image::kWasmVariantAnnotation), std::string(image::kWasmVariant)}};
+  return config;
 }
 
 Result<void> write_file(const fs::path& path, const std::string& text) {
@@ -90,11 +98,15 @@ struct Prepared {
   fs::path bundle;
   fs::path rootfs;
   ContainerProcess process;
+  nlohmann::json config;  ///< the instances' runtime config (crun: a cgroupsPath per instance)
 };
 
 class RuncRuntime final : public Runtime {
  public:
-  RuncRuntime(ToolPaths tools, RuncVariant variant) : tools_(std::move(tools)), variant_(std::move(variant)) {}
+  RuncRuntime(ToolPaths tools, RuncVariant variant)
+      : tools_(std::move(tools)),
+        variant_(std::move(variant)),
+        engine_(variant_.engine ? *variant_.engine : runc_engine(tools_)) {}
   // The per-process runtime configs go with the runtime (emptied parents too).
   ~RuncRuntime() override {
     std::error_code ec;
@@ -110,12 +122,7 @@ class RuncRuntime final : public Runtime {
   std::string_view name() const override { return variant_.name; }
 
   Result<void> check() const override {
-    auto version = lumos::run_command({tools_.runc, "--version"});
-    if (!version || version->exit_code != 0) {
-      return fail(ErrorCode::kNotInstalled,
-                  "runc not found (" + tools_.runc + "): run scripts/setup or set LUMOS_RUNC");
-    }
-    if (geteuid() != 0) return fail(ErrorCode::kNotInstalled, "runc needs root: run lumos as root");
+    if (auto version = engine_version(engine_, variant_.wasm_handler); !version) return tl::unexpected(version.error());
     if (variant_.check) return variant_.check();
     return {};
   }
@@ -129,7 +136,7 @@ class RuncRuntime final : public Runtime {
     fs::path bundle = a.work_dir / "bundles" / variant_.image_flavour;
     auto rootfs = image::unpack_image(*image, bundle, tools);
     if (!rootfs) return tl::unexpected(rootfs.error());
-    auto process = variant_.process ? variant_.process(*image) : Result<ContainerProcess>(image_process(*image));
+    auto process = variant_.process ? variant_.process(*image, a) : Result<ContainerProcess>(image_process(*image));
     if (!process) return tl::unexpected(process.error());
     if (auto m = make_mount_points(*rootfs, *process); !m) return m;
     // The runtime config is per lumos process: it names this run's network namespace, and
@@ -137,18 +144,24 @@ class RuncRuntime final : public Runtime {
     fs::path config_dir = tools_.state_dir / "configs" / std::to_string(getpid()) / a.function / variant_.name;
     std::error_code ec;
     fs::create_directories(config_dir, ec);
-    auto config = with_network(bundle_config(*process, *rootfs));
-    config["process"]["env"].push_back(kContainerProtocolFdsEnv);  // instances only, see start_instance
+    auto config = with_network(bundle_config(*process, *rootfs, variant_.wasm_handler));
+    // Instances only, see start_instance (a WASI module sees its stdio, not fds 3/4).
+    if (!variant_.wasm_handler) config["process"]["env"].push_back(kContainerProtocolFdsEnv);
     if (auto w = write_file(config_dir / "config.json", config.dump(2)); !w) {
       return w;
     }
-    prepared_[a.function] = Prepared{config_dir, *rootfs, std::move(*process)};
+    prepared_[a.function] = Prepared{config_dir, *rootfs, std::move(*process), std::move(config)};
     return {};
   }
 
   // Command functions: a bundle per run (its arguments and environment differ), sharing the
   // function's read-only root file system; the run's working directory is bind-mounted at /work.
   Result<CommandOutcome> run_command(const CommandRequest& request) override {
+    if (variant_.wasm_handler) {
+      return fail(ErrorCode::kConfig, variant_.name +
+                                          " cannot run command functions: crun's WasmEdge handler exits 0 whatever "
+                                          "the guest's exit code, so a failed run would pass");
+    }
     auto it = prepared_.find(request.function);
     if (it == prepared_.end()) return fail(ErrorCode::kInternal, request.function + " was not prepared");
     static std::atomic<int> counter{0};
@@ -168,12 +181,12 @@ class RuncRuntime final : public Runtime {
       proc.cwd = "/work";
       proc.rw_binds.emplace_back(request.work_dir, "/work");
     }
-    auto config = with_network(bundle_config(proc, it->second.rootfs));
+    auto config = with_network(bundle_config(proc, it->second.rootfs, variant_.wasm_handler));
+    if (engine_.absolute_cgroups) config["linux"]["cgroupsPath"] = container_cgroup(tools_.spawn_scope, id);
     if (auto w = write_file(bundle / "config.json", config.dump()); !w) return tl::unexpected(w.error());
-    std::string root = (tools_.state_dir / "runc").string();
-    auto outcome = run_one_shot_command({tools_.runc, "--root", root, "run", "--bundle", bundle.string(), id}, request,
+    auto outcome = run_one_shot_command(engine_.command({"run", "--bundle", bundle.string(), id}), request,
                                         std::nullopt, std::nullopt, tools_.spawn_scope);
-    if (outcome && outcome->timed_out) (void)lumos::run_command({tools_.runc, "--root", root, "delete", "--force", id});
+    if (outcome && outcome->timed_out) (void)lumos::run_command(engine_.command({"delete", "--force", id}));
     if (!outcome) return outcome;
     if (variant_.finish_command) {
       variant_.finish_command(*outcome, request);
@@ -189,20 +202,55 @@ class RuncRuntime final : public Runtime {
     if (it == prepared_.end()) return fail(ErrorCode::kInternal, function + " was not prepared");
     static std::atomic<int> counter{0};
     std::string id = "lumos-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
-    std::string root = (tools_.state_dir / "runc").string();
-    std::string runc = tools_.runc;
+    fs::path bundle = it->second.bundle;
     ProcessInstanceOptions options;
-    // The protocol pipes go to the container as fds 3 and 4 (--preserve-fds): runc relays the
-    // stdio of a foreground container through its own process, ~100 us per request here.
-    options.argv = {runc, "--root", root, "run", "--preserve-fds", "2", "--bundle", it->second.bundle.string(), id};
-    options.protocol_fd = kContainerProtocolFd;
-    // Under an environment profile `runc run` starts inside the cell's cgroup slot, so the
+    if (engine_.absolute_cgroups) {
+      // crun: this container's own config, naming its cgroup (inside the cell's slot if any).
+      std::string cgroup = container_cgroup(tools_.spawn_scope, id);
+      bundle = it->second.bundle / "instances" / id;
+      std::error_code ec;
+      fs::create_directories(bundle, ec);
+      auto config = it->second.config;
+      config["linux"]["cgroupsPath"] = cgroup;
+      if (auto w = write_file(bundle / "config.json", config.dump()); !w) return tl::unexpected(w.error());
+      options.stats = [cgroup](pid_t) { return cgroup_path_stats(cgroup); };
+    } else {
+      // runc (cgroupfs driver, no cgroupsPath) puts the container in cgroup <runc's>/<id>.
+      options.stats = container_cgroup_stats([id] { return id; });
+    }
+    fs::path report;
+    if (engine_.launcher) {
+      report = it->second.bundle / "instances" / (id + ".wrapper");
+      std::error_code ec;
+      fs::create_directories(report.parent_path(), ec);
+      // crun has read the instance's config once it runs; the launcher wrote its time before.
+      options.on_ready =
+          [report, own_bundle = bundle != it->second.bundle ? bundle : fs::path()](telemetry::PhaseTimes& phases) {
+            std::error_code ignored;
+            if (!own_bundle.empty()) fs::remove_all(own_bundle, ignored);
+            auto took = read_launcher_report(report);
+            if (!took) return;
+            auto& sandbox = phases["sandbox_start"];
+            auto w = std::min(*took, sandbox);
+            sandbox -= w;
+            phases["wrapper"] = w;
+          };
+    }
+    if (variant_.wasm_handler) {
+      // crun hands the container its stdio (no relay), and a WASI module sees only those fds.
+      options.argv = engine_.command({"run", "--bundle", bundle.string(), id}, report);
+      options.exec_mode = variant_.exec_mode;
+    } else {
+      // The protocol pipes go to the container as fds 3 and 4 (--preserve-fds): runc relays the
+      // stdio of a foreground container through its own process, ~100 us per request here.
+      options.argv = engine_.command({"run", "--preserve-fds", "2", "--bundle", bundle.string(), id}, report);
+      options.protocol_fd = kContainerProtocolFd;
+    }
+    // Under an environment profile `<engine> run` starts inside the cell's cgroup slot, so the
     // container (and every other instance of the cell) shares the device's limits.
     options.spawn_scope = tools_.spawn_scope;
-    // runc (cgroupfs driver, no cgroupsPath) puts the container in cgroup <runc's>/<id>.
-    options.stats = container_cgroup_stats([id] { return id; });
-    options.after_kill = [runc, root, id] {
-      (void)lumos::run_command({runc, "--root", root, "delete", "--force", id});
+    options.after_kill = [engine = engine_, id] {
+      (void)lumos::run_command(engine.command({"delete", "--force", id}));
     };
     return start_process_instance(std::move(options), timeout);
   }
@@ -220,6 +268,7 @@ class RuncRuntime final : public Runtime {
 
   ToolPaths tools_;
   RuncVariant variant_;
+  OciEngine engine_;
   std::map<std::string, Prepared> prepared_;
 };
 

@@ -1,8 +1,12 @@
-// runc-wasmedge: Wasm inside an OCI container, the way crun's wasmedge handler and runwasi run
-// it on Kubernetes. The container's root file system is the function's wasm-aot image (the
-// module alone); the runtime comes from the node: lumos-wasm-host, its private WasmEdge root
-// and the system libraries it loads are bind-mounted read-only from the host, and the
-// container's entrypoint becomes `lumos-wasm-host --mode aot reactor MODULE`.
+// runc-wasmedge: lumos' own Wasm host inside a runc container. No node runs Wasm this way (crun
+// nodes embed WasmEdge in crun: crun-wasmedge-*), but it is the one containerised Wasm path with
+// host functions (BaaS through lumos' kv imports) and a verified exec mode (the host reports
+// whether AoT code ran), and it isolates the container's cost from the engine's (same host as
+// wasmedge-aot). The container's root file system is the function's wasm-aot image; the
+// runtime comes from the node: lumos-wasm-host, its private WasmEdge root and the system
+// libraries it loads are bind-mounted read-only from the host, and so is the function's AoT
+// reactor module (the image holds the WASI command a crun node runs); the container's
+// entrypoint becomes `lumos-wasm-host --mode aot reactor MODULE`.
 #include <unistd.h>
 
 #include <fstream>
@@ -17,8 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Where the host binary appears inside the container.
+// Where the host binary and the reactor module appear inside the container.
 constexpr const char* kHostInContainer = "/.lumos/lumos-wasm-host";
+constexpr const char* kReactorInContainer = "/.lumos/function.aot.wasm";
 // System libraries of the host (libLLVM and its dependencies, zlib, hiredis, ...).
 constexpr const char* kSystemLibDir = "/usr/lib/x86_64-linux-gnu";
 // Command functions: the run's scratch folder (the host writes its report there).
@@ -85,20 +90,27 @@ std::unique_ptr<Runtime> make_runc_wasmedge_runtime(const ToolPaths& tools) {
   };
   variant.finish_command = read_report;
   variant.check = [tools] { return check_host(tools); };
-  variant.process = [tools](const image::ImageInfo& image) -> Result<ContainerProcess> {
+  variant.process = [tools](const image::ImageInfo& image, const Artifacts& a) -> Result<ContainerProcess> {
     if (!image.is_wasm()) {
       return fail(ErrorCode::kBuild, "image " + image.reference() + " is not a wasm image (no " +
                                          std::string(image::kWasmVariantAnnotation) + " annotation)");
     }
     if (auto ok = check_host(tools); !ok) return tl::unexpected(ok.error());
     ContainerProcess proc = image_process(image);
-    const std::string& module = image.entrypoint.front();  // inspect_image checked it exists
-    proc.args = {kHostInContainer, "--mode", "aot", "reactor", module};
     // The host is linked against the WasmEdge root by absolute paths (loader and rpath), so
     // that root appears at the same path inside the container.
     proc.ro_binds = {{tools.wasm_host, kHostInContainer},
                      {tools.wasmedge_root, tools.wasmedge_root},
                      {kSystemLibDir, kSystemLibDir}};
+    // SDK functions: the image's module is the WASI command; the host serves the reactor.
+    // Command functions: the image's module is the program itself.
+    std::string module = image.entrypoint.front();  // inspect_image checked it exists
+    if (!a.wasm_command_aot.empty()) {
+      if (a.wasm_aot.empty()) return fail(ErrorCode::kBuild, "no AoT reactor module for " + a.function);
+      proc.ro_binds.emplace_back(a.wasm_aot, kReactorInContainer);
+      module = kReactorInContainer;
+    }
+    proc.args = {kHostInContainer, "--mode", "aot", "reactor", module};
     return proc;
   };
   return make_runc_runtime(tools, std::move(variant));

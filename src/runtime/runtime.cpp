@@ -14,6 +14,10 @@ ToolPaths default_tool_paths(const std::filesystem::path& self_exe, const std::f
   if (const char* v = std::getenv("LUMOS_RUNC"); v && *v) tools.runc = v;
   if (const char* v = std::getenv("LUMOS_PODMAN"); v && *v) tools.podman = v;
   if (const char* v = std::getenv("LUMOS_SKOPEO"); v && *v) tools.skopeo = v;
+  tools.crun_root = LUMOS_DEFAULT_CRUN_ROOT;
+  if (const char* v = std::getenv("LUMOS_CRUN_ROOT"); v && *v) tools.crun_root = v;
+  tools.crun_launch = self_exe.parent_path() / "lumos-crun-launch";
+  if (const char* v = std::getenv("LUMOS_CRUN_LAUNCH"); v && *v) tools.crun_launch = v;
   tools.wasmedge_root = LUMOS_DEFAULT_WASMEDGE_ROOT;
   if (const char* v = std::getenv("LUMOS_WASMEDGE_ROOT"); v && *v) tools.wasmedge_root = v;
   auto images = image::default_image_tools();  // LUMOS_UMOCI, LUMOS_IMAGE_BASE_DIR
@@ -40,14 +44,26 @@ const std::vector<std::string>& runtime_names() {
 }
 
 const std::vector<std::string>& all_runtime_names() {
-  static const std::vector<std::string> kNames = {"native",          "native-gcc",   "runc",
-                                                  "runc-debian",     "podman",       "podman-debian",
-                                                  "wasmedge-interp", "wasmedge-aot", "runc-wasmedge"};
+  static const std::vector<std::string> kNames = {"native",
+                                                  "native-gcc",
+                                                  "runc",
+                                                  "runc-debian",
+                                                  "crun",
+                                                  "crun-debian",
+                                                  "podman",
+                                                  "podman-debian",
+                                                  "wasmedge-interp",
+                                                  "wasmedge-aot",
+                                                  "crun-wasmedge-interp",
+                                                  "crun-wasmedge-aot",
+                                                  "runc-wasmedge"};
   return kNames;
 }
 
 protocol::ExecMode promised_exec_mode(std::string_view runtime) {
-  if (runtime == "wasmedge-interp") return protocol::ExecMode::kInterpreter;
+  // crun's handler on the plain module: it has no native code, so WasmEdge can only interpret it.
+  if (runtime == "wasmedge-interp" || runtime == "crun-wasmedge-interp") return protocol::ExecMode::kInterpreter;
+  if (runtime == "crun-wasmedge-aot") return protocol::ExecMode::kAotUnverified;
   if (runtime == "wasmedge-aot" || runtime == "runc-wasmedge") return protocol::ExecMode::kAot;
   return protocol::ExecMode::kNative;
 }
@@ -55,10 +71,20 @@ protocol::ExecMode promised_exec_mode(std::string_view runtime) {
 Result<std::unique_ptr<Runtime>> make_runtime(std::string_view name, const ToolPaths& tools) {
   if (name == "native") return make_native_runtime(tools, NativeFlavour::kClang);
   if (name == "native-gcc") return make_native_runtime(tools, NativeFlavour::kGcc);
-  if (name == "runc") return make_runc_runtime(tools, {"runc", std::string(image::kContainerScratch), {}, {}, {}, {}});
+  auto variant = [](std::string runtime, std::string_view flavour) {
+    RuncVariant v;
+    v.name = std::move(runtime);
+    v.image_flavour = std::string(flavour);
+    return v;
+  };
+  if (name == "runc") return make_runc_runtime(tools, variant("runc", image::kContainerScratch));
   if (name == "runc-debian") {
-    return make_runc_runtime(tools, {"runc-debian", std::string(image::kContainerDebian), {}, {}, {}, {}});
+    return make_runc_runtime(tools, variant("runc-debian", image::kContainerDebian));
   }
+  if (name == "crun") return make_crun_runtime(tools, "crun", std::string(image::kContainerScratch));
+  if (name == "crun-debian") return make_crun_runtime(tools, "crun-debian", std::string(image::kContainerDebian));
+  if (name == "crun-wasmedge-interp") return make_crun_wasmedge_runtime(tools, false);
+  if (name == "crun-wasmedge-aot") return make_crun_wasmedge_runtime(tools, true);
   if (name == "podman") return make_podman_runtime(tools, "podman", std::string(image::kContainerScratch));
   if (name == "podman-debian") return make_podman_runtime(tools, "podman-debian", std::string(image::kContainerDebian));
   if (name == "wasmedge-interp") return make_wasmedge_runtime(tools, false);

@@ -4,10 +4,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "lumos/image/oci_image.hpp"
 #include "lumos/runtime/runtime.hpp"
+#include "oci_engine.hpp"
 
 namespace lumos::runtime {
 
@@ -32,12 +34,12 @@ struct ContainerProcess {
   std::vector<std::pair<std::filesystem::path, std::filesystem::path>> rw_binds;
 };
 
-/// A flavour of the runc runtime: which image it unpacks and what it runs from it.
+/// A flavour of the OCI runtime: which engine runs it, which image it unpacks and what it runs.
 struct RuncVariant {
   std::string name;           ///< runtime name, e.g. "runc"
   std::string image_flavour;  ///< e.g. image::kContainerScratch
   /// The container's process for a prepared image (default: the image's own entrypoint).
-  std::function<Result<ContainerProcess>(const image::ImageInfo&)> process;
+  std::function<Result<ContainerProcess>(const image::ImageInfo&, const Artifacts&)> process;
   /// Extra installation checks (e.g. the wasm host exists).
   std::function<Result<void>()> check;
   /// Command functions: the process of one run, from the prepared process and the request
@@ -45,6 +47,13 @@ struct RuncVariant {
   std::function<ContainerProcess(const ContainerProcess& prepared, const CommandRequest& request)> command;
   /// Completes a command run's outcome (default: exec mode native).
   std::function<void(CommandOutcome& outcome, const CommandRequest& request)> finish_command;
+  /// The OCI runtime binary (default: runc_engine).
+  std::optional<OciEngine> engine;
+  /// crun's WasmEdge handler runs the entrypoint: the bundle carries the image's compat-smart
+  /// annotation, and the protocol runs on the container's stdio (see start_instance).
+  bool wasm_handler = false;
+  /// The exec mode of every response, for instances that cannot report it.
+  std::optional<protocol::ExecMode> exec_mode;
 };
 
 /// The container's process as the image config says: Entrypoint + Cmd, Env, WorkingDir.
@@ -54,6 +63,10 @@ ContainerProcess image_process(const image::ImageInfo& image);
 std::unique_ptr<Runtime> make_runc_runtime(const ToolPaths& tools, RuncVariant variant);
 /// runc-wasmedge: the wasm-aot image in a runc container whose entrypoint is lumos-wasm-host.
 std::unique_ptr<Runtime> make_runc_wasmedge_runtime(const ToolPaths& tools);
+/// crun (through lumos-crun-launch) running a container image; flavour as in RuncVariant.
+std::unique_ptr<Runtime> make_crun_runtime(const ToolPaths& tools, std::string name, std::string image_flavour);
+/// crun's built-in WasmEdge running the wasm image (aot=false) or the wasm-aot image.
+std::unique_ptr<Runtime> make_crun_wasmedge_runtime(const ToolPaths& tools, bool aot);
 /// podman run -i of the image loaded into podman's store; flavour as in RuncVariant.
 std::unique_ptr<Runtime> make_podman_runtime(const ToolPaths& tools, std::string name, std::string image_flavour);
 

@@ -13,7 +13,12 @@ struct Artifacts {
   std::filesystem::path native_gcc_exe;  ///< the same source built by the host compiler (native-gcc)
   std::filesystem::path wasm;            ///< wasm32-wasi reactor module
   std::filesystem::path wasm_aot;        ///< the same with a WasmEdge AoT section
-  std::filesystem::path work_dir;        ///< per-function scratch space (e.g. runc bundles)
+  /// SDK functions: the WASI command module (the SDK's framed loop in _start, no BaaS), what
+  /// crun's WasmEdge handler runs and what the wasm image holds; and its AoT build (wasm-aot
+  /// image). Empty for command functions, whose `wasm` is a command already.
+  std::filesystem::path wasm_command;
+  std::filesystem::path wasm_command_aot;
+  std::filesystem::path work_dir;  ///< per-function scratch space (e.g. runc bundles)
 };
 
 }  // namespace lumos::build

@@ -52,9 +52,11 @@ struct FunctionSpec {
   CommandSpec command;
   std::vector<std::filesystem::path> sources;  ///< absolute paths
   std::vector<FunctionInput> inputs;           ///< absolute paths, in manifest order
-  /// Artifacts taken as they are instead of compiled (key "prebuilt": native, wasm, wasm_aot),
+  /// Artifacts taken as they are instead of compiled (key "prebuilt": native, wasm, wasm_aot, wasm_command_aot),
   /// e.g. a module from another toolchain, or a deliberately broken one in tests.
   std::optional<std::filesystem::path> prebuilt_native, prebuilt_wasm, prebuilt_wasm_aot;
+  /// The AoT WASI command of an SDK function (the wasm-aot image's module) taken as it is.
+  std::optional<std::filesystem::path> prebuilt_wasm_command_aot;
   /// A C program (key "generator") that `lumos build` compiles natively and runs in the
   /// function's generated/ folder to write large inputs deterministically.
   std::optional<std::filesystem::path> generator;

@@ -115,6 +115,9 @@ struct CellReport {
 struct RunTotals {
   std::size_t invocations = 0;
   std::size_t failed = 0;
+  /// What the runtimes checked while preparing ("<runtime>: <function>: ..."), see
+  /// runtime::Runtime::checks.
+  std::vector<std::string> checks;
 };
 
 using RuntimeFactory = std::function<Result<std::unique_ptr<runtime::Runtime>>(const std::string&)>;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lumos/common/result.hpp"
@@ -87,6 +88,10 @@ class CgroupSlot {
   /// telemetry::cgroup_cpu_time("cpuacct") / cgroup_peak_memory("memory") take it; empty if
   /// the slot does not use that controller.
   std::string path(const std::string& controller) const;
+  /// The slot's path, the same in every hierarchy it uses (the parent is lumos' own memory
+  /// group; folders missing in other hierarchies are made and removed with the slot): where an
+  /// engine that takes one absolute cgroupsPath for all controllers (crun) nests a container.
+  std::string uniform_path() const;
 
   /// Moves process pid (all its threads) into the slot. Its first instants, and memory it
   /// touched before, stay charged where it was; enter_calling_thread() avoids that.
@@ -104,17 +109,25 @@ class CgroupSlot {
   Result<void> set_cpu_shares(std::uint64_t shares);
 
  private:
+ public:
   struct Hierarchy {
     std::filesystem::path mount;  ///< e.g. /sys/fs/cgroup/cpu
-    std::string own;              ///< lumos' cgroup inside it, e.g. "/"
+    std::string own;              ///< the slot's parent inside it (the same in every hierarchy)
+    std::string home;             ///< lumos' own cgroup inside it, e.g. "/"
     std::vector<std::string> controllers;
     std::filesystem::path dir() const;  ///< mount / own / name
     std::string name;
+    std::vector<std::filesystem::path> made;  ///< parents the slot created, outermost first
   };
+
+ private:
   CgroupSlot() = default;
   const Hierarchy* find(const std::string& controller) const;
 
   std::string name_;
+  std::string base_ = "/";  ///< the slots' parent path in every hierarchy
+  /// Mounted hierarchies the slot does not use, with the part of base_ that existed in each.
+  std::vector<std::pair<std::filesystem::path, std::filesystem::path>> others_;
   std::filesystem::path root_;
   std::vector<Hierarchy> hierarchies_;
 };

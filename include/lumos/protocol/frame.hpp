@@ -25,9 +25,11 @@ namespace lumos::protocol {
 enum class FrameKind : std::uint8_t { kOk = 0, kError = 1, kReady = 2 };
 
 /// What executed the function's code; sent as the "@exec_mode" attribute.
-enum class ExecMode : std::uint8_t { kNative = 0, kInterpreter = 1, kAot = 2, kUnknown = 255 };
+/// kAotUnverified: an AoT module ran where lumos cannot ask the engine which mode it used
+/// (crun's embedded WasmEdge); the runtime's fallback check times it instead.
+enum class ExecMode : std::uint8_t { kNative = 0, kInterpreter = 1, kAot = 2, kAotUnverified = 3, kUnknown = 255 };
 
-/// "native", "interpreter", "aot" or "unknown", as written in results.
+/// "native", "interpreter", "aot", "aot-unverified" or "unknown", as written in results.
 std::string_view exec_mode_name(ExecMode mode);
 
 /// CLOCK_MONOTONIC ns when the instance's main() began (ready frame).

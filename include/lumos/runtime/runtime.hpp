@@ -1,6 +1,7 @@
 // The one interface every sandbox implements: Runtime (prepares artifacts, starts instances)
-// and Instance (serves requests). Backends: native, native-gcc, runc (-debian), podman (-debian),
-// wasmedge-interp, wasmedge-aot, runc-wasmedge, fake.
+// and Instance (serves requests). Backends: native, native-gcc, runc (-debian), crun (-debian),
+// crun-wasmedge-interp, crun-wasmedge-aot, podman (-debian), wasmedge-interp, wasmedge-aot,
+// runc-wasmedge, fake.
 #pragma once
 
 #include <chrono>
@@ -91,14 +92,22 @@ class Runtime {
                                                            std::chrono::milliseconds timeout) = 0;
   /// Runs a prepared command function once. Runtimes without one-shot support fail (kConfig).
   virtual Result<CommandOutcome> run_command(const CommandRequest& request);
+  /// Checks the runtime made while preparing, one line each, with their figures (e.g.
+  /// crun-wasmedge-aot's AoT fallback check); the run's manifest keeps them.
+  virtual std::vector<std::string> checks() const { return {}; }
 };
 
 /// Where the external tools are. Defaults come from the build; env vars override
 /// (LUMOS_RUNC, LUMOS_WASM_HOST, LUMOS_PODMAN, LUMOS_SKOPEO, LUMOS_UMOCI, LUMOS_WASMEDGE_ROOT,
-/// LUMOS_IMAGE_BASE_DIR), which is how tests simulate a missing runtime.
+/// LUMOS_CRUN_ROOT, LUMOS_CRUN_LAUNCH, LUMOS_IMAGE_BASE_DIR), which is how tests simulate a
+/// missing runtime.
 struct ToolPaths {
   std::filesystem::path wasm_host;  ///< lumos-wasm-host
   std::string runc = "runc";
+  /// Debian 13's crun, unpacked by scripts/setup (root/usr/bin/crun and its loader and libraries).
+  std::filesystem::path crun_root;
+  /// lumos-crun-launch: starts crun in the private mount namespace it needs on this host.
+  std::filesystem::path crun_launch;
   std::string podman = "podman";
   std::string skopeo = "skopeo";  ///< copies OCI images into podman's store
   std::string umoci = "umoci";    ///< builds and unpacks OCI images
@@ -124,15 +133,21 @@ ToolPaths default_tool_paths(const std::filesystem::path& self_exe, const std::f
 const std::vector<std::string>& runtime_names();
 
 /// Every runtime make_runtime() knows, in report order: native, native-gcc, runc, runc-debian,
-/// podman, podman-debian, wasmedge-interp, wasmedge-aot, runc-wasmedge. `native` runs the
-/// executable built by the wasm modules' compiler (clang-19), `native-gcc` the host compiler's
-/// build of the same source; `runc`/`podman` run the container-scratch image, the `-debian`
-/// variants the container-debian image.
+/// crun, crun-debian, podman, podman-debian, wasmedge-interp, wasmedge-aot, crun-wasmedge-interp,
+/// crun-wasmedge-aot, runc-wasmedge. `native` runs the executable built by the wasm modules'
+/// compiler (clang-19), `native-gcc` the host compiler's build of the same source;
+/// `runc`/`crun`/`podman` run the container-scratch image, the `-debian` variants the
+/// container-debian image; `crun-wasmedge-*` run the wasm / wasm-aot image with crun's
+/// built-in WasmEdge handler, as a crun node runs a Wasm image.
 const std::vector<std::string>& all_runtime_names();
 
-/// The exec mode a runtime promises (native for containers, interpreter or AoT for wasm);
-/// a response that ran otherwise is a wrong_exec_mode failure.
+/// The exec mode a runtime promises (native for containers, interpreter or AoT for wasm,
+/// aot-unverified for crun-wasmedge-aot, whose embedded engine cannot be asked); a response
+/// that ran otherwise is a wrong_exec_mode failure.
 protocol::ExecMode promised_exec_mode(std::string_view runtime);
+
+/// The argv that prints crun's version (through lumos-crun-launch, with a private --root).
+std::vector<std::string> crun_version_command(const ToolPaths& tools);
 
 /// Creates a runtime by name. Unknown names fail with kConfig listing the known ones.
 Result<std::unique_ptr<Runtime>> make_runtime(std::string_view name, const ToolPaths& tools);

@@ -55,7 +55,7 @@ struct Invocation {
   bool fresh_instance = false;      ///< this request started a new instance (its start phases are in `phases`)
   std::string error_code;           ///< empty when ok; else a name from the error table ("timeout", ...)
   std::string error;                ///< empty when ok; else the message
-  std::string exec_mode;            ///< what really ran: "native", "interpreter", "aot", "unknown"
+  std::string exec_mode;            ///< what really ran: "native", "interpreter", "aot", "aot-unverified", "unknown"
   std::chrono::nanoseconds e2e{0};  ///< client-side: request sent (cold: spawn) -> response read
   PhaseTimes phases;                ///< cold-start phases and in-function phases
   std::optional<std::chrono::nanoseconds> cpu;  ///< CPU time of the instance during this invocation
