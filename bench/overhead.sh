@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Lumos' own overhead, measured side by side in one run on this machine:
 #   1. cold start of `hello` on runc       vs `runc run` of the same bundle           (hyperfine)
-#   2. cold start of `hello` on wasmedge-aot vs the wasmedge CLI on the same AoT module (hyperfine)
-#   3. warm round trip of `hello` on wasmedge-aot (lumos' own median)
+#   2. cold start of `hello` on crun       vs `crun run` of the same bundle, and on
+#      crun-wasmedge-aot vs `crun run` of its Wasm bundle (crun's WasmEdge handler); bare crun
+#      runs through lumos-crun-launch, the private mount namespace crun needs on this host
+#   3. cold start of `hello` on wasmedge-aot vs the wasmedge CLI on the same AoT module (hyperfine)
+#   4. crun's Wasm AoT / crun's container cold start, by lumos and by the bare runs
+#   5. warm round trip of `hello` on wasmedge-aot (lumos' own median)
 # lumos and the bare tools run in alternating rounds, so drifting machine load hits both alike.
 # Prints the figures and their ratios; it does not pass or fail (machines are noisy).
 # Usage: bench/overhead.sh [RUNS_PER_ROUND] [ROUNDS]   (default 10 x 3; needs `make functions`)
@@ -14,6 +18,8 @@ lumos=build/lumos
 art=build/artifacts/hello
 root=${LUMOS_WASMEDGE_ROOT:-/opt/lumos/wasmedge-0.14.1}
 lib=$root/root/usr/lib/x86_64-linux-gnu
+crun_root=${LUMOS_CRUN_ROOT:-/opt/lumos/crun-1.21}/root
+crun="build/lumos-crun-launch $crun_root/usr/lib64/ld-linux-x86-64.so.2 --library-path $crun_root/usr/lib/x86_64-linux-gnu:$lib:/usr/lib/x86_64-linux-gnu $crun_root/usr/bin/crun --root /run/lumos/crun"
 tmp=$(mktemp -d /tmp/lumos-bench-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 command -v hyperfine >/dev/null || { echo "hyperfine missing: run scripts/setup" >&2; exit 1; }
@@ -22,7 +28,7 @@ command -v hyperfine >/dev/null || { echo "hyperfine missing: run scripts/setup"
 cat > "$tmp/overhead.yaml" <<YAML
 name: overhead
 functions: [{name: hello, inputs: [small]}]
-runtimes: [runc, wasmedge-aot]
+runtimes: [runc, crun, crun-wasmedge-aot, wasmedge-aot]
 modes: [cold, warm]
 repetitions: $runs
 warmup: 50
@@ -30,24 +36,27 @@ YAML
 cli="$lib/ld-linux-x86-64.so.2 --library-path $lib:/usr/lib/x86_64-linux-gnu $root/root/usr/bin/wasmedge --reactor $art/hello.aot.wasm lumos_alloc 16"
 for r in $(seq 1 "$rounds"); do
   echo "== round $r/$rounds: lumos ($runs cold + $runs warm per runtime), then hyperfine ($runs runs each)"
-  "$lumos" run "$tmp/overhead.yaml" --out "$tmp/results-$r" --quiet >/dev/null &
+  "$lumos" run "$tmp/overhead.yaml" --out "$tmp/results-$r" --quiet >"$tmp/lumos-$r.log" 2>&1 &
   pid=$!
-  # Keep a copy of the OCI bundle config lumos runs hello's containers with (it is per lumos
-  # process and removed when lumos ends; its rootfs path is absolute, so the copy works as is).
-  bundle=$tmp/bundle
-  mkdir -p "$bundle"
-  for _ in $(seq 1 6000); do
-    if [ -f "/run/lumos/configs/$pid/hello/runc/config.json" ]; then
-      cp "/run/lumos/configs/$pid/hello/runc/config.json" "$bundle/config.json" && break
-    fi
-    sleep 0.01
+  # Keep copies of the OCI bundle configs lumos runs hello's containers with (they are per lumos
+  # process and removed when lumos ends; their rootfs path is absolute, so the copies work as is).
+  for rt in runc crun crun-wasmedge-aot; do
+    mkdir -p "$tmp/bundle-$rt"
+    for _ in $(seq 1 6000); do
+      if [ -f "/run/lumos/configs/$pid/hello/$rt/config.json" ]; then
+        cp "/run/lumos/configs/$pid/hello/$rt/config.json" "$tmp/bundle-$rt/config.json" && break
+      fi
+      sleep 0.01
+    done
   done
-  wait $pid
-  [ -f "$bundle/config.json" ] || { echo "lumos wrote no runc bundle config" >&2; exit 1; }
-  # lumos hands the protocol to the container as fds 3 and 4 (LUMOS_PROTOCOL_FDS); the bare run
-  # has no lumos on the other end, so the function serves stdin (hyperfine's /dev/null) instead
-  # and exits at its end: the same container start, one read, the same exit.
-  python3 - "$bundle/config.json" <<'PY'
+  wait $pid || { rc=$?; echo "lumos run failed (exit $rc):" >&2; tail -20 "$tmp/lumos-$r.log" >&2; exit 1; }
+  for rt in runc crun crun-wasmedge-aot; do
+    [ -f "$tmp/bundle-$rt/config.json" ] || { echo "lumos wrote no $rt bundle config" >&2; exit 1; }
+    # lumos hands the protocol to a container as fds 3 and 4 (LUMOS_PROTOCOL_FDS); the bare run
+    # has no lumos on the other end, so the function serves stdin (hyperfine's /dev/null) instead
+    # and exits at its end: the same container start, one read, the same exit. (The Wasm
+    # bundle's WASI command serves stdin anyway.)
+    python3 - "$tmp/bundle-$rt/config.json" <<'PY'
 import json, sys
 path = sys.argv[1]
 config = json.load(open(path))
@@ -55,10 +64,17 @@ env = config["process"].get("env", [])
 config["process"]["env"] = [e for e in env if not e.startswith("LUMOS_PROTOCOL_FDS=")]
 json.dump(config, open(path, "w"))
 PY
-  runc --root /run/lumos/runc run --bundle "$bundle" "lumos-bench-check-$$" </dev/null >/dev/null 2>"$tmp/runc.err" \
+  done
+  runc --root /run/lumos/runc run --bundle "$tmp/bundle-runc" "lumos-bench-check-$$" </dev/null >/dev/null 2>"$tmp/runc.err" \
     || { echo "bare runc run of the copied bundle failed:" >&2; cat "$tmp/runc.err" >&2; exit 1; }
+  for rt in crun crun-wasmedge-aot; do
+    $crun run --bundle "$tmp/bundle-$rt" "lumos-bench-check-$$" </dev/null >/dev/null 2>"$tmp/crun.err" \
+      || { echo "bare crun run of the copied $rt bundle failed:" >&2; cat "$tmp/crun.err" >&2; exit 1; }
+  done
   hyperfine -N --warmup 3 --runs "$runs" --export-json "$tmp/hf-$r.json" \
-    -n runc "runc --root /run/lumos/runc run --bundle $bundle lumos-bench-$$" \
+    -n runc "runc --root /run/lumos/runc run --bundle $tmp/bundle-runc lumos-bench-$$" \
+    -n crun "$crun run --bundle $tmp/bundle-crun lumos-bench-$$" \
+    -n crun-wasmedge-aot "$crun run --bundle $tmp/bundle-crun-wasmedge-aot lumos-bench-$$" \
     -n wasmedge-cli "$cli" >/dev/null
 done
 
@@ -74,13 +90,17 @@ for r in range(1, rounds + 1):
     for res in json.load(open(f"{tmp}/hf-{r}.json"))["results"]:
         bare.setdefault(res["command"], []).extend(t * 1e9 for t in res["times"])
 med = lambda xs: statistics.median(xs)
-rows = [("cold start hello, runc vs `runc run`", med(lumos[("runc", "cold")]), med(bare["runc"])),
-        ("cold start hello, wasmedge-aot vs wasmedge CLI", med(lumos[("wasmedge-aot", "cold")]),
-         med(bare["wasmedge-cli"]))]
-print(f"\n{'figure (medians over all rounds)':46} {'lumos':>12} {'bare tool':>12} {'ratio':>7}")
+cold = lambda rt: med(lumos[(rt, "cold")])
+rows = [("cold start hello, runc vs `runc run`", cold("runc"), med(bare["runc"])),
+        ("cold start hello, crun vs `crun run`", cold("crun"), med(bare["crun"])),
+        ("cold start hello, crun-wasmedge-aot vs `crun run`", cold("crun-wasmedge-aot"), med(bare["crun-wasmedge-aot"])),
+        ("cold start hello, wasmedge-aot vs wasmedge CLI", cold("wasmedge-aot"), med(bare["wasmedge-cli"]))]
+print(f"\n{'figure (medians over all rounds)':52} {'lumos':>12} {'bare tool':>12} {'ratio':>7}")
 for name, a, b in rows:
-    print(f"{name:46} {a/1e6:9.2f} ms {b/1e6:9.2f} ms {a/b:7.3f}")
-print(f"{'warm round trip hello, wasmedge-aot':46} {med(lumos[('wasmedge-aot', 'warm')])/1e3:9.1f} us")
-print("\nGoals: runc ratio <= 1.10; wasmedge-aot ratio <= 1.05; warm round trip <= 50 us.")
+    print(f"{name:52} {a/1e6:9.2f} ms {b/1e6:9.2f} ms {a/b:7.3f}")
+print(f"{'cold start hello, crun-Wasm-AoT / crun container':52} {cold('crun-wasmedge-aot')/cold('crun'):12.3f} "
+      f"{med(bare['crun-wasmedge-aot'])/med(bare['crun']):12.3f}")
+print(f"{'warm round trip hello, wasmedge-aot':52} {med(lumos[('wasmedge-aot', 'warm')])/1e3:9.1f} us")
+print("\nGoals: runc and crun ratios <= 1.10; wasmedge-aot ratio <= 1.05; warm round trip <= 50 us.")
 print("lumos cold start = spawn to first response; hyperfine = the whole process lifetime.")
 PY

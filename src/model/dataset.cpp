@@ -90,13 +90,12 @@ std::optional<std::string> string_field(const nlohmann::json& j, const char* key
 }
 
 std::string runtime_flavour_for_images(const std::string& runtime, const std::set<std::string>& flavours) {
-  if (runtime == "wasmedge-interp") return "wasm";
-  if (runtime == "wasmedge-aot") return "wasm-aot";
-  if (runtime == "runc" || runtime == "podman") {
+  if (runtime == "wasmedge-interp" || runtime == "crun-wasmedge-interp") return "wasm";
+  if (runtime == "wasmedge-aot" || runtime == "crun-wasmedge-aot" || runtime == "runc-wasmedge") return "wasm-aot";
+  if (runtime == "runc" || runtime == "podman" || runtime == "crun") {
     return flavours.count("container-debian") ? "container-debian" : "container-scratch";
   }
-  if (runtime == "runc-debian" || runtime == "podman-debian") return "container-debian";
-  if (runtime == "runc-wasmedge" || runtime == "crun-wasmedge") return "wasm";
+  if (runtime == "runc-debian" || runtime == "podman-debian" || runtime == "crun-debian") return "container-debian";
   return "container-scratch";  // native (and native-gcc): the bare executable, as in the scratch image
 }
 
@@ -264,6 +263,8 @@ ModuleSizes module_sizes_from_artifacts(const fs::path& dir) {
     if (auto s = size_of(entry.path() / (fn + ".gcc"))) m.bytes[fn + "/native-gcc"] = *s;
     if (auto s = size_of(entry.path() / (fn + ".wasm"))) m.bytes[fn + "/wasmedge-interp"] = *s;
     if (auto s = size_of(entry.path() / (fn + ".aot.wasm"))) m.bytes[fn + "/wasmedge-aot"] = *s;
+    if (auto s = size_of(entry.path() / (fn + ".command.wasm"))) m.bytes[fn + "/crun-wasmedge-interp"] = *s;
+    if (auto s = size_of(entry.path() / (fn + ".command.aot.wasm"))) m.bytes[fn + "/crun-wasmedge-aot"] = *s;
   }
   if (!m.bytes.empty()) m.source = "artifacts: " + dir.string();
   return m;

@@ -63,7 +63,8 @@ Table comparison_table(const ReportData& r) {
                                                                        {"native", "runc"},
                                                                        {"native", "wasmedge-aot"},
                                                                        {"native", "native-gcc"}};
-  const std::vector<std::pair<std::string, std::string>> cold_pairs = {{"wasmedge-aot", "runc"}, {"native", "runc"}};
+  const std::vector<std::pair<std::string, std::string>> cold_pairs = {
+      {"wasmedge-aot", "runc"}, {"native", "runc"}, {"crun-wasmedge-aot", "crun"}, {"crun", "runc"}};
   for (const auto& [f, i] : representative_inputs(r.cells)) {
     for (const auto& [mode, pairs] :
          {std::pair{std::string("warm"), warm_pairs}, std::pair{std::string("cold"), cold_pairs}}) {
@@ -231,10 +232,12 @@ Table prediction_table(const ReportData& r) {
 
 // Which runtimes run an artifact kind.
 std::string runs_on(const std::string& kind) {
-  if (kind == "native") return "native, runc, podman (container images)";
+  if (kind == "native") return "native, runc, crun, podman (container images)";
   if (kind == "native-gcc") return "native-gcc";
-  if (kind == "wasm") return "wasmedge-interp";
-  if (kind == "wasm-aot") return "wasmedge-aot, runc-wasmedge";
+  if (kind == "wasm") return "wasmedge-interp (reactor)";
+  if (kind == "wasm-aot") return "wasmedge-aot, runc-wasmedge (reactor)";
+  if (kind == "wasm-command") return "crun-wasmedge-interp (the wasm image's WASI command)";
+  if (kind == "wasm-command-aot") return "crun-wasmedge-aot (the wasm-aot image's WASI command)";
   if (kind == "generator") return "(makes the inputs at build time)";
   return "";
 }

@@ -6,18 +6,18 @@ using namespace lumos;
 using lumos::testing::run_experiment;
 using lumos::testing::TempDir;
 
-TEST(CommandFunctions, UnchangedProgramRunsOneShotOnAllFourRuntimes) {
+TEST(CommandFunctions, UnchangedProgramRunsOneShotOnAllFourRuntimesAndCrun) {
   TempDir dir;
   auto run = run_experiment(dir, "function_dirs: [" LUMOS_TEST_DATA_DIR
                                  "/functions]\n"
                                  R"(
 functions: [wordcount]
-runtimes: [native, runc, wasmedge-interp, wasmedge-aot]
+runtimes: [native, runc, crun, wasmedge-interp, wasmedge-aot]
 modes: [cold, warm]
 repetitions: 2
 )");
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  ASSERT_EQ(run.records.size(), 4u * 2u) << "warm cells are not run for one-shot programs\n" << run.output;
+  ASSERT_EQ(run.records.size(), 5u * 2u) << "warm cells are not run for one-shot programs\n" << run.output;
   for (const auto& r : run.records) {
     SCOPED_TRACE(r.runtime);
     EXPECT_TRUE(r.ok) << r.error_text();

@@ -9,18 +9,20 @@ namespace lumos {
 
 /// The order in which tables, plots and lists show runtimes: the floor first, then containers,
 /// then Wasm. Runtimes not listed come after, alphabetically.
-inline constexpr std::array<std::string_view, 11> kRuntimeOrder = {
-    "native",          "native-gcc",   "runc",          "runc-debian",   "podman", "podman-debian",
-    "wasmedge-interp", "wasmedge-aot", "runc-wasmedge", "crun-wasmedge", "fake"};
+inline constexpr std::array<std::string_view, 14> kRuntimeOrder = {
+    "native",          "native-gcc",           "runc",          "runc-debian",       "crun",
+    "crun-debian",     "podman",               "podman-debian", "wasmedge-interp",   "wasmedge-aot",
+    "crun-wasmedge-interp", "crun-wasmedge-aot", "runc-wasmedge", "fake"};
 
 /// Position of a runtime in kRuntimeOrder (kRuntimeOrder.size() for others).
 std::size_t runtime_rank(std::string_view runtime);
 /// Sorts runtimes by kRuntimeOrder, others alphabetically.
 bool runtime_less(std::string_view a, std::string_view b);
 
-/// Phases that only a freshly started instance reports: they partition its start.
-inline constexpr std::array<std::string_view, 7> kStartPhases = {"sandbox_start", "runtime_init", "aot_check",  "load",
-                                                                 "validate",      "instantiate",  "start_other"};
+/// Phases that only a freshly started instance reports: they partition its start. `wrapper` is
+/// lumos' packaging of an engine that a node would not pay (crun's private mount namespace).
+inline constexpr std::array<std::string_view, 8> kStartPhases = {
+    "wrapper", "sandbox_start", "runtime_init", "aot_check", "load", "validate", "instantiate", "start_other"};
 /// In-function phases that move and (de)serialize data.
 inline constexpr std::array<std::string_view, 2> kSerdePhases = {"deserialize", "serialize"};
 inline constexpr std::array<std::string_view, 2> kBaasPhases = {"baas_get", "baas_put"};

@@ -50,7 +50,7 @@ struct Figure {
   std::string svg;
 };
 
-/// One of the paper's four headline claims beside our number.
+/// One of the paper's headline claims beside our number.
 struct HeadlineRatio {
   std::string claim;     ///< the paper's words
   std::string paper;     ///< "up to 30x", "30x-55x"
@@ -60,8 +60,9 @@ struct HeadlineRatio {
   bool has_data = false;
 };
 
-/// The four ratios of PAPER.md from the data: AoT vs container image size, AoT vs container
-/// cold start, interpreter vs AoT warm latency, interpreter vs native I/O-serialization time.
+/// The ratios of PAPER.md from the data: AoT vs container image size, AoT vs container
+/// cold start (lumos-wasm-host vs runc, and on the crun path: crun-wasmedge-aot vs crun),
+/// interpreter vs AoT warm latency, interpreter vs native I/O-serialization time.
 std::vector<HeadlineRatio> headline_ratios(const ReportData& r);
 
 /// Tables: headline ratios, runtime comparisons (speed ratio with 99% CI), cold-start phases,
