@@ -1,6 +1,8 @@
 /* Lumos guest SDK runtime: the framed loop (native, and wasm32 command modules built with
  * LUMOS_WASM_COMMAND for crun's WasmEdge handler) or the reactor exports (wasm32, for
- * lumos-wasm-host). The frame encoding matches include/lumos/protocol/frame.hpp. */
+ * lumos-wasm-host). The frame encoding matches include/lumos/protocol/frame.hpp. Over 400
+ * lines on purpose: the guest runtime is one file that the builder compiles beside every
+ * handler, for every target. */
 #include "lumos.h"
 
 #include <stdio.h>

@@ -19,7 +19,7 @@ void print_build(const build::BuildResult& result) {
                          : item.prebuilt     ? "prebuilt"
                          : item.rebuilt      ? fmt::format("built in {:.1f} s", item.took.count() / 1000.0)
                                              : "up to date";
-    std::printf("  %-18s %-10s %10s  %-16s %s\n", result.artifacts.function.c_str(), item.kind.c_str(),
+    std::printf("  %-18s %-17s %10s  %-16s %s\n", result.artifacts.function.c_str(), item.kind.c_str(),
                 item.error.empty() ? text::bytes(item.bytes).c_str() : "-", status.c_str(),
                 item.error.empty() ? item.path.c_str() : "");
     if (!item.error.empty()) std::fprintf(stderr, "    %s\n", item.error.c_str());
@@ -68,7 +68,7 @@ int cmd_build(const std::vector<std::string>& names_in, const std::vector<std::s
         ok = false;
         continue;
       }
-      std::printf("  %-18s %-10s %10s  %-16s %s\n", spec.name.c_str(), img->flavour.c_str(),
+      std::printf("  %-18s %-17s %10s  %-16s %s\n", spec.name.c_str(), img->flavour.c_str(),
                   text::bytes(img->pulled_bytes).c_str(),
                   img->rebuilt ? fmt::format("built in {:.1f} s", img->took.count() / 1000.0).c_str() : "up to date",
                   img->reference().c_str());

@@ -10,6 +10,9 @@
 
 namespace lumos::image::detail {
 
+/// The OCI index annotation that names an image's tag.
+inline constexpr const char* kRefName = "org.opencontainers.image.ref.name";
+
 /// Writes via a temporary file and rename, so readers never see half a file.
 Result<void> write_file_atomic(const std::filesystem::path& path, const std::string& text);
 /// "sha256:<hex>" of a file's content; empty if unreadable.

@@ -24,7 +24,6 @@ namespace {
 
 // Bump when the recipe of an image changes: every image is then rebuilt once.
 constexpr const char* kRecipe = "lumos-image-recipe 1";
-constexpr const char* kRefName = "org.opencontainers.image.ref.name";
 constexpr const char* kBaseTag = "bookworm-minbase";
 // Left at the top of a complete debootstrap root file system by scripts/setup.
 constexpr const char* kDebootstrapDone = ".lumos-debootstrap-complete";

@@ -18,7 +18,6 @@ using namespace detail;
 namespace {
 
 constexpr const char* kListingHeader = "lumos-layer-listing v1";
-constexpr const char* kRefName = "org.opencontainers.image.ref.name";
 
 /// One entry of a layer: tar type ('-' file, 'd' dir, 'l' symlink, 'h' hard link, ...).
 struct Entry {

@@ -32,9 +32,9 @@ using model::Cell;
 using model::CellKey;
 
 // The bars of the cold-start plot: the start phases, then the first request.
-inline constexpr std::array<std::string_view, 9> kColdBarPhases = {
-    kStartPhases[0], kStartPhases[1], kStartPhases[2], kStartPhases[3], kStartPhases[4],
-    kStartPhases[5], kStartPhases[6], kStartPhases[7], "invoke"};
+inline constexpr std::array<std::string_view, 9> kColdBarPhases = {kStartPhases[0], kStartPhases[1], kStartPhases[2],
+                                                                   kStartPhases[3], kStartPhases[4], kStartPhases[5],
+                                                                   kStartPhases[6], kStartPhases[7], "invoke"};
 inline constexpr std::array<std::string_view, 4> kIoPhases = {kSerdePhases[0], kSerdePhases[1], kBaasPhases[0],
                                                               kBaasPhases[1]};
 
@@ -46,10 +46,11 @@ inline std::vector<std::string> sorted_runtimes(const std::set<std::string>& nam
 
 inline std::string color_of(const std::string& runtime) {
   static const std::map<std::string, std::string> kColors = {
-      {"native", "#1b9e77"},        {"native-gcc", "#a6761d"},      {"runc", "#d95f02"},        {"podman", "#e6ab02"},
-      {"runc-wasmedge", "#66a61e"}, {"wasmedge-interp", "#7570b3"}, {"wasmedge-aot", "#e7298a"},
-      {"crun", "#8c510a"},          {"crun-debian", "#bf812d"},     {"runc-debian", "#fdae61"},
-      {"podman-debian", "#fee08b"}, {"crun-wasmedge-interp", "#9e9ac8"}, {"crun-wasmedge-aot", "#c51b7d"}};
+      {"native", "#1b9e77"},           {"native-gcc", "#a6761d"},    {"runc", "#d95f02"},
+      {"podman", "#e6ab02"},           {"runc-wasmedge", "#66a61e"}, {"wasmedge-interp", "#7570b3"},
+      {"wasmedge-aot", "#e7298a"},     {"crun", "#8c510a"},          {"crun-debian", "#bf812d"},
+      {"runc-debian", "#fdae61"},      {"podman-debian", "#fee08b"}, {"crun-wasmedge-interp", "#9e9ac8"},
+      {"crun-wasmedge-aot", "#c51b7d"}};
   auto it = kColors.find(runtime);
   return it == kColors.end() ? "#666666" : it->second;
 }

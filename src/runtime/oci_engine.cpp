@@ -67,8 +67,8 @@ Result<std::string> engine_version(const OciEngine& engine, bool wasm_handler) {
   }
   if (geteuid() != 0) return fail(ErrorCode::kNotInstalled, engine.name + " needs root: run lumos as root");
   auto version = lumos::run_command(engine.command({"--version"}));
-  const std::string fix = engine.name == "runc" ? "run scripts/setup or set LUMOS_RUNC"
-                                                : "run scripts/setup or set LUMOS_CRUN_ROOT";
+  const std::string fix =
+      engine.name == "runc" ? "run scripts/setup or set LUMOS_RUNC" : "run scripts/setup or set LUMOS_CRUN_ROOT";
   if (!version) return fail(ErrorCode::kNotInstalled, engine.name + " not found (" + engine.argv.back() + "): " + fix);
   if (version->exit_code != 0) {
     return fail(ErrorCode::kNotInstalled,

@@ -118,8 +118,7 @@ repetitions: 2
   ASSERT_EQ(run.records.size(), 4u) << run.output;
   for (const auto& r : run.records) {
     EXPECT_FALSE(r.ok);
-    EXPECT_EQ(r.error_text().rfind("wrong_exec_mode: AoT fallback check of crun-wasmedge-aot for plain failed", 0),
-              0u)
+    EXPECT_EQ(r.error_text().rfind("wrong_exec_mode: AoT fallback check of crun-wasmedge-aot for plain failed", 0), 0u)
         << r.error_text();
     EXPECT_NE(r.error_text().find("interpreter fallback"), std::string::npos) << r.error_text();
   }

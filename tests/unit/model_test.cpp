@@ -1,5 +1,6 @@
 // The performance model on data made from a known formula: loading results, cells, fitting,
 // prediction with environment and queueing, held-out validation, USL, cost, JSON round trip.
+// Over 400 lines on purpose: one module's tests around one synthetic data set.
 #include <unistd.h>
 
 #include <cmath>

@@ -242,8 +242,8 @@ TEST(Environment, ListsTheCompilerAndFlagsOfEveryArtifact) {
   ASSERT_EQ(env->rows.size(), 4u);
   // Rows by kind (JSON object order): native, native-gcc, wasm, wasm-aot.
   EXPECT_EQ(env->rows[0],
-            (std::vector<std::string>{"fibonacci", "native", "native, runc, crun, podman (container images)", "clang++-19",
-                                      "Debian clang version 19.1.7", "-O2 -static -stdlib=libc++"}));
+            (std::vector<std::string>{"fibonacci", "native", "native, runc, crun, podman (container images)",
+                                      "clang++-19", "Debian clang version 19.1.7", "-O2 -static -stdlib=libc++"}));
   EXPECT_EQ(env->rows[1][1], "native-gcc");
   EXPECT_EQ(env->rows[1][3], "c++");
   const std::string html = html_report(r, {}, tables);

@@ -1,4 +1,6 @@
 // The experiment loop on the scripted fake runtime: counts, ordering, and failures as data.
+// Over 400 lines on purpose: one concept (the engine through its one entry point, run_plan),
+// whose tests share the scripted runtime and plan builders.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,5 +1,6 @@
 // Checks the trace module: CSV parsing and writing, stable sorting, time scaling, the Azure
 // converter (counts per minute kept exactly, seeded spread) and the synthetic generator.
+// Over 400 lines on purpose: one module's tests, sharing its fixtures.
 #include "lumos/trace/trace.hpp"
 
 #include <chrono>

@@ -9,10 +9,20 @@ namespace lumos {
 
 /// The order in which tables, plots and lists show runtimes: the floor first, then containers,
 /// then Wasm. Runtimes not listed come after, alphabetically.
-inline constexpr std::array<std::string_view, 14> kRuntimeOrder = {
-    "native",          "native-gcc",           "runc",          "runc-debian",       "crun",
-    "crun-debian",     "podman",               "podman-debian", "wasmedge-interp",   "wasmedge-aot",
-    "crun-wasmedge-interp", "crun-wasmedge-aot", "runc-wasmedge", "fake"};
+inline constexpr std::array<std::string_view, 14> kRuntimeOrder = {"native",
+                                                                   "native-gcc",
+                                                                   "runc",
+                                                                   "runc-debian",
+                                                                   "crun",
+                                                                   "crun-debian",
+                                                                   "podman",
+                                                                   "podman-debian",
+                                                                   "wasmedge-interp",
+                                                                   "wasmedge-aot",
+                                                                   "crun-wasmedge-interp",
+                                                                   "crun-wasmedge-aot",
+                                                                   "runc-wasmedge",
+                                                                   "fake"};
 
 /// Position of a runtime in kRuntimeOrder (kRuntimeOrder.size() for others).
 std::size_t runtime_rank(std::string_view runtime);
