@@ -8,7 +8,6 @@
  *   --report FILE  writes the nanoseconds the launcher itself took (its start to the exec of
  *                  PROGRAM, CLOCK_MONOTONIC) to FILE (created; an existing symlink is refused)
  * Exit: PROGRAM's, or 125 when the namespace cannot be set up, 127 when PROGRAM cannot run. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -20,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CGROUP2_MAGIC 0x63677270
+static const long kCgroup2Magic = 0x63677270; /* CGROUP2_SUPER_MAGIC */
 static const char kUnified[] = "/sys/fs/cgroup/unified";
 
 static uint64_t now_ns(void) {
@@ -46,7 +45,7 @@ int main(int argc, char** argv) {
   if (unshare(CLONE_NEWNS) != 0) return fail("unshare(CLONE_NEWNS) (needs root)");
   if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return fail("making / private");
   struct statfs fs;
-  if (statfs(kUnified, &fs) == 0 && fs.f_type == CGROUP2_MAGIC) {
+  if (statfs(kUnified, &fs) == 0 && fs.f_type == kCgroup2Magic) {
     if (umount2(kUnified, MNT_DETACH) != 0) return fail("unmounting /sys/fs/cgroup/unified");
     /* An empty tmpfs over the mount point: without it crun sees the leftover directory and
      * creates its cgroup2 "group" as plain files in the host's /sys/fs/cgroup tmpfs. */
