@@ -235,18 +235,22 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
   if (wasm.error.empty()) result.artifacts.wasm = wasm.path;
   result.items.push_back(wasm);
 
-  // WasmEdge AoT ("universal wasm": the module plus a native-code section).
-  BuiltArtifact aot;
-  if (spec.prebuilt_wasm_aot) {
-    aot = use_prebuilt("wasm-aot", *spec.prebuilt_wasm_aot);
-  } else if (!wasm.error.empty()) {
-    aot.kind = "wasm-aot";
-    aot.error = "skipped: the wasm module did not build";
-  } else {
-    aot = compile("wasm-aot", dir / (spec.name + ".aot.wasm"), {wasm.path},
-                  {tc.wasmedge.string(), "compile", "--optimize", tc.opt_level, wasm.path.string(), "{out}"},
-                  {wasm.path});
-  }
+  // WasmEdge AoT ("universal wasm": the module plus a native-code section), of the reactor and
+  // of the WASI command below.
+  auto aot_of = [&](const std::string& kind, const std::optional<fs::path>& prebuilt, const BuiltArtifact& module,
+                    const fs::path& out) {
+    if (prebuilt) return use_prebuilt(kind, *prebuilt);
+    if (!module.error.empty()) {
+      BuiltArtifact skipped;
+      skipped.kind = kind;
+      skipped.error = "skipped: the " + module.kind + " module did not build";
+      return skipped;
+    }
+    return compile(kind, out, {module.path},
+                   {tc.wasmedge.string(), "compile", "--optimize", tc.opt_level, module.path.string(), "{out}"},
+                   {module.path});
+  };
+  BuiltArtifact aot = aot_of("wasm-aot", spec.prebuilt_wasm_aot, wasm, dir / (spec.name + ".aot.wasm"));
   if (aot.error.empty()) result.artifacts.wasm_aot = aot.path;
   result.items.push_back(aot);
 
@@ -260,18 +264,8 @@ BuildResult build_function(const FunctionSpec& spec, const fs::path& out_root, c
         compile("wasm-command", dir / (spec.name + ".command.wasm"), inputs, sources_argv(argv), sources);
     if (command.error.empty()) result.artifacts.wasm_command = command.path;
     result.items.push_back(command);
-    BuiltArtifact command_aot;
-    if (spec.prebuilt_wasm_command_aot) {
-      command_aot = use_prebuilt("wasm-command-aot", *spec.prebuilt_wasm_command_aot);
-    } else if (!command.error.empty()) {
-      command_aot.kind = "wasm-command-aot";
-      command_aot.error = "skipped: the wasm command module did not build";
-    } else {
-      command_aot =
-          compile("wasm-command-aot", dir / (spec.name + ".command.aot.wasm"), {command.path},
-                  {tc.wasmedge.string(), "compile", "--optimize", tc.opt_level, command.path.string(), "{out}"},
-                  {command.path});
-    }
+    BuiltArtifact command_aot =
+        aot_of("wasm-command-aot", spec.prebuilt_wasm_command_aot, command, dir / (spec.name + ".command.aot.wasm"));
     if (command_aot.error.empty()) result.artifacts.wasm_command_aot = command_aot.path;
     result.items.push_back(command_aot);
   }

@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 
+#include "lumos/common/vocabulary.hpp"
 #include "runtimes.hpp"
 
 namespace lumos::runtime {
@@ -44,19 +45,15 @@ const std::vector<std::string>& runtime_names() {
 }
 
 const std::vector<std::string>& all_runtime_names() {
-  static const std::vector<std::string> kNames = {"native",
-                                                  "native-gcc",
-                                                  "runc",
-                                                  "runc-debian",
-                                                  "crun",
-                                                  "crun-debian",
-                                                  "podman",
-                                                  "podman-debian",
-                                                  "wasmedge-interp",
-                                                  "wasmedge-aot",
-                                                  "crun-wasmedge-interp",
-                                                  "crun-wasmedge-aot",
-                                                  "runc-wasmedge"};
+  // The views' display order (common/vocabulary.hpp) is the one list of runtimes; "fake" is
+  // for tests only.
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (auto n : kRuntimeOrder) {
+      if (n != "fake") names.emplace_back(n);
+    }
+    return names;
+  }();
   return kNames;
 }
 
