@@ -32,6 +32,8 @@ struct lumos_ctx {
 /* The encoded response message (length prefix included), reused across requests. */
 static uint8_t* g_msg;
 static size_t g_msg_len, g_msg_cap;
+/* Zygote mode (native --lumos-zygote): the time from before fork() to the child running. */
+static uint64_t g_fork_ns;
 
 uint64_t lumos_now_ns(void) {
   struct timespec ts;
@@ -349,6 +351,10 @@ static void serve(const uint8_t* input, size_t input_len) {
   }
   names[n] = "@exec_mode";
   values[n++] = LUMOS_EXEC_MODE;
+  if (g_fork_ns) {
+    names[n] = "fork";
+    values[n++] = g_fork_ns;
+  }
 #ifndef LUMOS_NO_BAAS
   if (handled) {
     names[n] = "@baas_bytes_in";
@@ -436,8 +442,51 @@ static void protocol_fds(int* in_fd, int* out_fd) {
 #endif
 }
 
-int main(void) {
+#ifndef __wasm__
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+/* Zygote mode: each request is served by a new process forked from this pre-initialised one,
+ * which answers and exits; a crash of the child is answered with an error frame. */
+static int serve_forked(int out_fd, const uint8_t* input, size_t len) {
+  uint64_t t0 = lumos_now_ns();
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  char text[112];
+  if (pid < 0) {
+    int w = snprintf(text, sizeof text, "the zygote could not fork: %s", strerror(errno));
+    encode(LUMOS_KIND_ERROR, NULL, NULL, 0, (const uint8_t*)text, (size_t)w);
+    return write_all(out_fd, g_msg, g_msg_len);
+  }
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with the zygote, which lumos kills on a timeout */
+    if (getppid() != parent) _exit(1);
+    g_fork_ns = lumos_now_ns() - t0;
+    if (g_fork_ns == 0) g_fork_ns = 1;
+    serve(input, len);
+    _exit(write_all(out_fd, g_msg, g_msg_len) != 0 ? 1 : 0);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status) == 0 ? 0 : -1;
+  int w = snprintf(text, sizeof text, "the forked instance was killed by signal %d (%s) before it answered",
+                   WTERMSIG(status), strsignal(WTERMSIG(status)));
+  encode(LUMOS_KIND_ERROR, NULL, NULL, 0, (const uint8_t*)text, (size_t)w);
+  return write_all(out_fd, g_msg, g_msg_len);
+}
+#endif
+
+int main(int argc, char** argv) {
   uint64_t main_at = lumos_now_ns();
+  int zygote = 0;
+#ifndef __wasm__
+  zygote = argc > 1 && strcmp(argv[1], "--lumos-zygote") == 0;
+#else
+  (void)argc;
+  (void)argv;
+#endif
   int in_fd, out_fd;
   protocol_fds(&in_fd, &out_fd);
   const char* names[] = {"@main_at_ns", "@exec_mode"};
@@ -452,6 +501,12 @@ int main(void) {
     size_t len = (size_t)header[0] | (size_t)header[1] << 8 | (size_t)header[2] << 16 | (size_t)header[3] << 24;
     reserve(&input, &input_cap, len + 1);
     if (read_exact(in_fd, input, len) != 0) return 1;
+#ifndef __wasm__
+    if (zygote) {
+      if (serve_forked(out_fd, input, len) != 0) return 1;
+      continue;
+    }
+#endif
     serve(input, len);
     if (write_all(out_fd, g_msg, g_msg_len) != 0) return 1;
   }

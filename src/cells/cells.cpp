@@ -170,6 +170,7 @@ std::optional<std::string> contamination(const telemetry::Invocation& inv) {
       std::any_of(inv.phases.begin(), inv.phases.end(), [](const auto& kv) { return is_start_phase(kv.first); });
   if (inv.mode == Mode::kCold && !any_start) return std::string("cold request met a warm instance");
   if (inv.mode == Mode::kWarm && any_start) return std::string("warm request met a cold instance");
+  if (inv.mode == Mode::kInstance && !any_start) return std::string("instance request met no new instance");
   return std::nullopt;
 }
 

@@ -33,6 +33,13 @@ int cmd_run(const run::Flags& flags) {
   auto environment = run::set_up_environment(run->experiment, plan);
   if (!environment) return report_error(environment.error());
   nlohmann::json manifest = run::start_manifest(*run, *planned, *environment);
+  // Modes a runtime does not have: said in the header and kept in the manifest, never a silent gap.
+  const auto not_applicable = engine::not_applicable(plan);
+  manifest["not_applicable"] = nlohmann::json::array();
+  for (const auto& n : not_applicable) {
+    manifest["not_applicable"].push_back(
+        {{"runtime", n.runtime}, {"mode", std::string(telemetry::to_string(n.mode))}, {"why", n.why}});
+  }
   if (auto w = telemetry::write_json_file(out / "manifest.json", manifest); !w) return report_error(w.error());
 
   auto writer = telemetry::JsonlWriter::open(out / "invocations.jsonl");
@@ -44,6 +51,10 @@ int cmd_run(const run::Flags& flags) {
   const std::size_t expected = engine::expected_invocations(plan);
   std::printf("Running %s: %zu cells, %s%zu invocations expected -> %s/invocations.jsonl\n",
               run->experiment.name.c_str(), cells, plan.adaptive ? "up to " : "", expected, out.c_str());
+  for (const auto& n : not_applicable) {
+    std::printf("  %s on %s: not applicable (%s)\n", std::string(telemetry::to_string(n.mode)).c_str(),
+                n.runtime.c_str(), n.why.c_str());
+  }
   // A resumed run's bar starts at what is recorded already; its ETA comes from this run's pace.
   const std::size_t before = std::min(run->recorded_before, expected);
   std::atomic<std::size_t> recorded{before};
@@ -84,7 +95,7 @@ int cmd_run(const run::Flags& flags) {
       medians += text::duration(cell.e2e_median);
       if (!cell.key.sequential()) medians += " (" + cell.key.mode_label() + ")";
     }
-    std::printf("[%3zu/%zu] %-10s %-7s %-16s %-4s  %3d ok %3d failed  median %-10s  (%.0fs, ETA %.0fs)\n", c.index,
+    std::printf("[%3zu/%zu] %-10s %-7s %-19s %-8s  %3d ok %3d failed  median %-10s  (%.0fs, ETA %.0fs)\n", c.index,
                 c.count, c.function.c_str(), input.c_str(), c.runtime.c_str(), c.mode.c_str(), c.ok, c.failed,
                 medians.empty() ? "-" : medians.c_str(), elapsed, eta);
     if (c.skipped > 0) {

@@ -1,6 +1,9 @@
 // `lumos summary`: the per-cell statistics of a results folder, or its load or I/O view.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -31,6 +34,22 @@ int print_summary(const fs::path& dir, bool csv, bool io_view, bool load_view) {
   }
   auto rows = report::summarize(*invocations);
   std::fputs((csv ? report::format_summary_csv(rows) : report::format_summary_table(rows)).c_str(), stdout);
+  if (csv) return 0;
+  // The start at each level, when the run asked for the instance level.
+  std::vector<std::string> not_applicable;
+  if (folder->manifest.is_object() && folder->manifest.contains("not_applicable")) {
+    for (const auto& n : folder->manifest["not_applicable"]) {
+      if (n.is_object() && n.value("mode", "") == "instance") {
+        not_applicable.push_back(n.value("runtime", "?") + ": " + n.value("why", ""));
+      }
+    }
+  }
+  auto levels = report::start_levels_view(*invocations);
+  const bool any_instance = std::any_of(levels.begin(), levels.end(), [](const auto& r) { return r.n_instance > 0; });
+  if (any_instance || !not_applicable.empty()) {
+    std::printf("\nStart levels\n");
+    std::fputs(report::format_start_levels(levels, not_applicable).c_str(), stdout);
+  }
   return 0;
 }
 

@@ -17,7 +17,8 @@ bool runtime_less(std::string_view a, std::string_view b) {
 }
 
 bool is_start_phase(std::string_view phase) {
-  return std::find(kStartPhases.begin(), kStartPhases.end(), phase) != kStartPhases.end();
+  return std::find(kStartPhases.begin(), kStartPhases.end(), phase) != kStartPhases.end() ||
+         std::find(kInstanceStartPhases.begin(), kInstanceStartPhases.end(), phase) != kInstanceStartPhases.end();
 }
 
 }  // namespace lumos

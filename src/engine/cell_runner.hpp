@@ -113,6 +113,8 @@ class CellRunner {
         one_shot(inv);
       } else if (cell_.mode == telemetry::Mode::kCold) {
         cold(inv);
+      } else if (cell_.mode == telemetry::Mode::kInstance) {
+        fresh(inv);
       } else {
         warm(inv);
       }
@@ -153,7 +155,7 @@ class CellRunner {
     inv.function = cell_.function->name;
     inv.runtime = cell_.runtime;
     inv.mode = cell_.mode;
-    inv.fresh_instance = inv.mode == telemetry::Mode::kCold;
+    inv.fresh_instance = inv.mode == telemetry::Mode::kCold || inv.mode == telemetry::Mode::kInstance;
     inv.input = cell_.input->name;
     inv.io = cell_.io;
     inv.profile = plan_.profile ? plan_.profile->name : "";
@@ -328,12 +330,15 @@ class CellRunner {
     fs::remove_all(scratch, ec);
   }
 
-  // Starts (or restarts after a crash/timeout) the cell's live instance, with warm-up requests.
+  // Starts (or restarts after a crash/timeout) the cell's live instance, with warm-up requests;
+  // in mode `instance` the live sandbox whose every request gets a new instance.
   std::optional<Error> ensure_instance() {
     if (instance_ && instance_->alive()) return std::nullopt;
     if (instance_) instance_->stop();
     instance_.reset();
-    auto started = rt_->start_instance(cell_.function->name, plan_.start_timeout);
+    auto started = cell_.mode == telemetry::Mode::kInstance
+                       ? rt_->start_instance_host(cell_.function->name, plan_.start_timeout)
+                       : rt_->start_instance(cell_.function->name, plan_.start_timeout);
     if (!started) return started.error();
     instance_ = std::move(*started);
     telemetry::Invocation warm_up = blank(-1);
@@ -343,6 +348,10 @@ class CellRunner {
     }
     return std::nullopt;
   }
+
+  // Mode `instance`: a new instance in the live sandbox serves the request; the response's
+  // phases split its start (fork, wasi_setup, instantiate, first_call), e2e is the round trip.
+  void fresh(telemetry::Invocation& inv) { warm(inv); }
 
   void warm(telemetry::Invocation& inv) {
     if (auto err = ensure_instance()) {

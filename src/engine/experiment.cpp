@@ -148,7 +148,9 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
     }
     ex.modes = root["modes"] ? string_list(root["modes"]) : std::vector<std::string>{"cold", "warm"};
     for (const auto& m : ex.modes) {
-      if (m != "cold" && m != "warm") return error("mode '" + m + "' must be cold or warm");
+      if (m != "cold" && m != "warm" && m != "instance") {
+        return error("mode '" + m + "' must be cold, warm or instance");
+      }
     }
     if (root["io"]) ex.io = string_list(root["io"]);
     for (const auto& io : ex.io) {
@@ -156,8 +158,8 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
     }
     for (const auto& sel : ex.functions) {
       for (const auto& m : sel.modes) {
-        if (m != "cold" && m != "warm")
-          return error("mode '" + m + "' of function " + sel.name + " must be cold or warm");
+        if (m != "cold" && m != "warm" && m != "instance")
+          return error("mode '" + m + "' of function " + sel.name + " must be cold, warm or instance");
       }
       for (const auto& io : sel.io) {
         if (io != "direct" && io != "baas")

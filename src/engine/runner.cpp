@@ -49,6 +49,7 @@ std::vector<Cell> expand_cells(const RunPlan& plan) {
         for (const auto& rt : runtimes) {
           for (const auto& mode : modes) {
             if (f.command && mode != telemetry::Mode::kCold) continue;  // one-shot programs: no warm state, no load
+            if (!runtime::mode_support(rt, mode).applicable) continue;   // see not_applicable()
             cells.push_back({&f, &in, io, rt, mode, reps});
           }
         }
@@ -59,6 +60,23 @@ std::vector<Cell> expand_cells(const RunPlan& plan) {
 }
 
 }  // namespace
+
+std::vector<NotApplicable> not_applicable(const RunPlan& plan) {
+  std::set<std::pair<std::string, telemetry::Mode>> seen;
+  std::vector<NotApplicable> out;
+  if (plan.load) return out;
+  for (const auto& f : plan.functions) {
+    if (f.command) continue;
+    for (const auto& rt : f.runtimes.empty() ? plan.runtimes : f.runtimes) {
+      for (const auto& word : f.modes.empty() ? plan.modes : f.modes) {
+        const auto mode = telemetry::parse_mode(word).value_or(telemetry::Mode::kCold);
+        auto support = runtime::mode_support(rt, mode);
+        if (!support.applicable && seen.emplace(rt, mode).second) out.push_back({rt, mode, support.what});
+      }
+    }
+  }
+  return out;
+}
 
 RecordKey record_key(const telemetry::Invocation& inv) {
   RecordKey key{inv.function, inv.input, inv.runtime, inv.io, inv.mode};

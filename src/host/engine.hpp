@@ -119,27 +119,35 @@ class Engine {
         return fail(ErrorCode::kInternal, "runtime init failed: WasmEdge_StatisticsCreate");
       }
     }
-    store_.reset(WasmEdge_StoreCreate());
     executor_.reset(WasmEdge_ExecutorCreate(conf_.get(), stats_.get()));
     loader_.reset(WasmEdge_LoaderCreate(conf_.get()));
     validator_.reset(WasmEdge_ValidatorCreate(conf_.get()));
-    if (!store_ || !executor_ || !loader_ || !validator_) {
+    if (!executor_ || !loader_ || !validator_) {
       return fail(ErrorCode::kInternal, "runtime init failed: could not create WasmEdge contexts");
     }
-    wasi_.reset(WasmEdge_ModuleInstanceCreateWASI(
+    return make_environment(store_, wasi_, baas_, args, envs, preopens);
+  }
+
+  /// A store with a new WASI module and the "lumos" imports (BaaS key-value calls; modules that
+  /// do not import them ignore them) registered in it: one instance's environment.
+  Result<void> make_environment(StoreHandle& store, ModuleHandle& wasi, ModuleHandle& baas,
+                                const std::vector<const char*>& args, const std::vector<const char*>& envs,
+                                const std::vector<const char*>& preopens) const {
+    store.reset(WasmEdge_StoreCreate());
+    if (!store) return fail(ErrorCode::kInternal, "runtime init failed: could not create a WasmEdge store");
+    wasi.reset(WasmEdge_ModuleInstanceCreateWASI(
         args.empty() ? nullptr : args.data(), static_cast<std::uint32_t>(args.size()),
         envs.empty() ? nullptr : envs.data(), static_cast<std::uint32_t>(envs.size()),
         preopens.empty() ? nullptr : preopens.data(), static_cast<std::uint32_t>(preopens.size())));
-    if (!wasi_) return fail(ErrorCode::kInternal, "runtime init failed: could not create WASI");
-    auto r = WasmEdge_ExecutorRegisterImport(executor_.get(), store_.get(), wasi_.get());
+    if (!wasi) return fail(ErrorCode::kInternal, "runtime init failed: could not create WASI");
+    auto r = WasmEdge_ExecutorRegisterImport(executor_.get(), store.get(), wasi.get());
     if (!WasmEdge_ResultOK(r)) {
       return fail(ErrorCode::kInternal,
                   std::string("runtime init failed: registering WASI: ") + WasmEdge_ResultGetMessage(r));
     }
-    // The "lumos" imports (BaaS key-value calls); modules that do not import them ignore them.
-    baas_.reset(create_baas_imports());
-    if (!baas_) return fail(ErrorCode::kInternal, "runtime init failed: could not create the lumos imports");
-    r = WasmEdge_ExecutorRegisterImport(executor_.get(), store_.get(), baas_.get());
+    baas.reset(create_baas_imports());
+    if (!baas) return fail(ErrorCode::kInternal, "runtime init failed: could not create the lumos imports");
+    r = WasmEdge_ExecutorRegisterImport(executor_.get(), store.get(), baas.get());
     if (!WasmEdge_ResultOK(r)) {
       return fail(ErrorCode::kInternal,
                   std::string("runtime init failed: registering lumos imports: ") + WasmEdge_ResultGetMessage(r));
@@ -175,9 +183,16 @@ class Engine {
   /// Instantiates the module and runs its `_initialize` export (reactors) if present; the
   /// instructions interpreted during `_initialize` are kept in init_instructions().
   Result<void> instantiate(const std::string& path) {
+    return instantiate_in(store_.get(), instance_, path, &init_instructions_);
+  }
+
+  /// Instantiates the loaded module in `store` (whose environment make_environment() made) and
+  /// runs `_initialize` if the module exports it.
+  Result<void> instantiate_in(WasmEdge_StoreContext* store, ModuleHandle& instance, const std::string& path,
+                              std::optional<std::uint64_t>* init_instructions) const {
     WasmEdge_ModuleInstanceContext* inst = nullptr;
-    auto r = WasmEdge_ExecutorInstantiate(executor_.get(), &inst, store_.get(), ast_.get());
-    instance_.reset(inst);
+    auto r = WasmEdge_ExecutorInstantiate(executor_.get(), &inst, store, ast_.get());
+    instance.reset(inst);
     if (!WasmEdge_ResultOK(r)) {
       std::string msg = std::string("instantiate failed: ") + WasmEdge_ResultGetMessage(r) + " (" + path + ")";
       if (WasmEdge_ResultGetCode(r) == WasmEdge_ErrCode_UnknownImport) {
@@ -185,10 +200,10 @@ class Engine {
       }
       return fail(ErrorCode::kConfig, std::move(msg));
     }
-    if (auto* init = find_function("_initialize")) {
+    if (const auto* init = WasmEdge_ModuleInstanceFindFunction(instance.get(), wrap("_initialize"))) {
       std::uint64_t before = instructions();
       r = WasmEdge_ExecutorInvoke(executor_.get(), init, nullptr, 0, nullptr, 0);
-      init_instructions_ = instr_delta(before, instructions());
+      if (init_instructions) *init_instructions = instr_delta(before, instructions());
       if (!WasmEdge_ResultOK(r) || is_terminated(r)) {
         return fail(ErrorCode::kFunctionError, std::string("instantiate failed: _initialize trapped: ") +
                                                    WasmEdge_ResultGetMessage(r) + " (" + path + ")");
@@ -229,6 +244,43 @@ class Engine {
   ModuleHandle wasi_;
   ModuleHandle baas_;
   AstHandle ast_;  // kept for the instance's lifetime: in aot mode it owns the compiled code
+  ModuleHandle instance_;
+};
+
+/// A new instance of an Engine's loaded module in a store of its own, with its own linear
+/// memory, WASI environment and lumos imports: nothing is shared with other instances but the
+/// loaded (in aot mode: compiled) code. Members are destroyed in reverse order.
+class FreshInstance {
+ public:
+  /// Wall times of the instance's start in ns: its environment (store, WASI, imports) and the
+  /// instantiation itself (with `_initialize`).
+  struct Times {
+    std::uint64_t wasi_setup = 0, instantiate = 0;
+  };
+
+  Result<void> create(const Engine& engine, const std::string& path, Times& times) {
+    std::uint64_t t0 = now_ns();
+    auto r = engine.make_environment(store_, wasi_, baas_, {}, {}, {});
+    std::uint64_t t1 = now_ns();
+    times.wasi_setup = t1 - t0;
+    if (!r) return r;
+    r = engine.instantiate_in(store_.get(), instance_, path, nullptr);
+    times.instantiate = now_ns() - t1;
+    return r;
+  }
+
+  const WasmEdge_FunctionInstanceContext* find_function(std::string_view name) const {
+    return WasmEdge_ModuleInstanceFindFunction(instance_.get(), wrap(name));
+  }
+  WasmEdge_MemoryInstanceContext* find_memory(std::string_view name) const {
+    return WasmEdge_ModuleInstanceFindMemory(instance_.get(), wrap(name));
+  }
+  const WasmEdge_ModuleInstanceContext* wasi() const { return wasi_.get(); }
+
+ private:
+  StoreHandle store_;
+  ModuleHandle wasi_;
+  ModuleHandle baas_;
   ModuleHandle instance_;
 };
 

@@ -9,12 +9,15 @@ namespace lumos::host {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: lumos-wasm-host [--mode interp|aot] [--verbose] reactor MODULE.wasm\n"
+    "usage: lumos-wasm-host [--mode interp|aot] [--fresh instance|fork] [--verbose] reactor MODULE.wasm\n"
     "       lumos-wasm-host [--mode interp|aot] [--verbose] [--dir GUEST:HOST]... [--env K=V]...\n"
     "                       [--report FILE] command MODULE.wasm [ARGS...]\n"
     "reactor  serve length-prefixed requests on stdin with response frames on stdout; the module\n"
     "         must export lumos_alloc, lumos_invoke and memory (build it with functions/sdk);\n"
     "         the guest's stdin is empty and its stdout goes to stderr\n"
+    "--fresh  reactor mode: each request runs in a new instance (fresh store, linear memory and\n"
+    "         WASI environment) made in this process (instance), or in a new process forked\n"
+    "         from this one, which has loaded and validated the module once (fork)\n"
     "command  run the WASI command's _start once with this process's stdio; the exit code is\n"
     "         the guest's (2: module not loadable, 3: trap)\n"
     "--mode aot uses the AoT section made by `wasmedge compile`; frames and reports say what\n"
@@ -54,7 +57,7 @@ Result<HostOptions> parse_host_args(int argc, const char* const* argv) {
     if (auto eq = arg.find('='); eq != std::string_view::npos) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
-    } else if (arg == "--mode" || arg == "--dir" || arg == "--env" || arg == "--report") {
+    } else if (arg == "--mode" || arg == "--dir" || arg == "--env" || arg == "--report" || arg == "--fresh") {
       if (i + 1 >= argc) return fail(ErrorCode::kUsage, std::string(arg) + " needs a value");
       value = argv[++i];
     }
@@ -65,6 +68,14 @@ Result<HostOptions> parse_host_args(int argc, const char* const* argv) {
         o.engine = EngineMode::kAot;
       } else {
         return fail(ErrorCode::kUsage, "--mode must be interp or aot, not '" + std::string(value) + "'");
+      }
+    } else if (name == "--fresh") {
+      if (value == "instance") {
+        o.fresh = FreshStart::kInstance;
+      } else if (value == "fork") {
+        o.fresh = FreshStart::kFork;
+      } else {
+        return fail(ErrorCode::kUsage, "--fresh must be instance or fork, not '" + std::string(value) + "'");
       }
     } else if (name == "--dir") {
       // WasmEdge's preopen format is the same "GUEST:HOST" (a bare PATH maps to itself).
@@ -101,6 +112,9 @@ Result<HostOptions> parse_host_args(int argc, const char* const* argv) {
   }
   if (i >= argc) return fail(ErrorCode::kUsage, "missing MODULE.wasm after " + std::string(word));
   o.module_path = argv[i++];
+  if (o.mode == HostMode::kCommand && o.fresh != FreshStart::kNone) {
+    return fail(ErrorCode::kUsage, "--fresh applies to reactor mode only");
+  }
   if (o.mode == HostMode::kReactor) {
     if (i < argc) return fail(ErrorCode::kUsage, "reactor mode takes no guest arguments");
     if (command_only_flag) {

@@ -21,10 +21,18 @@ enum class HostMode {
   kCommand,  ///< run the WASI command's `_start` once with inherited stdio
 };
 
+/// Reactor mode: where each request runs.
+enum class FreshStart {
+  kNone,      ///< every request in the one instance made at start (cold, then warm)
+  kInstance,  ///< a new instance per request (fresh store, memory, WASI) in this process
+  kFork,      ///< a new process per request forked from this one (libraries and module loaded)
+};
+
 /// The parsed command line of lumos-wasm-host.
 struct HostOptions {
   EngineMode engine = EngineMode::kInterpreter;
   HostMode mode = HostMode::kReactor;
+  FreshStart fresh = FreshStart::kNone;  ///< reactor mode: --fresh instance|fork
   std::string module_path;
   std::vector<std::string> args;  ///< command mode: guest arguments after argv[0]
   std::vector<std::string> envs;  ///< command mode: "KEY=VALUE" for the guest

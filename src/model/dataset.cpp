@@ -91,7 +91,9 @@ std::optional<std::string> string_field(const nlohmann::json& j, const char* key
 
 std::string runtime_flavour_for_images(const std::string& runtime, const std::set<std::string>& flavours) {
   if (runtime == "wasmedge-interp" || runtime == "crun-wasmedge-interp") return "wasm";
-  if (runtime == "wasmedge-aot" || runtime == "crun-wasmedge-aot" || runtime == "runc-wasmedge") return "wasm-aot";
+  if (runtime == "wasmedge-aot" || runtime == "wasmedge-aot-zygote" || runtime == "crun-wasmedge-aot" ||
+      runtime == "runc-wasmedge")
+    return "wasm-aot";
   if (runtime == "runc" || runtime == "podman" || runtime == "crun") {
     return flavours.count("container-debian") ? "container-debian" : "container-scratch";
   }

@@ -50,7 +50,7 @@ inline std::string color_of(const std::string& runtime) {
       {"podman", "#e6ab02"},           {"runc-wasmedge", "#66a61e"}, {"wasmedge-interp", "#7570b3"},
       {"wasmedge-aot", "#e7298a"},     {"crun", "#8c510a"},          {"crun-debian", "#bf812d"},
       {"runc-debian", "#fdae61"},      {"podman-debian", "#fee08b"}, {"crun-wasmedge-interp", "#9e9ac8"},
-      {"crun-wasmedge-aot", "#c51b7d"}};
+      {"crun-wasmedge-aot", "#c51b7d"}, {"wasmedge-aot-zygote", "#f1b6da"}};
   auto it = kColors.find(runtime);
   return it == kColors.end() ? "#666666" : it->second;
 }
@@ -207,3 +207,9 @@ Extremes extremes_between(const std::vector<Cell>& cells, const Index& ix, const
 }
 
 }  // namespace lumos::report::page
+
+namespace lumos::report {
+/// The start-level view's figure and table (start_levels.cpp).
+Figure start_levels_figure(const ReportData& r);
+Table start_levels_table(const ReportData& r);
+}  // namespace lumos::report

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
@@ -207,6 +209,61 @@ std::string format_io_view(const std::vector<IoRow>& rows) {
       "io+serialization = median of deserialize + serialize + baas_get + baas_put over usable warm\n"
       "invocations (cold where a cell has no warm ones); the paper reports 7-10x for the\n"
       "interpreter against native.\n";
+  return out;
+}
+
+std::vector<StartLevelRow> start_levels_view(const std::vector<telemetry::Invocation>& invocations) {
+  using Id = std::tuple<std::string, std::string, std::string, std::string>;
+  const auto all = cells::group(invocations);
+  const auto id_of = [](const cells::Cell& c) {
+    return Id{c.key.function, c.key.input, c.key.runtime, c.key.profile};
+  };
+  const auto counted = [](const cells::Cell& c) { return c.key.sequential() && c.key.io == cells::Io::kDirect; };
+  // Rows for configurations with a start to show (a cold or an instance cell), in cell order.
+  std::vector<StartLevelRow> rows;
+  std::map<Id, std::size_t> at;
+  for (const auto& c : all) {
+    if (counted(c) && (c.key.mode == cells::Mode::kCold || c.key.mode == cells::Mode::kInstance) &&
+        at.emplace(id_of(c), rows.size()).second) {
+      rows.push_back({c.key.function, c.key.input, c.key.runtime, c.key.profile});
+    }
+  }
+  for (const auto& c : all) {
+    auto it = counted(c) ? at.find(id_of(c)) : at.end();
+    if (it == at.end()) continue;
+    StartLevelRow& row = rows[it->second];
+    if (c.key.mode == cells::Mode::kCold) {
+      row.process_start_ns = c.start;
+      row.n_process = c.n_ok;
+    } else if (c.key.mode == cells::Mode::kInstance) {
+      row.instance_start_ns = c.start;
+      row.instance_e2e_ns = c.e2e_median;
+      row.n_instance = c.n_ok;
+    } else if (c.key.mode == cells::Mode::kWarm) {
+      row.warm_e2e_ns = c.e2e_median;
+    }
+  }
+  return rows;
+}
+
+std::string format_start_levels(const std::vector<StartLevelRow>& rows, const std::vector<std::string>& not_applicable) {
+  std::vector<std::vector<std::string>> lines;
+  for (const auto& r : rows) {
+    const double ratio = r.process_start_ns / r.instance_start_ns;
+    lines.push_back({r.function, r.input, r.runtime, r.n_process ? text::duration(r.process_start_ns) : "-",
+                     r.n_instance ? text::duration(r.instance_start_ns) : "-",
+                     r.n_instance ? text::duration(r.instance_e2e_ns) : "-",
+                     std::isfinite(r.warm_e2e_ns) ? text::duration(r.warm_e2e_ns) : "-",
+                     std::isfinite(ratio) ? text::ratio(ratio) : "-"});
+  }
+  std::string out = aligned_table({"function", "input", "runtime", "process start", "instance start",
+                                   "instance e2e", "warm e2e", "process/instance"},
+                                  lines, {false, false, false, true, true, true, true, true});
+  out +=
+      "process start = median start phases of a cold request (a new process from scratch); instance start =\n"
+      "the same for a request of mode `instance` (a new WasmEdge instance in a live host, or a process forked\n"
+      "from a zygote).\n";
+  for (const auto& line : not_applicable) out += "instance: not applicable on " + line + "\n";
   return out;
 }
 

@@ -65,9 +65,14 @@ Table comparison_table(const ReportData& r) {
                                                                        {"native", "native-gcc"}};
   const std::vector<std::pair<std::string, std::string>> cold_pairs = {
       {"wasmedge-aot", "runc"}, {"native", "runc"}, {"crun-wasmedge-aot", "crun"}, {"crun", "runc"}};
+  // Instance starts: a Wasm instance in a live host against a native zygote fork, and against a
+  // process forked from a host with the engine loaded.
+  const std::vector<std::pair<std::string, std::string>> instance_pairs = {
+      {"wasmedge-aot", "native"}, {"wasmedge-aot", "wasmedge-aot-zygote"}, {"native", "wasmedge-aot-zygote"}};
   for (const auto& [f, i] : representative_inputs(r.cells)) {
     for (const auto& [mode, pairs] :
-         {std::pair{std::string("warm"), warm_pairs}, std::pair{std::string("cold"), cold_pairs}}) {
+         {std::pair{std::string("warm"), warm_pairs}, std::pair{std::string("cold"), cold_pairs},
+          std::pair{std::string("instance"), instance_pairs}}) {
       for (const auto& [a, b] : pairs) {
         const Cell* ca = ix.get(f, i, a, mode);
         const Cell* cb = ix.get(f, i, b, mode);
@@ -287,7 +292,7 @@ Table summary_table(const ReportData& r) {
 }  // namespace
 
 std::vector<Table> report_tables(const ReportData& r) {
-  return {headline_table(r), comparison_table(r), cold_phase_table(r), io_table(r),         validation_table(r),
+  return {headline_table(r), comparison_table(r), cold_phase_table(r), start_levels_table(r), io_table(r),         validation_table(r),
           model_table(r),    prediction_table(r), summary_table(r),    environment_table(r)};
 }
 

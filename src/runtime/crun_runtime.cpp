@@ -60,7 +60,7 @@ class AotCheckedRuntime final : public Runtime {
   Result<void> prepare(const Artifacts& a) override {
     if (auto ok = inner_->prepare(a); !ok) return ok;
     const std::string what = "AoT fallback check of " + std::string(name()) + " for " + a.function;
-    auto host = make_wasmedge_runtime(tools_, true);
+    auto host = make_wasmedge_runtime(tools_, WasmEdgeVariant::kAot);
     if (auto ok = host->check(); !ok) return fail(ok.error().code, what + " needs wasmedge-aot: " + ok.error().message);
     if (auto ok = host->prepare(a); !ok) return fail(ok.error().code, what + ": " + ok.error().message);
     auto reference = time_calibration(*host, a.function);

@@ -2,7 +2,8 @@
 // report. It is never a stand-in for a real sandbox. Requests: "fail" -> function error,
 // "crash" -> instance dies, "timeout" -> kTimeout, "start-fail" as a function name -> the
 // instance cannot start, "sleep:<us>" takes that long; anything else (and "sleep:...") is echoed
-// with a compute phase of len(request) us.
+// with a compute phase of len(request) us. In mode `instance` each request reports an
+// instantiate phase of 50 us, and "crash" ends only that request's instance.
 #include <cstdlib>
 #include <thread>
 
@@ -15,7 +16,7 @@ using std::chrono::nanoseconds;
 
 class FakeInstance final : public Instance {
  public:
-  FakeInstance() {
+  explicit FakeInstance(bool fresh_per_request = false) : fresh_(fresh_per_request) {
     phases_["sandbox_start"] = nanoseconds(1'000'000);
     phases_["instantiate"] = nanoseconds(250'000);
   }
@@ -24,6 +25,13 @@ class FakeInstance final : public Instance {
   Result<Response> invoke(std::string_view request, std::chrono::milliseconds timeout) override {
     if (!alive_) return fail(ErrorCode::kCrashed, "instance is no longer running");
     ++served_;
+    if (fresh_ && request == "crash") {
+      Response r;
+      r.exec_mode = protocol::ExecMode::kNative;
+      r.phases["instantiate"] = nanoseconds(50'000);
+      r.body = "the request's instance crashed";
+      return r;
+    }
     if (request == "crash") {
       alive_ = false;
       return fail(ErrorCode::kCrashed, "instance died during the request: killed by signal 11");
@@ -39,6 +47,7 @@ class FakeInstance final : public Instance {
     Response r;
     r.exec_mode = protocol::ExecMode::kNative;
     r.phases["compute"] = nanoseconds(1000 * static_cast<std::int64_t>(request.size()));
+    if (fresh_) r.phases["instantiate"] = nanoseconds(50'000);
     r.ok = request != "fail";
     r.body = r.ok ? std::string(request) : "asked to fail";
     return r;
@@ -50,6 +59,7 @@ class FakeInstance final : public Instance {
 
  private:
   telemetry::PhaseTimes phases_;
+  bool fresh_;
   bool alive_ = true;
   std::int64_t served_ = 0;
 };
@@ -62,6 +72,11 @@ class FakeRuntime final : public Runtime {
   Result<std::unique_ptr<Instance>> start_instance(const std::string& function, std::chrono::milliseconds) override {
     if (function == "start-fail") return fail(ErrorCode::kSpawn, "fake start failure");
     return std::unique_ptr<Instance>(new FakeInstance());
+  }
+  Result<std::unique_ptr<Instance>> start_instance_host(const std::string& function,
+                                                        std::chrono::milliseconds) override {
+    if (function == "start-fail") return fail(ErrorCode::kSpawn, "fake start failure");
+    return std::unique_ptr<Instance>(new FakeInstance(true));
   }
 };
 

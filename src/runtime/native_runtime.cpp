@@ -29,12 +29,13 @@ class NativeRuntime final : public Runtime {
 
   Result<std::unique_ptr<Instance>> start_instance(const std::string& function,
                                                    std::chrono::milliseconds timeout) override {
-    auto it = exes_.find(function);
-    if (it == exes_.end()) return fail(ErrorCode::kInternal, function + " was not prepared");
-    ProcessInstanceOptions options;
-    options.argv = {it->second.string()};
-    options.spawn_scope = tools_.spawn_scope;
-    return start_process_instance(std::move(options), timeout);
+    return start(function, timeout, false);
+  }
+
+  // The SDK's zygote mode: the function's process, initialised once, forks one per request.
+  Result<std::unique_ptr<Instance>> start_instance_host(const std::string& function,
+                                                        std::chrono::milliseconds timeout) override {
+    return start(function, timeout, true);
   }
 
   Result<CommandOutcome> run_command(const CommandRequest& request) override {
@@ -48,6 +49,17 @@ class NativeRuntime final : public Runtime {
   }
 
  private:
+  Result<std::unique_ptr<Instance>> start(const std::string& function, std::chrono::milliseconds timeout,
+                                          bool zygote) {
+    auto it = exes_.find(function);
+    if (it == exes_.end()) return fail(ErrorCode::kInternal, function + " was not prepared");
+    ProcessInstanceOptions options;
+    options.argv = {it->second.string()};
+    if (zygote) options.argv.emplace_back("--lumos-zygote");
+    options.spawn_scope = tools_.spawn_scope;
+    return start_process_instance(std::move(options), timeout);
+  }
+
   ToolPaths tools_;
   NativeFlavour flavour_;
   std::map<std::string, std::filesystem::path> exes_;

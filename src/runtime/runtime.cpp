@@ -57,11 +57,42 @@ const std::vector<std::string>& all_runtime_names() {
   return kNames;
 }
 
+ModeSupport mode_support(std::string_view runtime, telemetry::Mode mode) {
+  const bool zygote = runtime == "wasmedge-aot-zygote";
+  if (mode != telemetry::Mode::kInstance) {
+    if (zygote) return {false, "its cold and warm cells are wasmedge-aot's (same host, same module)"};
+    return {true, ""};
+  }
+  if (runtime == "wasmedge-interp" || runtime == "wasmedge-aot") {
+    return {true, "a new WasmEdge instance (store, linear memory, WASI) in a live lumos-wasm-host"};
+  }
+  if (zygote) return {true, "a process forked from a lumos-wasm-host with libwasmedge, LLVM and the module loaded"};
+  if (runtime == "native" || runtime == "native-gcc") {
+    return {true, "a process forked from the function's pre-initialised process (a zygote)"};
+  }
+  if (runtime == "fake") return {true, "a scripted instance"};
+  if (runtime.rfind("runc", 0) == 0 || runtime.rfind("crun", 0) == 0 || runtime.rfind("podman", 0) == 0) {
+    return {false,
+            "a new process in a live container is `" +
+                std::string(runtime.rfind("podman", 0) == 0 ? "podman" : runtime.substr(0, 4)) +
+                " exec`, which sets up the same namespaces, cgroup and process as a container start: no "
+                "instance level lighter than the cold start (docs/ARCHITECTURE.md)"};
+  }
+  return {false, "no instance level"};
+}
+
+Result<std::unique_ptr<Instance>> Runtime::start_instance_host(const std::string&, std::chrono::milliseconds) {
+  return fail(ErrorCode::kConfig, std::string(name()) + " has no instance mode: " +
+                                      mode_support(name(), telemetry::Mode::kInstance).what);
+}
+
 protocol::ExecMode promised_exec_mode(std::string_view runtime) {
   // crun's handler on the plain module: it has no native code, so WasmEdge can only interpret it.
   if (runtime == "wasmedge-interp" || runtime == "crun-wasmedge-interp") return protocol::ExecMode::kInterpreter;
   if (runtime == "crun-wasmedge-aot") return protocol::ExecMode::kAotUnverified;
-  if (runtime == "wasmedge-aot" || runtime == "runc-wasmedge") return protocol::ExecMode::kAot;
+  if (runtime == "wasmedge-aot" || runtime == "wasmedge-aot-zygote" || runtime == "runc-wasmedge") {
+    return protocol::ExecMode::kAot;
+  }
   return protocol::ExecMode::kNative;
 }
 
@@ -84,8 +115,9 @@ Result<std::unique_ptr<Runtime>> make_runtime(std::string_view name, const ToolP
   if (name == "crun-wasmedge-aot") return make_crun_wasmedge_runtime(tools, true);
   if (name == "podman") return make_podman_runtime(tools, "podman", std::string(image::kContainerScratch));
   if (name == "podman-debian") return make_podman_runtime(tools, "podman-debian", std::string(image::kContainerDebian));
-  if (name == "wasmedge-interp") return make_wasmedge_runtime(tools, false);
-  if (name == "wasmedge-aot") return make_wasmedge_runtime(tools, true);
+  if (name == "wasmedge-interp") return make_wasmedge_runtime(tools, WasmEdgeVariant::kInterp);
+  if (name == "wasmedge-aot") return make_wasmedge_runtime(tools, WasmEdgeVariant::kAot);
+  if (name == "wasmedge-aot-zygote") return make_wasmedge_runtime(tools, WasmEdgeVariant::kAotZygote);
   if (name == "runc-wasmedge") return make_runc_wasmedge_runtime(tools);
   if (name == "fake") return make_fake_runtime();
   std::string known;

@@ -18,7 +18,10 @@ namespace lumos::runtime {
 enum class NativeFlavour { kClang, kGcc };
 std::unique_ptr<Runtime> make_native_runtime(const ToolPaths& tools, NativeFlavour flavour);
 /// aot=false: forced interpreter on the plain module; aot=true: the AoT module.
-std::unique_ptr<Runtime> make_wasmedge_runtime(const ToolPaths& tools, bool aot);
+/// wasmedge-interp, wasmedge-aot, and wasmedge-aot-zygote (wasmedge-aot whose instance mode
+/// forks a process per request from a host that loaded the module).
+enum class WasmEdgeVariant { kInterp, kAot, kAotZygote };
+std::unique_ptr<Runtime> make_wasmedge_runtime(const ToolPaths& tools, WasmEdgeVariant variant);
 std::unique_ptr<Runtime> make_fake_runtime();
 
 /// The image tools of ToolPaths.

@@ -1,4 +1,6 @@
-// wasmedge-interp / wasmedge-aot: a lumos-wasm-host process per instance, embedding WasmEdge.
+// wasmedge-interp / wasmedge-aot: a lumos-wasm-host process per instance, embedding WasmEdge; in
+// mode `instance` one live host makes a new instance per request (wasmedge-aot-zygote: forks a
+// process per request).
 #include <unistd.h>
 
 #include <fstream>
@@ -14,9 +16,20 @@ namespace {
 
 class WasmEdgeRuntime final : public Runtime {
  public:
-  WasmEdgeRuntime(ToolPaths tools, bool aot) : tools_(std::move(tools)), aot_(aot) {}
+  WasmEdgeRuntime(ToolPaths tools, WasmEdgeVariant variant)
+      : tools_(std::move(tools)), aot_(variant != WasmEdgeVariant::kInterp), variant_(variant) {}
 
-  std::string_view name() const override { return aot_ ? "wasmedge-aot" : "wasmedge-interp"; }
+  std::string_view name() const override {
+    switch (variant_) {
+      case WasmEdgeVariant::kInterp:
+        return "wasmedge-interp";
+      case WasmEdgeVariant::kAot:
+        return "wasmedge-aot";
+      case WasmEdgeVariant::kAotZygote:
+        return "wasmedge-aot-zygote";
+    }
+    return "wasmedge";
+  }
 
   Result<void> check() const override {
     if (access(tools_.wasm_host.c_str(), X_OK) != 0) {
@@ -38,13 +51,12 @@ class WasmEdgeRuntime final : public Runtime {
 
   Result<std::unique_ptr<Instance>> start_instance(const std::string& function,
                                                    std::chrono::milliseconds timeout) override {
-    if (auto ok = check(); !ok) return tl::unexpected(ok.error());
-    auto it = modules_.find(function);
-    if (it == modules_.end()) return fail(ErrorCode::kInternal, function + " was not prepared");
-    ProcessInstanceOptions options;
-    options.argv = {tools_.wasm_host.string(), "--mode", aot_ ? "aot" : "interp", "reactor", it->second.string()};
-    options.spawn_scope = tools_.spawn_scope;
-    return start_process_instance(std::move(options), timeout);
+    return start_host(function, timeout, nullptr);
+  }
+
+  Result<std::unique_ptr<Instance>> start_instance_host(const std::string& function,
+                                                        std::chrono::milliseconds timeout) override {
+    return start_host(function, timeout, variant_ == WasmEdgeVariant::kAotZygote ? "fork" : "instance");
   }
 
   Result<CommandOutcome> run_command(const CommandRequest& request) override {
@@ -80,15 +92,31 @@ class WasmEdgeRuntime final : public Runtime {
   }
 
  private:
+  // A lumos-wasm-host serving the function: its one instance, or (`fresh`) a new instance or
+  // forked process per request.
+  Result<std::unique_ptr<Instance>> start_host(const std::string& function, std::chrono::milliseconds timeout,
+                                               const char* fresh) {
+    if (auto ok = check(); !ok) return tl::unexpected(ok.error());
+    auto it = modules_.find(function);
+    if (it == modules_.end()) return fail(ErrorCode::kInternal, function + " was not prepared");
+    ProcessInstanceOptions options;
+    options.argv = {tools_.wasm_host.string(), "--mode", aot_ ? "aot" : "interp"};
+    if (fresh) options.argv.insert(options.argv.end(), {"--fresh", fresh});
+    options.argv.insert(options.argv.end(), {"reactor", it->second.string()});
+    options.spawn_scope = tools_.spawn_scope;
+    return start_process_instance(std::move(options), timeout);
+  }
+
   ToolPaths tools_;
   bool aot_;
+  WasmEdgeVariant variant_;
   std::map<std::string, std::filesystem::path> modules_;
 };
 
 }  // namespace
 
-std::unique_ptr<Runtime> make_wasmedge_runtime(const ToolPaths& tools, bool aot) {
-  return std::make_unique<WasmEdgeRuntime>(tools, aot);
+std::unique_ptr<Runtime> make_wasmedge_runtime(const ToolPaths& tools, WasmEdgeVariant variant) {
+  return std::make_unique<WasmEdgeRuntime>(tools, variant);
 }
 
 }  // namespace lumos::runtime

@@ -42,6 +42,15 @@ TEST(Contamination, WarmRequestWithStartPhasesMetAColdInstance) {
   EXPECT_EQ(contamination(invocation(Mode::kWarm, {"invoke", "compute"})), std::nullopt);
 }
 
+TEST(Contamination, InstanceRequestMustReportItsNewInstancesStart) {
+  EXPECT_EQ(contamination(invocation(Mode::kInstance, {"invoke", "compute"})), "instance request met no new instance");
+  EXPECT_EQ(contamination(invocation(Mode::kInstance, {"wasi_setup", "instantiate", "first_call", "invoke"})),
+            std::nullopt);
+  EXPECT_EQ(contamination(invocation(Mode::kInstance, {"fork", "invoke"})), std::nullopt);
+  // A warm request that reports an instance start met a new instance.
+  EXPECT_EQ(contamination(invocation(Mode::kWarm, {"fork", "invoke"})), "warm request met a cold instance");
+}
+
 TEST(Contamination, LoadRecordsAndOneShotRunsAreNeverContaminated) {
   auto pooled = invocation(Mode::kPool, {"invoke"});
   pooled.load = LoadKind::kClosed;

@@ -27,7 +27,7 @@ functions:
   - {name: fibonacci, inputs: [small, medium]}
   - hello
 runtimes: [wasmedge-aot]
-modes: warm
+modes: [warm, instance]
 repetitions: 7
 warmup: 2
 timeout_ms: 50
@@ -39,7 +39,7 @@ function_dirs: [more]
   EXPECT_EQ(ex->functions[0].inputs, (std::vector<std::string>{"small", "medium"}));
   EXPECT_EQ(ex->functions[1].name, "hello");
   EXPECT_EQ(ex->runtimes, std::vector<std::string>{"wasmedge-aot"});
-  EXPECT_EQ(ex->modes, std::vector<std::string>{"warm"});
+  EXPECT_EQ(ex->modes, (std::vector<std::string>{"warm", "instance"}));
   EXPECT_EQ(ex->repetitions, 7);
   EXPECT_EQ(ex->warmup, 2);
   EXPECT_EQ(ex->timeout.count(), 50);

@@ -35,6 +35,14 @@ TEST(HostOptions, ReactorWithModeAndVerbose) {
   EXPECT_TRUE(o->args.empty());
 }
 
+TEST(HostOptions, FreshStartsAreAReactorOption) {
+  EXPECT_EQ(parse({"reactor", "f.wasm"})->fresh, FreshStart::kNone);
+  EXPECT_EQ(parse({"--fresh", "instance", "reactor", "f.wasm"})->fresh, FreshStart::kInstance);
+  EXPECT_EQ(parse({"--mode=aot", "--fresh=fork", "reactor", "f.wasm"})->fresh, FreshStart::kFork);
+  EXPECT_NE(usage_error({"--fresh", "clone", "reactor", "f.wasm"}).find("instance or fork"), std::string::npos);
+  EXPECT_NE(usage_error({"--fresh", "fork", "command", "f.wasm"}).find("reactor mode only"), std::string::npos);
+}
+
 TEST(HostOptions, DefaultsToTheInterpreter) {
   auto o = parse({"reactor", "f.wasm"});
   ASSERT_TRUE(o);

@@ -78,6 +78,44 @@ engine::RunPlan trace_of_a(const std::string& runtime, int events) {
 
 }  // namespace
 
+TEST(Runner, InstanceModeStartsANewInstancePerRequestInOneLiveSandbox) {
+  engine::RunPlan plan = fake_plan({fn("echo", {{"a", "hi", "hi"}, {"boom", "crash", ""}})}, {"instance"}, 3);
+  MemorySink sink;
+  auto totals = engine::run_plan(plan, real_factory(), sink);
+  ASSERT_TRUE(totals);
+  ASSERT_EQ(sink.records.size(), 6u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& r = sink.records[i];
+    EXPECT_TRUE(r.ok) << r.error_text();
+    EXPECT_EQ(r.mode, lumos::telemetry::Mode::kInstance);
+    EXPECT_TRUE(r.fresh_instance);
+    // The instance's start comes with the response; the sandbox's own start is not the request's.
+    EXPECT_EQ(r.phases.count("instantiate"), 1u);
+    EXPECT_EQ(r.phases.count("sandbox_start"), 0u);
+    EXPECT_FALSE(lumos::cells::contamination(r)) << *lumos::cells::contamination(r);
+  }
+  // A crash ends only the request's instance: each repetition fails as data, none is a transport error.
+  for (std::size_t i = 3; i < 6; ++i) {
+    EXPECT_FALSE(sink.records[i].ok);
+    EXPECT_EQ(sink.records[i].error_code, "function_error") << sink.records[i].error_text();
+  }
+}
+
+TEST(Runner, ModesARuntimeDoesNotHaveAreListedAndNotRun) {
+  engine::RunPlan plan = fake_plan({fn("echo", {{"a", "hi", "hi"}})}, {"cold", "instance"}, 2);
+  plan.runtimes = {"fake", "runc", "wasmedge-aot-zygote"};
+  const auto gaps = engine::not_applicable(plan);
+  ASSERT_EQ(gaps.size(), 2u);
+  EXPECT_EQ(gaps[0].runtime, "runc");
+  EXPECT_EQ(gaps[0].mode, lumos::telemetry::Mode::kInstance);
+  EXPECT_NE(gaps[0].why.find("runc exec"), std::string::npos) << gaps[0].why;
+  EXPECT_EQ(gaps[1].runtime, "wasmedge-aot-zygote");
+  EXPECT_EQ(gaps[1].mode, lumos::telemetry::Mode::kCold);
+  // fake cold + instance, runc cold, wasmedge-aot-zygote instance.
+  EXPECT_EQ(engine::count_cells(plan), 4u);
+  EXPECT_EQ(engine::expected_invocations(plan), 8u);
+}
+
 TEST(Runner, EveryCellGetsItsRepetitionsInOrder) {
   engine::RunPlan plan = fake_plan({fn("echo", {{"a", "hi", "hi"}, {"b", "there", "there"}})}, {"cold", "warm"}, 3);
   MemorySink sink;

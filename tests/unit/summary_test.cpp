@@ -171,6 +171,34 @@ TEST(Summarize, ExecModesAreDistinctSortedAndCommaJoined) {
 
 TEST(Summarize, NoInvocationsGiveNoRows) { EXPECT_TRUE(summarize(std::vector<Invocation>{}).empty()); }
 
+TEST(StartLevels, PairTheColdAndInstanceStartsOfAConfiguration) {
+  using P = telemetry::PhaseTimes;
+  std::vector<Invocation> invs;
+  for (int i = 0; i < 3; ++i) {
+    invs.push_back(make("hello", "wasmedge-aot", "cold", "small", true, 20'000'000, "aot",
+                        P{{"sandbox_start", nanoseconds(5'000'000)}, {"load", nanoseconds(10'000'000)}}));
+    invs.push_back(make("hello", "wasmedge-aot", "instance", "small", true, 150'000, "aot",
+                        P{{"wasi_setup", nanoseconds(30'000)}, {"instantiate", nanoseconds(50'000)}}));
+    invs.push_back(make("hello", "wasmedge-aot", "warm", "small", true, 20'000, "aot"));
+    invs.push_back(make("hello", "runc", "cold", "small", true, 25'000'000, "native",
+                        P{{"sandbox_start", nanoseconds(24'000'000)}}));
+    invs.push_back(make("hello", "native", "warm", "small", true, 15'000));  // no start level: no row
+  }
+  const auto rows = start_levels_view(invs);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].runtime, "runc");
+  EXPECT_DOUBLE_EQ(rows[0].process_start_ns, 24e6);
+  EXPECT_TRUE(std::isnan(rows[0].instance_start_ns));
+  EXPECT_EQ(rows[1].runtime, "wasmedge-aot");
+  EXPECT_DOUBLE_EQ(rows[1].process_start_ns, 15e6);
+  EXPECT_DOUBLE_EQ(rows[1].instance_start_ns, 80e3);
+  EXPECT_DOUBLE_EQ(rows[1].instance_e2e_ns, 150e3);
+  EXPECT_DOUBLE_EQ(rows[1].warm_e2e_ns, 20e3);
+  const std::string text = format_start_levels(rows, {"runc: why not"});
+  EXPECT_NE(text.find("188x"), std::string::npos) << text;  // 15 ms / 80 us
+  EXPECT_NE(text.find("instance: not applicable on runc: why not"), std::string::npos) << text;
+}
+
 TEST(SummaryTable, MatchesGoldenFile) {
   const std::string golden = read_file(std::string(LUMOS_TEST_DATA_DIR) + "/stats/summary_table.golden");
   EXPECT_EQ(format_summary_table(summarize(golden_invocations())), golden);

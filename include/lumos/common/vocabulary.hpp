@@ -9,7 +9,7 @@ namespace lumos {
 
 /// The order in which tables, plots and lists show runtimes: the floor first, then containers,
 /// then Wasm. Runtimes not listed come after, alphabetically.
-inline constexpr std::array<std::string_view, 14> kRuntimeOrder = {"native",
+inline constexpr std::array<std::string_view, 15> kRuntimeOrder = {"native",
                                                                    "native-gcc",
                                                                    "runc",
                                                                    "runc-debian",
@@ -19,6 +19,7 @@ inline constexpr std::array<std::string_view, 14> kRuntimeOrder = {"native",
                                                                    "podman-debian",
                                                                    "wasmedge-interp",
                                                                    "wasmedge-aot",
+                                                                   "wasmedge-aot-zygote",
                                                                    "crun-wasmedge-interp",
                                                                    "crun-wasmedge-aot",
                                                                    "runc-wasmedge",
@@ -33,10 +34,17 @@ bool runtime_less(std::string_view a, std::string_view b);
 /// lumos' packaging of an engine that a node would not pay (crun's private mount namespace).
 inline constexpr std::array<std::string_view, 8> kStartPhases = {
     "wrapper", "sandbox_start", "runtime_init", "aot_check", "load", "validate", "instantiate", "start_other"};
+/// Phases that partition the start of a new instance inside a live sandbox (mode `instance`):
+/// `fork` (a process forked from a zygote), `wasi_setup` (a new store, WASI environment and
+/// imports), `instantiate` (module instance and linear memory), `first_call` (the first call
+/// into the new guest).
+inline constexpr std::array<std::string_view, 4> kInstanceStartPhases = {"fork", "wasi_setup", "instantiate",
+                                                                         "first_call"};
 /// In-function phases that move and (de)serialize data.
 inline constexpr std::array<std::string_view, 2> kSerdePhases = {"deserialize", "serialize"};
 inline constexpr std::array<std::string_view, 2> kBaasPhases = {"baas_get", "baas_put"};
 
+/// A phase of kStartPhases or kInstanceStartPhases.
 bool is_start_phase(std::string_view phase);
 
 }  // namespace lumos

@@ -120,6 +120,15 @@ struct RunTotals {
   std::vector<std::string> checks;
 };
 
+/// A runtime x mode of the plan that the runtime does not have (runtime::mode_support): its
+/// cells are not run, and the run's header and manifest say so.
+struct NotApplicable {
+  std::string runtime;
+  telemetry::Mode mode;
+  std::string why;
+};
+std::vector<NotApplicable> not_applicable(const RunPlan& plan);
+
 using RuntimeFactory = std::function<Result<std::unique_ptr<runtime::Runtime>>(const std::string&)>;
 
 /// Runs every cell in order and writes each invocation to `sink` as soon as it completes.

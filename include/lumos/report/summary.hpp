@@ -86,6 +86,24 @@ struct LoadRow {
 std::vector<LoadRow> load_view(const std::vector<telemetry::Invocation>& invocations);
 std::string format_load_view(const std::vector<LoadRow>& rows);
 
+/// The start of a function's instance at each level on one runtime: a new process from scratch
+/// (the cold cell's start), a new instance in a live sandbox (the instance cell's start: a
+/// WasmEdge instance in a live host, a process forked from a zygote), and the warm round trip
+/// for scale. Direct io, sequential cells; NaN where the run has no such cell.
+struct StartLevelRow {
+  std::string function, input, runtime, profile;
+  double process_start_ns = stats::kNaN;   ///< cells::Cell::start of the cold cell
+  double instance_start_ns = stats::kNaN;  ///< cells::Cell::start of the instance cell
+  double instance_e2e_ns = stats::kNaN;    ///< e2e median of the instance cell
+  double warm_e2e_ns = stats::kNaN;        ///< e2e median of the warm cell
+  std::size_t n_process = 0, n_instance = 0;
+};
+
+/// The start-level view, from cells that have a cold or instance cell, sorted like cells::group().
+std::vector<StartLevelRow> start_levels_view(const std::vector<telemetry::Invocation>& invocations);
+/// Aligned text table of the view; `not_applicable` lines ("runc: why") follow it.
+std::string format_start_levels(const std::vector<StartLevelRow>& rows, const std::vector<std::string>& not_applicable);
+
 /// A plain-text table: the header, a rule of dashes, then the rows, columns padded to their
 /// widest cell (`right`: right-aligned), two blanks between columns, no trailing blanks.
 std::string aligned_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,

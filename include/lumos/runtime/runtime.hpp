@@ -1,7 +1,7 @@
 // The one interface every sandbox implements: Runtime (prepares artifacts, starts instances)
 // and Instance (serves requests). Backends: native, native-gcc, runc (-debian), crun (-debian),
 // crun-wasmedge-interp, crun-wasmedge-aot, podman (-debian), wasmedge-interp, wasmedge-aot,
-// runc-wasmedge, fake.
+// wasmedge-aot-zygote, runc-wasmedge, fake.
 #pragma once
 
 #include <chrono>
@@ -90,6 +90,13 @@ class Runtime {
   /// Starts a new instance of a prepared function; returns once it is ready to serve.
   virtual Result<std::unique_ptr<Instance>> start_instance(const std::string& function,
                                                            std::chrono::milliseconds timeout) = 0;
+  /// Mode `instance`: starts a live sandbox of a prepared function whose every invoke() runs in
+  /// a new instance (a new WasmEdge instance in a live host, a process forked from a zygote);
+  /// each response's phases split that instance's start (kInstanceStartPhases). A failed or
+  /// trapped request ends its instance, not the sandbox. Runtimes without one fail (kConfig);
+  /// mode_support() says which have one before any runtime is made.
+  virtual Result<std::unique_ptr<Instance>> start_instance_host(const std::string& function,
+                                                                std::chrono::milliseconds timeout);
   /// Runs a prepared command function once. Runtimes without one-shot support fail (kConfig).
   virtual Result<CommandOutcome> run_command(const CommandRequest& request);
   /// Checks the runtime made while preparing, one line each, with their figures (e.g.
@@ -133,8 +140,8 @@ ToolPaths default_tool_paths(const std::filesystem::path& self_exe, const std::f
 const std::vector<std::string>& runtime_names();
 
 /// Every runtime make_runtime() knows, in report order: native, native-gcc, runc, runc-debian,
-/// crun, crun-debian, podman, podman-debian, wasmedge-interp, wasmedge-aot, crun-wasmedge-interp,
-/// crun-wasmedge-aot, runc-wasmedge. `native` runs the executable built by the wasm modules'
+/// crun, crun-debian, podman, podman-debian, wasmedge-interp, wasmedge-aot, wasmedge-aot-zygote,
+/// crun-wasmedge-interp, crun-wasmedge-aot, runc-wasmedge. `native` runs the executable built by the wasm modules'
 /// compiler (clang-19), `native-gcc` the host compiler's build of the same source;
 /// `runc`/`crun`/`podman` run the container-scratch image, the `-debian` variants the
 /// container-debian image; `crun-wasmedge-*` run the wasm / wasm-aot image with crun's
@@ -145,6 +152,17 @@ const std::vector<std::string>& all_runtime_names();
 /// aot-unverified for crun-wasmedge-aot, whose embedded engine cannot be asked); a response
 /// that ran otherwise is a wrong_exec_mode failure.
 protocol::ExecMode promised_exec_mode(std::string_view runtime);
+
+/// Whether a runtime runs a mode, and what its start is there: `instance` is a new WasmEdge
+/// instance in a live lumos-wasm-host (wasmedge-interp, wasmedge-aot), a process forked from a
+/// pre-initialised zygote (native, native-gcc: the function's own process; wasmedge-aot-zygote:
+/// a host with libwasmedge, LLVM and the module loaded), and not applicable elsewhere;
+/// wasmedge-aot-zygote has no cold or warm mode of its own (they are wasmedge-aot's).
+struct ModeSupport {
+  bool applicable = true;
+  std::string what;  ///< what a request of the mode starts, or why the mode is not applicable
+};
+ModeSupport mode_support(std::string_view runtime, telemetry::Mode mode);
 
 /// The argv that prints crun's version (through lumos-crun-launch, with a private --root).
 std::vector<std::string> crun_version_command(const ToolPaths& tools);
