@@ -50,6 +50,10 @@ Cell summarize(const CellKey& key, const std::vector<const telemetry::Invocation
   for (const telemetry::Invocation* inv : records) {
     if (!inv->exec_mode.empty()) exec_modes.insert(inv->exec_mode);
     if (inv->fresh_instance) ++c.n_fresh;
+    if (inv->phases.count("sandbox_start")) ++c.n_process_starts;
+    if (inv->phases.count("fork") || inv->phases.count("wasi_setup") || inv->phases.count("first_call")) {
+      ++c.n_instance_starts;
+    }
     if (!inv->ok) continue;
     if (contamination(*inv)) {
       ++c.n_contaminated;

@@ -135,8 +135,8 @@ Subcommand add_model_command(CLI::App& parent) {
   pred->add_option("--input,-i", flags->query.input, "Input name (measured on at least one runtime)")->required();
   pred->add_option("--runtime,-r", flags->query.runtime, "native, runc, wasmedge-interp, wasmedge-aot, ...")
       ->required();
-  pred->add_option("--mode", flags->query.mode, "cold or warm")
-      ->check(CLI::IsMember({"cold", "warm"}))
+  pred->add_option("--mode", flags->query.mode, "cold, warm or instance")
+      ->check(CLI::IsMember({"cold", "warm", "instance"}))
       ->capture_default_str();
   pred->add_option("--io", flags->query.io, "direct or baas")
       ->check(CLI::IsMember({"direct", "baas"}))

@@ -27,6 +27,7 @@ struct ServeFlags {
   int max_instances = 0;
   int prewarm = 1;
   int timeout_ms = 10'000;
+  std::string start = "process";
 };
 
 httplib::Server* g_server = nullptr;  // for the SIGINT/SIGTERM handler only
@@ -42,6 +43,14 @@ int serve(const ServeFlags& flags) {
   pool_config.keep_alive = std::chrono::milliseconds(flags.keep_alive_ms);
   pool_config.max_instances = flags.max_instances;
   pool_config.prewarm = flags.prewarm;
+  pool_config.start = flags.start == "instance" ? engine::PoolStart::kInstance : engine::PoolStart::kProcess;
+  if (pool_config.start == engine::PoolStart::kInstance) {
+    if (auto support = runtime::mode_support(flags.runtime, telemetry::Mode::kInstance); !support.applicable) {
+      return report_error(
+          {ErrorCode::kUsage, "--start instance: " + flags.runtime + " has no instance start (" + support.what +
+                                  "); use --runtime wasmedge-aot, wasmedge-interp, wasmedge-aot-zygote or native"});
+    }
+  }
   std::map<std::string, std::unique_ptr<engine::InstancePool>> pools;
   for (const auto& name : flags.functions) {
     auto spec = build::find_function(name, dirs);
@@ -86,6 +95,8 @@ int serve(const ServeFlags& flags) {
     auto t2 = std::chrono::steady_clock::now();
     it->second->release(std::move(lease->instance));
     res.set_header("X-Lumos-Cold", lease->cold ? "1" : "0");
+    // Which start the request met: a new process/sandbox, a new instance in a live host, none.
+    res.set_header("X-Lumos-Start", lease->cold ? "process" : it->second->instance_starts() ? "instance" : "none");
     res.set_header("X-Lumos-Invoke-Ns", std::to_string(std::chrono::nanoseconds(t2 - t1).count()));
     res.set_header("X-Lumos-Gateway-Ns", std::to_string(std::chrono::nanoseconds((t2 - t0) - (t2 - t1)).count()));
     if (!response) {
@@ -134,7 +145,15 @@ Subcommand add_serve_command(CLI::App& parent) {
       ->capture_default_str();
   sub.app->add_option("--prewarm", flags->prewarm, "Instances started before serving")->capture_default_str();
   sub.app->add_option("--timeout-ms", flags->timeout_ms, "Per-request timeout")->capture_default_str();
-  sub.app->footer("Response headers: X-Lumos-Cold, X-Lumos-Exec-Mode, X-Lumos-Invoke-Ns, X-Lumos-Gateway-Ns.");
+  sub.app
+      ->add_option("--start", flags->start,
+                   "process: requests reuse warm instances or start new ones; instance: a live host per "
+                   "function and a new instance per request, as Spin runs Wasm")
+      ->check(CLI::IsMember({"process", "instance"}))
+      ->capture_default_str();
+  sub.app->footer(
+      "Response headers: X-Lumos-Cold, X-Lumos-Start (process, instance or none), X-Lumos-Exec-Mode, "
+      "X-Lumos-Invoke-Ns, X-Lumos-Gateway-Ns.");
   sub.run = [flags] { return serve(*flags); };
   return sub;
 }

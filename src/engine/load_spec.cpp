@@ -81,6 +81,16 @@ Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nloh
   if (load.contains("max_in_flight")) spec.max_in_flight = static_cast<int>(number(load["max_in_flight"]).value_or(64));
   if (pool) {
     for (const auto& [key, value] : pool->items()) {
+      if (key == "start") {
+        const std::string word = value.is_string() ? value.get<std::string>() : "";
+        if (word != "process" && word != "instance") {
+          return error(
+              "pool.start must be process (a warm instance or a new one) or instance (a live host per "
+              "function, a new instance per request, as Spin runs Wasm)");
+        }
+        spec.pool.start = word == "instance" ? PoolStart::kInstance : PoolStart::kProcess;
+        continue;
+      }
       auto n = number(value);
       if (!n || *n < 0) return error("pool." + key + " must be a number >= 0");
       if (key == "keep_alive_ms")
@@ -90,7 +100,7 @@ Result<LoadSpec> parse_load(const nlohmann::json& load, const std::optional<nloh
       else if (key == "prewarm")
         spec.pool.prewarm = static_cast<int>(*n);
       else
-        return error("unknown key '" + key + "' in pool (keep_alive_ms, max_instances, prewarm)");
+        return error("unknown key '" + key + "' in pool (keep_alive_ms, max_instances, prewarm, start)");
     }
   }
   return spec;

@@ -13,9 +13,14 @@ InstancePool::~InstancePool() {
   idle_.clear();
 }
 
+Result<std::unique_ptr<runtime::Instance>> InstancePool::start_one() {
+  return config_.start == PoolStart::kInstance ? runtime_.start_instance_host(function_, start_timeout_)
+                                               : runtime_.start_instance(function_, start_timeout_);
+}
+
 Result<void> InstancePool::prewarm() {
   for (int i = 0; i < config_.prewarm; ++i) {
-    auto started = runtime_.start_instance(function_, start_timeout_);
+    auto started = start_one();
     if (!started) return tl::unexpected(started.error());
     std::lock_guard lock(mutex_);
     ++live_;
@@ -44,7 +49,7 @@ Result<Lease> InstancePool::acquire() {
   lease.cold = true;
   auto t1 = Clock::now();
   lease.waited = t1 - t0;
-  auto started = runtime_.start_instance(function_, start_timeout_);
+  auto started = start_one();
   lease.started = Clock::now() - t1;
   if (!started) {
     lock.lock();

@@ -60,7 +60,9 @@ inline void serve_with_pool(const RunPlan& plan, CellRunner& cells, InstancePool
     inv.fresh_instance = true;
     return;
   }
-  inv.fresh_instance = lease->cold;
+  // A Spin-style pool starts a new instance for every request (its phases come with the
+  // response); a request that also had to wait for a new host has that host's start too.
+  inv.fresh_instance = lease->cold || pool.instance_starts();
   if (lease->cold) inv.phases = lease->instance->start_phases();
   auto t0 = Clock::now();
   auto response = lease->instance->invoke(cells.request_for(inv), plan.timeout);

@@ -25,6 +25,14 @@ bool output_matches(std::string_view actual, std::string_view expected) {
 
 namespace {
 
+// The start a cell's requests need from its runtime: a load cell's pool starts processes, or
+// (pool start: instance) instances in live hosts.
+telemetry::Mode start_mode(const RunPlan& plan, telemetry::Mode mode) {
+  if (mode != telemetry::Mode::kPool) return mode;
+  return plan.load && plan.load->pool.start == PoolStart::kInstance ? telemetry::Mode::kInstance
+                                                                    : telemetry::Mode::kCold;
+}
+
 // The cells of a plan in run order: function x input x io x runtime x mode.
 std::vector<Cell> expand_cells(const RunPlan& plan) {
   std::vector<Cell> cells;
@@ -49,7 +57,7 @@ std::vector<Cell> expand_cells(const RunPlan& plan) {
         for (const auto& rt : runtimes) {
           for (const auto& mode : modes) {
             if (f.command && mode != telemetry::Mode::kCold) continue;  // one-shot programs: no warm state, no load
-            if (!runtime::mode_support(rt, mode).applicable) continue;   // see not_applicable()
+            if (!runtime::mode_support(rt, start_mode(plan, mode)).applicable) continue;  // see not_applicable()
             cells.push_back({&f, &in, io, rt, mode, reps});
           }
         }
@@ -64,12 +72,18 @@ std::vector<Cell> expand_cells(const RunPlan& plan) {
 std::vector<NotApplicable> not_applicable(const RunPlan& plan) {
   std::set<std::pair<std::string, telemetry::Mode>> seen;
   std::vector<NotApplicable> out;
-  if (plan.load) return out;
   for (const auto& f : plan.functions) {
     if (f.command) continue;
-    for (const auto& rt : f.runtimes.empty() ? plan.runtimes : f.runtimes) {
+    std::vector<telemetry::Mode> modes;
+    if (plan.load) {
+      modes = {start_mode(plan, telemetry::Mode::kPool)};
+    } else {
       for (const auto& word : f.modes.empty() ? plan.modes : f.modes) {
-        const auto mode = telemetry::parse_mode(word).value_or(telemetry::Mode::kCold);
+        modes.push_back(telemetry::parse_mode(word).value_or(telemetry::Mode::kCold));
+      }
+    }
+    for (const auto& rt : f.runtimes.empty() ? plan.runtimes : f.runtimes) {
+      for (const auto mode : modes) {
         auto support = runtime::mode_support(rt, mode);
         if (!support.applicable && seen.emplace(rt, mode).second) out.push_back({rt, mode, support.what});
       }

@@ -230,9 +230,9 @@ class Reactor {
   int trapped(WasmEdge_Result r, std::uint64_t before) {
     const std::uint64_t instructions = instr_delta(before, engine_.instructions());
     if (is_terminated(r)) {
-      return broken_guest("trap: the guest called proc_exit(" +
-                              std::to_string(WasmEdge_ModuleInstanceWASIGetExitCode(wasi_)) + ")",
-                          instructions);
+      return broken_guest(
+          "trap: the guest called proc_exit(" + std::to_string(WasmEdge_ModuleInstanceWASIGetExitCode(wasi_)) + ")",
+          instructions);
     }
     return broken_guest(std::string("trap: ") + WasmEdge_ResultGetMessage(r), instructions);
   }

@@ -48,7 +48,9 @@ Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const Fit
     const Config cfg = config_of(c.key, c, m.module_sizes);
     CellKey twin_key = c.key;
     twin_key.mode = cells::Mode::kWarm;
-    const auto twin = c.key.mode == cells::Mode::kCold ? warm_twin.find(twin_key) : warm_twin.end();
+    // Cold and instance requests start something new: their extra over the warm twin is theirs.
+    const bool starts = c.key.mode == cells::Mode::kCold || c.key.mode == cells::Mode::kInstance;
+    const auto twin = starts ? warm_twin.find(twin_key) : warm_twin.end();
     double overhead_ns = c.overhead;
     if (twin != warm_twin.end()) {
       overhead_ns += (c.compute + c.serde) - (twin->second->compute + twin->second->serde);
@@ -68,7 +70,7 @@ Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const Fit
     } else {
       in_bytes[fi_key(c.key)].push_back(c.bytes);
     }
-    if (c.key.mode == cells::Mode::kCold) start.push_back({start_features(cfg), c.start, lis});
+    if (starts) start.push_back({start_features(cfg), c.start, lis});
     if (c.e2e_median > 0 && std::isfinite(c.e2e_p95))
       tails[c.key.runtime + "/" + mode_name(c.key)].push_back(c.e2e_p95 / c.e2e_median);
     const double cpu_time = c.compute + c.serde + c.overhead;

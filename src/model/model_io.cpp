@@ -236,7 +236,7 @@ std::vector<RuntimeDrivers> runtime_drivers(const Model& m) {
   std::set<std::string> runtimes;
   for (const auto* c : {&m.start, &m.compute}) {
     for (const auto& [k, v] : c->coef) {
-      if (k.rfind("rt:", 0) == 0) runtimes.insert(k.substr(3));
+      if (k.rfind("rt:", 0) == 0 && !k.ends_with("/instance")) runtimes.insert(k.substr(3));
     }
   }
   runtimes.insert(m.reference_runtime);
@@ -259,6 +259,8 @@ std::vector<RuntimeDrivers> runtime_drivers(const Model& m) {
     const double ls = sizes.empty() ? 0.0 : stats::median(sizes);
     if (m.start.coef.count("rt:" + rt))
       d.cold_start_ns = std::exp(coef(m.start, "rt:" + rt) + coef_or(m.start, "ls:" + rt) * ls);
+    if (m.start.coef.count("rt:" + rt + "/instance"))
+      d.instance_start_ns = std::exp(coef(m.start, "rt:" + rt + "/instance"));
     d.per_request_ns = coef(m.overhead, "a:" + rt + "/warm");
     d.baas_ns = coef(m.io, "a:" + rt + "/warm");
     if (auto u = m.usl.find(rt); u != m.usl.end()) d.usl = u->second;
@@ -272,13 +274,14 @@ std::vector<RuntimeDrivers> runtime_drivers(const Model& m) {
 std::string format_model(const Model& m) {
   std::string out = fmt::format("Model from {} cells; compute factors relative to {}; host CPUs {}\n", m.cells,
                                 m.reference_runtime, m.host_cpus);
-  out += fmt::format("{:<18} {:>14} {:>12} {:>12} {:>14} {:>12} {:>10}\n", "runtime", "compute factor", "cold start",
-                     "per-request", "BaaS get+put", "USL sigma", "USL kappa");
+  out += fmt::format("{:<20} {:>14} {:>12} {:>14} {:>12} {:>14} {:>12} {:>10}\n", "runtime", "compute factor",
+                     "cold start", "instance start", "per-request", "BaaS get+put", "USL sigma", "USL kappa");
   for (const auto& d : runtime_drivers(m)) {
-    out += fmt::format(
-        "{:<18} {:>14} {:>12} {:>12} {:>14} {:>12} {:>10}\n", d.runtime, fmt::format("{:.3g}x", d.compute_factor),
-        text::duration(d.cold_start_ns), text::duration(d.per_request_ns), text::duration(d.baas_ns),
-        d.usl ? fmt::format("{:.3g}", d.usl->sigma) : "-", d.usl ? fmt::format("{:.3g}", d.usl->kappa) : "-");
+    out += fmt::format("{:<20} {:>14} {:>12} {:>14} {:>12} {:>14} {:>12} {:>10}\n", d.runtime,
+                       fmt::format("{:.3g}x", d.compute_factor), text::duration(d.cold_start_ns),
+                       text::duration(d.instance_start_ns), text::duration(d.per_request_ns), text::duration(d.baas_ns),
+                       d.usl ? fmt::format("{:.3g}", d.usl->sigma) : "-",
+                       d.usl ? fmt::format("{:.3g}", d.usl->kappa) : "-");
   }
   out += fmt::format(
       "in-sample RMS log residual: start {:.2f}, compute {:.2f}, serde {:.2f}, io {:.2f}, overhead {:.2f}\n",
@@ -322,6 +325,18 @@ std::string format_validation(const std::vector<Validation>& vs) {
       out += it == v.mape_by_runtime.end()
                  ? fmt::format(" {:>24}", "-")
                  : fmt::format(" {:>24}", fmt::format("{:.1f}% (n={})", it->second * 100, v.n_by_runtime.at(rt)));
+    }
+    out += "\n";
+  }
+  std::set<std::string> modes;
+  for (const auto& v : vs) {
+    for (const auto& [k, x] : v.mape_by_mode) modes.insert(k);
+  }
+  for (const auto& mode : modes) {  // mode `instance` is its own level of start
+    out += fmt::format("{:<18}", "mode " + mode);
+    for (const auto& v : vs) {
+      auto it = v.mape_by_mode.find(mode);
+      out += fmt::format(" {:>24}", it == v.mape_by_mode.end() ? "-" : fmt::format("{:.1f}%", it->second * 100));
     }
     out += "\n";
   }

@@ -44,8 +44,13 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
                                         "runtime) and refit. Known: " +
                                         known);
   }
-  if (q.mode != "cold" && q.mode != "warm")
-    return fail(ErrorCode::kUsage, "mode must be cold or warm, not '" + q.mode + "'");
+  if (q.mode != "cold" && q.mode != "warm" && q.mode != "instance")
+    return fail(ErrorCode::kUsage, "mode must be cold, warm or instance, not '" + q.mode + "'");
+  if (q.mode == "instance" && !m.start.coef.count("rt:" + q.runtime + "/instance")) {
+    return fail(ErrorCode::kConfig,
+                "the model has no instance start of " + q.runtime +
+                    ": measure mode instance on it (experiment modes: [instance]; containers have none) and refit");
+  }
   if (q.io != "direct" && q.io != "baas")
     return fail(ErrorCode::kUsage, "io must be direct or baas, not '" + q.io + "'");
   if (q.concurrency < 1) return fail(ErrorCode::kUsage, "concurrency must be at least 1");
@@ -98,13 +103,15 @@ Result<Prediction> predict(const Model& m, const Query& q, const std::map<std::s
   term("serde", evaluate(m.serde, serde_features(warm_cfg), lis),
        fmt::format("(de)serialize {} on {}", fmt::format("{:.0f} B", info.bytes), q.runtime));
   term("overhead", evaluate(m.overhead, overhead_features(cfg, work), lis),
-       q.mode == "cold" ? fmt::format("{} cold request path (incl. first-touch costs)", q.runtime)
-                        : fmt::format("{} warm request path", q.runtime));
+       q.mode == "warm" ? fmt::format("{} warm request path", q.runtime)
+                        : fmt::format("{} {} request path (incl. first-touch costs)", q.runtime, q.mode));
   if (q.mode == "cold") {
     const double ns = evaluate(m.start, start_features(cfg), lis);
     term("start", ns,
          cfg.module_bytes ? fmt::format("{} start, module {:.2f} MiB", q.runtime, *cfg.module_bytes / kMiB)
                           : fmt::format("{} start", q.runtime));
+  } else if (q.mode == "instance") {
+    term("start", evaluate(m.start, start_features(cfg), lis), fmt::format("{} instance start", q.runtime));
   }
   if (q.io == "baas") {
     if (m.io.cells == 0) p.notes.push_back("no BaaS measurements: BaaS time is the network part only");

@@ -94,6 +94,11 @@ inline Features io_features(const Config& c) {
 }
 
 inline Features start_features(const Config& c) {
+  // An instance start (mode `instance`: a new instance in a live host, a zygote fork) is its own
+  // level per runtime; it loads no module, so the module-size term is the process start's.
+  if (c.mode == "instance") {
+    return {{"rt:" + c.runtime + "/instance", 1.0}, {"sf:" + c.function + "/" + c.runtime + "/instance", 1.0}};
+  }
   Features x = {{"rt:" + c.runtime, 1.0}, {"sf:" + c.function + "/" + c.runtime, 1.0}};
   if (c.module_bytes) x.emplace_back("ls:" + c.runtime, std::log(std::max(*c.module_bytes, 1.0) / kMiB));
   if (c.io == "baas") x.emplace_back("baas:" + c.runtime, 1.0);
@@ -234,7 +239,8 @@ inline Component fit_component(const std::string& name, const std::vector<Sample
 }
 
 inline bool sequential(const Cell& c) {
-  return c.n_ok > 0 && c.key.sequential() && (c.key.mode == cells::Mode::kCold || c.key.mode == cells::Mode::kWarm);
+  return c.n_ok > 0 && c.key.sequential() &&
+         (c.key.mode == cells::Mode::kCold || c.key.mode == cells::Mode::kWarm || c.key.mode == cells::Mode::kInstance);
 }
 
 inline std::string fi_key(const CellKey& k) { return k.function + "/" + k.input; }

@@ -376,7 +376,8 @@ Figure fit_figure(const ReportData& r) {
 }  // namespace
 
 std::vector<Figure> report_figures(const ReportData& r) {
-  std::vector<Figure> out = {cold_phases_figure(r), start_levels_figure(r), warm_latency_figure(r), image_size_figure(r), io_figure(r)};
+  std::vector<Figure> out = {cold_phases_figure(r), start_levels_figure(r), warm_latency_figure(r),
+                             image_size_figure(r), io_figure(r)};
   for (auto& f : concurrency_figures(r)) out.push_back(std::move(f));
   out.push_back(cdf_figure(r));
   out.push_back(fit_figure(r));

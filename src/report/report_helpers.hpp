@@ -45,12 +45,20 @@ inline std::vector<std::string> sorted_runtimes(const std::set<std::string>& nam
 }
 
 inline std::string color_of(const std::string& runtime) {
-  static const std::map<std::string, std::string> kColors = {
-      {"native", "#1b9e77"},           {"native-gcc", "#a6761d"},    {"runc", "#d95f02"},
-      {"podman", "#e6ab02"},           {"runc-wasmedge", "#66a61e"}, {"wasmedge-interp", "#7570b3"},
-      {"wasmedge-aot", "#e7298a"},     {"crun", "#8c510a"},          {"crun-debian", "#bf812d"},
-      {"runc-debian", "#fdae61"},      {"podman-debian", "#fee08b"}, {"crun-wasmedge-interp", "#9e9ac8"},
-      {"crun-wasmedge-aot", "#c51b7d"}, {"wasmedge-aot-zygote", "#f1b6da"}};
+  static const std::map<std::string, std::string> kColors = {{"native", "#1b9e77"},
+                                                             {"native-gcc", "#a6761d"},
+                                                             {"runc", "#d95f02"},
+                                                             {"podman", "#e6ab02"},
+                                                             {"runc-wasmedge", "#66a61e"},
+                                                             {"wasmedge-interp", "#7570b3"},
+                                                             {"wasmedge-aot", "#e7298a"},
+                                                             {"crun", "#8c510a"},
+                                                             {"crun-debian", "#bf812d"},
+                                                             {"runc-debian", "#fdae61"},
+                                                             {"podman-debian", "#fee08b"},
+                                                             {"crun-wasmedge-interp", "#9e9ac8"},
+                                                             {"crun-wasmedge-aot", "#c51b7d"},
+                                                             {"wasmedge-aot-zygote", "#f1b6da"}};
   auto it = kColors.find(runtime);
   return it == kColors.end() ? "#666666" : it->second;
 }

@@ -25,14 +25,15 @@ Starts starts_by_runtime(const ReportData& r) {
 }  // namespace
 
 Figure start_levels_figure(const ReportData& r) {
-  Figure f{"start-levels",
-           "Starting a function at each level (log scale)",
-           "Median start phases over all functions' cells, direct input: a cold request's new process from scratch, and "
-           "a request of mode `instance`: a new WasmEdge instance in a live host (wasmedge-interp, wasmedge-aot), a "
-           "process forked from a zygote (native; wasmedge-aot-zygote: libwasmedge, LLVM and the module loaded).",
-           "",
-           "",
-           ""};
+  Figure f{
+      "start-levels",
+      "Starting a function at each level (log scale)",
+      "Median start phases over all functions' cells, direct input: a cold request's new process from scratch, and "
+      "a request of mode `instance`: a new WasmEdge instance in a live host (wasmedge-interp, wasmedge-aot), a "
+      "process forked from a zygote (native; wasmedge-aot-zygote: libwasmedge, LLVM and the module loaded).",
+      "",
+      "",
+      ""};
   const Starts starts = starts_by_runtime(r);
   bool any_instance = false;
   for (const auto& [rt, levels] : starts) any_instance = any_instance || levels.count("instance start");

@@ -215,9 +215,7 @@ std::string format_io_view(const std::vector<IoRow>& rows) {
 std::vector<StartLevelRow> start_levels_view(const std::vector<telemetry::Invocation>& invocations) {
   using Id = std::tuple<std::string, std::string, std::string, std::string>;
   const auto all = cells::group(invocations);
-  const auto id_of = [](const cells::Cell& c) {
-    return Id{c.key.function, c.key.input, c.key.runtime, c.key.profile};
-  };
+  const auto id_of = [](const cells::Cell& c) { return Id{c.key.function, c.key.input, c.key.runtime, c.key.profile}; };
   const auto counted = [](const cells::Cell& c) { return c.key.sequential() && c.key.io == cells::Io::kDirect; };
   // Rows for configurations with a start to show (a cold or an instance cell), in cell order.
   std::vector<StartLevelRow> rows;
@@ -246,7 +244,8 @@ std::vector<StartLevelRow> start_levels_view(const std::vector<telemetry::Invoca
   return rows;
 }
 
-std::string format_start_levels(const std::vector<StartLevelRow>& rows, const std::vector<std::string>& not_applicable) {
+std::string format_start_levels(const std::vector<StartLevelRow>& rows,
+                                const std::vector<std::string>& not_applicable) {
   std::vector<std::vector<std::string>> lines;
   for (const auto& r : rows) {
     const double ratio = r.process_start_ns / r.instance_start_ns;
@@ -256,8 +255,8 @@ std::string format_start_levels(const std::vector<StartLevelRow>& rows, const st
                      std::isfinite(r.warm_e2e_ns) ? text::duration(r.warm_e2e_ns) : "-",
                      std::isfinite(ratio) ? text::ratio(ratio) : "-"});
   }
-  std::string out = aligned_table({"function", "input", "runtime", "process start", "instance start",
-                                   "instance e2e", "warm e2e", "process/instance"},
+  std::string out = aligned_table({"function", "input", "runtime", "process start", "instance start", "instance e2e",
+                                   "warm e2e", "process/instance"},
                                   lines, {false, false, false, true, true, true, true, true});
   out +=
       "process start = median start phases of a cold request (a new process from scratch); instance start =\n"
@@ -273,7 +272,8 @@ std::vector<LoadRow> load_view(const std::vector<telemetry::Invocation>& invocat
     if (c.key.sequential()) continue;
     rows.push_back({c.key.function, c.key.input, std::string(telemetry::to_string(c.key.io)), c.key.runtime,
                     std::string(telemetry::to_string(c.key.load)), c.key.profile, c.key.level, c.n, c.n_ok,
-                    c.throughput_rps, c.e2e_median, c.e2e_p95, c.e2e_p99, c.fresh_rate()});
+                    c.throughput_rps, c.e2e_median, c.e2e_p95, c.e2e_p99, c.fresh_rate(), c.n_process_starts,
+                    c.n_instance_starts});
   }
   return rows;
 }
@@ -285,14 +285,17 @@ std::string format_load_view(const std::vector<LoadRow>& rows) {
     lines.push_back({r.function, input, r.runtime, r.load, fmt::format("{:g}", r.level),
                      fmt::format("{}/{}", r.n_ok, r.n),
                      std::isfinite(r.throughput_per_s) ? fmt::format("{:.1f}", r.throughput_per_s) : "-",
-                     text::duration(r.p50_ns), text::duration(r.p95_ns), fmt::format("{:.0f}%", 100.0 * r.cold_rate)});
+                     text::duration(r.p50_ns), text::duration(r.p95_ns), fmt::format("{:.0f}%", 100.0 * r.cold_rate),
+                     fmt::format("{} process, {} instance", r.process_starts, r.instance_starts)});
   }
-  std::string out =
-      aligned_table({"function", "input", "runtime", "load", "level", "ok/n", "req/s", "p50", "p95", "cold"}, lines,
-                    {false, false, false, false, true, true, true, true, true, true});
+  std::string out = aligned_table(
+      {"function", "input", "runtime", "load", "level", "ok/n", "req/s", "p50", "p95", "cold", "starts met"}, lines,
+      {false, false, false, false, true, true, true, true, true, true, false});
   out +=
       "req/s = ok responses / (last response - first issue) of the level; latencies count from\n"
-      "the issue (closed) or intended send time (open); cold = requests that started a new instance.\n";
+      "the issue (closed) or intended send time (open); cold = requests that started a new instance;\n"
+      "starts met: requests that started a new process or sandbox, and a new instance in a live host\n"
+      "(a pool with start: instance gives every request one, as Spin does).\n";
   return out;
 }
 

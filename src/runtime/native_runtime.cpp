@@ -49,8 +49,7 @@ class NativeRuntime final : public Runtime {
   }
 
  private:
-  Result<std::unique_ptr<Instance>> start(const std::string& function, std::chrono::milliseconds timeout,
-                                          bool zygote) {
+  Result<std::unique_ptr<Instance>> start(const std::string& function, std::chrono::milliseconds timeout, bool zygote) {
     auto it = exes_.find(function);
     if (it == exes_.end()) return fail(ErrorCode::kInternal, function + " was not prepared");
     ProcessInstanceOptions options;

@@ -72,18 +72,17 @@ ModeSupport mode_support(std::string_view runtime, telemetry::Mode mode) {
   }
   if (runtime == "fake") return {true, "a scripted instance"};
   if (runtime.rfind("runc", 0) == 0 || runtime.rfind("crun", 0) == 0 || runtime.rfind("podman", 0) == 0) {
-    return {false,
-            "a new process in a live container is `" +
-                std::string(runtime.rfind("podman", 0) == 0 ? "podman" : runtime.substr(0, 4)) +
-                " exec`, which sets up the same namespaces, cgroup and process as a container start: no "
-                "instance level lighter than the cold start (docs/ARCHITECTURE.md)"};
+    return {false, "a new process in a live container is `" +
+                       std::string(runtime.rfind("podman", 0) == 0 ? "podman" : runtime.substr(0, 4)) +
+                       " exec`, which sets up the same namespaces, cgroup and process as a container start: no "
+                       "instance level lighter than the cold start (docs/ARCHITECTURE.md)"};
   }
   return {false, "no instance level"};
 }
 
 Result<std::unique_ptr<Instance>> Runtime::start_instance_host(const std::string&, std::chrono::milliseconds) {
-  return fail(ErrorCode::kConfig, std::string(name()) + " has no instance mode: " +
-                                      mode_support(name(), telemetry::Mode::kInstance).what);
+  return fail(ErrorCode::kConfig,
+              std::string(name()) + " has no instance mode: " + mode_support(name(), telemetry::Mode::kInstance).what);
 }
 
 protocol::ExecMode promised_exec_mode(std::string_view runtime) {

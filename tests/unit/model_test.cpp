@@ -52,6 +52,9 @@ struct Truth {
   // function -> a cold (first) call's extra compute per ns of work, on every runtime
   std::map<std::string, double> first_call;
   std::set<std::string> warm_only;  // "f/i" measured warm only
+  // Mode `instance` on these runtimes: this start (a new instance in a live host) per request.
+  std::map<std::string, double> instance_start;
+  std::set<std::string> no_instance;  // "f/i" without instance cells
 
   telemetry::Invocation make(const std::string& f, const std::string& i, const std::string& r, const std::string& mode,
                              int rep) const {
@@ -61,7 +64,7 @@ struct Truth {
     inv.input = i;
     inv.runtime = r;
     inv.mode = telemetry::parse_mode(mode).value();
-    inv.fresh_instance = mode == "cold";
+    inv.fresh_instance = mode != "warm";
     inv.rep = rep;
     inv.ok = true;
     double compute = work * factor.at(r);
@@ -75,6 +78,10 @@ struct Truth {
     if (mode == "cold") {
       inv.phases["sandbox_start"] = std::chrono::nanoseconds(static_cast<std::int64_t>(start.at(r)));
       e2e += start.at(r);
+    }
+    if (mode == "instance") {
+      inv.phases["instantiate"] = std::chrono::nanoseconds(static_cast<std::int64_t>(instance_start.at(r)));
+      e2e += instance_start.at(r);
     }
     inv.phases["invoke"] = std::chrono::nanoseconds(static_cast<std::int64_t>(compute + sd + ov));
     inv.e2e = std::chrono::nanoseconds(static_cast<std::int64_t>(e2e));
@@ -94,8 +101,11 @@ struct Truth {
       for (const auto& [i, v] : ins) {
         for (const auto& [r, x] : factor) {
           if (skip_fib_l_interp && f == "fib" && i == "l" && r == "wasmedge-interp") continue;
-          for (const char* mode : {"cold", "warm"}) {
+          for (const char* mode : {"cold", "warm", "instance"}) {
             if (mode == std::string("cold") && warm_only.count(f + "/" + i)) continue;
+            if (mode == std::string("instance") && (!instance_start.count(r) || no_instance.count(f + "/" + i))) {
+              continue;
+            }
             for (int rep = 0; rep < 5; ++rep) {
               d.records.push_back(make(f, i, r, mode, rep));
             }
@@ -149,6 +159,35 @@ TEST(ModelPredict, AnUnmeasuredConfigurationComesFromTheRestOfTheData) {
     ASSERT_TRUE(p) << p.error().to_string();
     const double truth = static_cast<double>(t.make("fib", "l", "wasmedge-interp", mode, 0).e2e.count());
     EXPECT_LT(rel(p->p50_ns, truth), 0.05) << mode << ": predicted " << p->p50_ns << " vs " << truth;
+  }
+}
+
+// Mode `instance` is its own level of start per runtime: learned from the inputs measured at
+// that level, it predicts an input measured only cold and warm.
+TEST(ModelPredict, TheInstanceLevelIsLearnedPerRuntime) {
+  Truth t;
+  t.instance_start = {{"native", 110e3}, {"wasmedge-aot", 80e3}};
+  t.no_instance = {"fib/l"};
+  const Dataset d = t.dataset();
+  auto m = fit(cells::group(d.records), d);
+  ASSERT_TRUE(m) << m.error().to_string();
+  for (const char* runtime : {"native", "wasmedge-aot"}) {
+    Query q = query("fib", "l", runtime);
+    q.mode = "instance";
+    auto p = predict(*m, q);
+    ASSERT_TRUE(p) << p.error().to_string();
+    const double truth = static_cast<double>(t.make("fib", "l", runtime, "instance", 0).e2e.count());
+    EXPECT_LT(rel(p->p50_ns, truth), 0.05) << runtime << ": predicted " << p->p50_ns << " vs " << truth;
+  }
+  Query runc = query("fib", "s", "runc");
+  runc.mode = "instance";
+  auto none = predict(*m, runc);
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("no instance start of runc"), std::string::npos) << none.error().message;
+  const auto drivers = runtime_drivers(*m);
+  for (const auto& dr : drivers) {
+    if (dr.runtime == "wasmedge-aot") EXPECT_LT(rel(dr.instance_start_ns, 80e3), 0.05) << dr.instance_start_ns;
+    if (dr.runtime == "runc") EXPECT_TRUE(std::isnan(dr.instance_start_ns));
   }
 }
 

@@ -63,7 +63,11 @@ struct Cell {
   std::size_t n_outliers = 0;      ///< usable samples outside Tukey's fences (marked, kept)
   std::size_t n_fresh = 0;         ///< invocations (all) whose request started a new instance
   std::size_t n_fresh_ok = 0;      ///< usable invocations that started a new instance
-  std::vector<double> e2e_ns;      ///< the usable samples, in record order
+  /// Invocations (all) whose request started a new process or sandbox (a `sandbox_start`
+  /// phase), and those whose request started a new instance in a live one (an instance-start
+  /// phase: fork, wasi_setup, first_call): which start each request met.
+  std::size_t n_process_starts = 0, n_instance_starts = 0;
+  std::vector<double> e2e_ns;  ///< the usable samples, in record order
   double e2e_median = stats::kNaN, e2e_p95 = stats::kNaN, e2e_p99 = stats::kNaN;
   stats::Interval median_ci;           ///< kCiLevel CI of the e2e median (stats::median_ci)
   double warm_e2e_mean = stats::kNaN;  ///< mean e2e of usable invocations on a live instance

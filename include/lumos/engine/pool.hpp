@@ -1,5 +1,6 @@
 // An autoscaling instance pool: reuse of idle instances (warm), new instances on demand up to a
-// limit (cold), keep-alive expiry (scale to zero) and pre-warming, as on Knative/OpenWhisk.
+// limit (cold), keep-alive expiry (scale to zero) and pre-warming, as on Knative/OpenWhisk; or,
+// as Spin does, live hosts whose every request gets a new instance.
 #pragma once
 
 #include <chrono>
@@ -13,10 +14,18 @@
 
 namespace lumos::engine {
 
+/// What the pool keeps and what a request that finds none idle starts.
+enum class PoolStart {
+  kProcess,   ///< instances are processes/containers: a request meets a warm one or starts one
+  kInstance,  ///< Spin-style: live hosts (runtime::Runtime::start_instance_host) whose every
+              ///< request runs in a new instance; a new host only when none is idle
+};
+
 struct PoolConfig {
   std::chrono::milliseconds keep_alive{10'000};  ///< idle instances older than this are stopped
   int max_instances = 0;                         ///< 0: no limit
   int prewarm = 0;                               ///< instances started before the load begins
+  PoolStart start = PoolStart::kProcess;
 };
 
 /// An instance lent to one request. `cold` when it was started for this request.
@@ -46,9 +55,13 @@ class InstancePool {
   void reap();
   /// Instances alive now (idle + lent + starting).
   int live() const;
+  /// Whether every request runs in a new instance of a live host (PoolStart::kInstance).
+  bool instance_starts() const { return config_.start == PoolStart::kInstance; }
 
  private:
   using Clock = std::chrono::steady_clock;
+  Result<std::unique_ptr<runtime::Instance>> start_one();
+
   runtime::Runtime& runtime_;
   std::string function_;
   PoolConfig config_;

@@ -171,11 +171,12 @@ nlohmann::json to_json(const Prediction& p);
 struct RuntimeDrivers {
   std::string runtime;
   double compute_factor = 1.0;  ///< time of the same work relative to the reference runtime
-  double cold_start_ns = std::numeric_limits<double>::quiet_NaN();   ///< at its median module size
-  double per_request_ns = std::numeric_limits<double>::quiet_NaN();  ///< warm request path outside the function
-  double baas_ns = std::numeric_limits<double>::quiet_NaN();         ///< warm BaaS get + put
-  std::optional<Usl> usl;                                            ///< absent: no concurrency data for it
-  std::optional<double> tail_ratio;                                  ///< median p95 / p50 of its warm cells
+  double cold_start_ns = std::numeric_limits<double>::quiet_NaN();      ///< at its median module size
+  double instance_start_ns = std::numeric_limits<double>::quiet_NaN();  ///< mode `instance`, if measured
+  double per_request_ns = std::numeric_limits<double>::quiet_NaN();     ///< warm request path outside the function
+  double baas_ns = std::numeric_limits<double>::quiet_NaN();            ///< warm BaaS get + put
+  std::optional<Usl> usl;                                               ///< absent: no concurrency data for it
+  std::optional<double> tail_ratio;                                     ///< median p95 / p50 of its warm cells
 };
 
 /// Every runtime the model knows (the reference included), in the house order.

@@ -79,7 +79,9 @@ struct LoadRow {
   std::size_t n = 0, n_ok = 0;
   double throughput_per_s = stats::kNaN;  ///< cells::Cell::throughput_rps
   double p50_ns = stats::kNaN, p95_ns = stats::kNaN, p99_ns = stats::kNaN;
-  double cold_rate = stats::kNaN;  ///< share of requests that started a new instance
+  double cold_rate = stats::kNaN;   ///< share of requests that started a new instance
+  std::size_t process_starts = 0;   ///< requests that started a new process/sandbox
+  std::size_t instance_starts = 0;  ///< requests that started a new instance in a live host
 };
 
 /// Load view: throughput, tail latency and cold-start rate per level, from the load cells.
