@@ -90,9 +90,10 @@ std::optional<std::string> string_field(const nlohmann::json& j, const char* key
 }
 
 std::string runtime_flavour_for_images(const std::string& runtime, const std::set<std::string>& flavours) {
-  if (runtime == "wasmedge-interp" || runtime == "crun-wasmedge-interp") return "wasm";
+  if (runtime == "wasmedge-interp" || runtime == "crun-wasmedge-interp" || runtime == "podman-crun-wasmedge-interp")
+    return "wasm";
   if (runtime == "wasmedge-aot" || runtime == "wasmedge-aot-zygote" || runtime == "crun-wasmedge-aot" ||
-      runtime == "runc-wasmedge")
+      runtime == "podman-crun-wasmedge-aot" || runtime == "runc-wasmedge")
     return "wasm-aot";
   if (runtime == "runc" || runtime == "podman" || runtime == "crun") {
     return flavours.count("container-debian") ? "container-debian" : "container-scratch";
@@ -265,8 +266,15 @@ ModuleSizes module_sizes_from_artifacts(const fs::path& dir) {
     if (auto s = size_of(entry.path() / (fn + ".gcc"))) m.bytes[fn + "/native-gcc"] = *s;
     if (auto s = size_of(entry.path() / (fn + ".wasm"))) m.bytes[fn + "/wasmedge-interp"] = *s;
     if (auto s = size_of(entry.path() / (fn + ".aot.wasm"))) m.bytes[fn + "/wasmedge-aot"] = *s;
-    if (auto s = size_of(entry.path() / (fn + ".command.wasm"))) m.bytes[fn + "/crun-wasmedge-interp"] = *s;
-    if (auto s = size_of(entry.path() / (fn + ".command.aot.wasm"))) m.bytes[fn + "/crun-wasmedge-aot"] = *s;
+    if (auto s = size_of(entry.path() / (fn + ".aot.wasm"))) m.bytes[fn + "/wasmedge-aot-zygote"] = *s;
+    if (auto s = size_of(entry.path() / (fn + ".command.wasm"))) {
+      m.bytes[fn + "/crun-wasmedge-interp"] = *s;
+      m.bytes[fn + "/podman-crun-wasmedge-interp"] = *s;
+    }
+    if (auto s = size_of(entry.path() / (fn + ".command.aot.wasm"))) {
+      m.bytes[fn + "/crun-wasmedge-aot"] = *s;
+      m.bytes[fn + "/podman-crun-wasmedge-aot"] = *s;
+    }
   }
   if (!m.bytes.empty()) m.source = "artifacts: " + dir.string();
   return m;

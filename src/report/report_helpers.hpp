@@ -58,7 +58,9 @@ inline std::string color_of(const std::string& runtime) {
                                                              {"podman-debian", "#fee08b"},
                                                              {"crun-wasmedge-interp", "#9e9ac8"},
                                                              {"crun-wasmedge-aot", "#c51b7d"},
-                                                             {"wasmedge-aot-zygote", "#f1b6da"}};
+                                                             {"wasmedge-aot-zygote", "#f1b6da"},
+                                                             {"podman-crun-wasmedge-interp", "#bcbddc"},
+                                                             {"podman-crun-wasmedge-aot", "#de77ae"}};
   auto it = kColors.find(runtime);
   return it == kColors.end() ? "#666666" : it->second;
 }

@@ -240,9 +240,11 @@ std::string runs_on(const std::string& kind) {
   if (kind == "native") return "native, runc, crun, podman (container images)";
   if (kind == "native-gcc") return "native-gcc";
   if (kind == "wasm") return "wasmedge-interp (reactor)";
-  if (kind == "wasm-aot") return "wasmedge-aot, runc-wasmedge (reactor)";
-  if (kind == "wasm-command") return "crun-wasmedge-interp (the wasm image's WASI command)";
-  if (kind == "wasm-command-aot") return "crun-wasmedge-aot (the wasm-aot image's WASI command)";
+  if (kind == "wasm-aot") return "wasmedge-aot, wasmedge-aot-zygote, runc-wasmedge (reactor)";
+  if (kind == "wasm-command")
+    return "crun-wasmedge-interp, podman-crun-wasmedge-interp (the wasm image's WASI command)";
+  if (kind == "wasm-command-aot")
+    return "crun-wasmedge-aot, podman-crun-wasmedge-aot (the wasm-aot image's WASI command)";
   if (kind == "generator") return "(makes the inputs at build time)";
   return "";
 }

@@ -109,7 +109,6 @@ std::unique_ptr<Runtime> make_crun_wasmedge_runtime(const ToolPaths& tools, bool
   // code (so it is interpreted); for the AoT module lumos records aot-unverified, and the
   // runtime's fallback check (AotCheckedRuntime) times it against wasmedge-aot.
   variant.exec_mode = aot ? protocol::ExecMode::kAotUnverified : protocol::ExecMode::kInterpreter;
-  auto checked_tools = tools;
   variant.process = [](const image::ImageInfo& image, const Artifacts&) -> Result<ContainerProcess> {
     if (!image.is_wasm()) {
       return fail(ErrorCode::kBuild, "image " + image.reference() + " is not a wasm image (no " +
@@ -119,7 +118,11 @@ std::unique_ptr<Runtime> make_crun_wasmedge_runtime(const ToolPaths& tools, bool
   };
   auto runtime = make_runc_runtime(tools, std::move(variant));
   if (!aot) return runtime;
-  return std::make_unique<AotCheckedRuntime>(std::move(runtime), checked_tools);
+  return make_aot_checked_runtime(std::move(runtime), tools);
+}
+
+std::unique_ptr<Runtime> make_aot_checked_runtime(std::unique_ptr<Runtime> inner, const ToolPaths& tools) {
+  return std::make_unique<AotCheckedRuntime>(std::move(inner), tools);
 }
 
 }  // namespace lumos::runtime

@@ -87,8 +87,11 @@ Result<std::unique_ptr<Instance>> Runtime::start_instance_host(const std::string
 
 protocol::ExecMode promised_exec_mode(std::string_view runtime) {
   // crun's handler on the plain module: it has no native code, so WasmEdge can only interpret it.
-  if (runtime == "wasmedge-interp" || runtime == "crun-wasmedge-interp") return protocol::ExecMode::kInterpreter;
-  if (runtime == "crun-wasmedge-aot") return protocol::ExecMode::kAotUnverified;
+  if (runtime == "wasmedge-interp" || runtime == "crun-wasmedge-interp" || runtime == "podman-crun-wasmedge-interp") {
+    return protocol::ExecMode::kInterpreter;
+  }
+  if (runtime == "crun-wasmedge-aot" || runtime == "podman-crun-wasmedge-aot")
+    return protocol::ExecMode::kAotUnverified;
   if (runtime == "wasmedge-aot" || runtime == "wasmedge-aot-zygote" || runtime == "runc-wasmedge") {
     return protocol::ExecMode::kAot;
   }
@@ -114,6 +117,8 @@ Result<std::unique_ptr<Runtime>> make_runtime(std::string_view name, const ToolP
   if (name == "crun-wasmedge-aot") return make_crun_wasmedge_runtime(tools, true);
   if (name == "podman") return make_podman_runtime(tools, "podman", std::string(image::kContainerScratch));
   if (name == "podman-debian") return make_podman_runtime(tools, "podman-debian", std::string(image::kContainerDebian));
+  if (name == "podman-crun-wasmedge-interp") return make_podman_crun_wasmedge_runtime(tools, false);
+  if (name == "podman-crun-wasmedge-aot") return make_podman_crun_wasmedge_runtime(tools, true);
   if (name == "wasmedge-interp") return make_wasmedge_runtime(tools, WasmEdgeVariant::kInterp);
   if (name == "wasmedge-aot") return make_wasmedge_runtime(tools, WasmEdgeVariant::kAot);
   if (name == "wasmedge-aot-zygote") return make_wasmedge_runtime(tools, WasmEdgeVariant::kAotZygote);

@@ -73,4 +73,21 @@ std::unique_ptr<Runtime> make_crun_wasmedge_runtime(const ToolPaths& tools, bool
 /// podman run -i of the image loaded into podman's store; flavour as in RuncVariant.
 std::unique_ptr<Runtime> make_podman_runtime(const ToolPaths& tools, std::string name, std::string image_flavour);
 
+/// A podman runtime: its image flavour and, for the wasm images, crun's WasmEdge handler.
+struct PodmanVariant {
+  std::string name;
+  std::string image_flavour;
+  /// podman runs the image with crun (a wrapper in lumos' state folder) and the compat-smart
+  /// annotation; the protocol runs on the attached stdio.
+  bool wasm_handler = false;
+  std::optional<protocol::ExecMode> exec_mode;
+};
+/// podman-crun-wasmedge-interp / -aot: the wasm / wasm-aot image run by podman with crun as its
+/// OCI runtime, the Docker-compatible path of a Wasm image; -aot has the AoT fallback check.
+std::unique_ptr<Runtime> make_podman_crun_wasmedge_runtime(const ToolPaths& tools, bool aot);
+
+/// Wraps a runtime whose embedded WasmEdge cannot say whether AoT ran (crun's handler) with the
+/// AoT fallback check at prepare() (crun_runtime.cpp).
+std::unique_ptr<Runtime> make_aot_checked_runtime(std::unique_ptr<Runtime> inner, const ToolPaths& tools);
+
 }  // namespace lumos::runtime

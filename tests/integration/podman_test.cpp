@@ -1,6 +1,9 @@
 // The container runtimes made from OCI images: podman (the Docker-compatible engine), runc and
 // podman on the Debian-based image, and Wasm inside a runc container (runc-wasmedge).
 // Needs scripts/setup (runc, podman, skopeo, umoci, the WasmEdge root): missing pieces FAIL.
+#include <map>
+#include <string>
+
 #include "test_support.hpp"
 
 using namespace lumos;
@@ -111,4 +114,40 @@ warmup: 1
   EXPECT_EQ(baas, 2u * 2u) << run.output;
   EXPECT_EQ(commands, 2u) << run.output;
   EXPECT_EQ(run.records.size(), 2u * 2u * 2u + 2u) << run.output;
+}
+
+// The Docker-compatible path of a Wasm image: podman with crun as its OCI runtime and the
+// compat-smart annotation, so crun's WasmEdge handler runs the wasm and wasm-aot images.
+TEST(ContainerRuntimes, PodmanRunsTheWasmImagesThroughCrunsWasmEdgeHandler) {
+  TempDir dir;
+  auto run = run_experiment(dir, R"(
+functions:
+  - {name: hello, inputs: [small]}
+  - {name: fibonacci, inputs: [medium]}
+runtimes: [podman-crun-wasmedge-interp, podman-crun-wasmedge-aot]
+modes: [cold, warm]
+repetitions: 3
+warmup: 1
+)");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.records.size(), 2u * 2u * 2u * 3u) << run.output;
+  std::map<std::string, double> fib_warm_compute;
+  for (const auto& r : run.records) {
+    SCOPED_TRACE(r.function + "/" + r.runtime + "/" + std::string(lumos::telemetry::to_string(r.mode)));
+    EXPECT_TRUE(r.ok) << r.error_text();  // ok: the engine checked the output against expected
+    EXPECT_EQ(r.exec_mode, r.runtime == "podman-crun-wasmedge-aot" ? "aot-unverified" : "interpreter");
+    EXPECT_TRUE(r.cpu.has_value()) << "container cgroup not found";
+    if (r.mode == lumos::telemetry::Mode::kCold) {
+      EXPECT_EQ(r.phases.count("sandbox_start"), 1u);
+    }
+    if (r.function == "fibonacci" && r.mode == lumos::telemetry::Mode::kWarm) {
+      fib_warm_compute[r.runtime] += static_cast<double>(r.phases.at("compute").count());
+    }
+  }
+  // What ran is the handler's WasmEdge: the AoT image computes far faster than the plain one,
+  // and passed the fallback check against wasmedge-aot.
+  ASSERT_GT(fib_warm_compute["podman-crun-wasmedge-aot"], 0);
+  EXPECT_GT(fib_warm_compute["podman-crun-wasmedge-interp"] / fib_warm_compute["podman-crun-wasmedge-aot"], 10.0);
+  EXPECT_NE(run.output.find("check: podman-crun-wasmedge-aot: fibonacci: AoT fallback check passed"), std::string::npos)
+      << run.output;
 }

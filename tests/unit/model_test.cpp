@@ -186,8 +186,12 @@ TEST(ModelPredict, TheInstanceLevelIsLearnedPerRuntime) {
   EXPECT_NE(none.error().message.find("no instance start of runc"), std::string::npos) << none.error().message;
   const auto drivers = runtime_drivers(*m);
   for (const auto& dr : drivers) {
-    if (dr.runtime == "wasmedge-aot") EXPECT_LT(rel(dr.instance_start_ns, 80e3), 0.05) << dr.instance_start_ns;
-    if (dr.runtime == "runc") EXPECT_TRUE(std::isnan(dr.instance_start_ns));
+    if (dr.runtime == "wasmedge-aot") {
+      EXPECT_LT(rel(dr.instance_start_ns, 80e3), 0.05) << dr.instance_start_ns;
+    }
+    if (dr.runtime == "runc") {
+      EXPECT_TRUE(std::isnan(dr.instance_start_ns));
+    }
   }
 }
 

@@ -9,7 +9,7 @@ namespace lumos {
 
 /// The order in which tables, plots and lists show runtimes: the floor first, then containers,
 /// then Wasm. Runtimes not listed come after, alphabetically.
-inline constexpr std::array<std::string_view, 15> kRuntimeOrder = {"native",
+inline constexpr std::array<std::string_view, 17> kRuntimeOrder = {"native",
                                                                    "native-gcc",
                                                                    "runc",
                                                                    "runc-debian",
@@ -22,6 +22,8 @@ inline constexpr std::array<std::string_view, 15> kRuntimeOrder = {"native",
                                                                    "wasmedge-aot-zygote",
                                                                    "crun-wasmedge-interp",
                                                                    "crun-wasmedge-aot",
+                                                                   "podman-crun-wasmedge-interp",
+                                                                   "podman-crun-wasmedge-aot",
                                                                    "runc-wasmedge",
                                                                    "fake"};
 

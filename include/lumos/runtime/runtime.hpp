@@ -1,7 +1,7 @@
 // The one interface every sandbox implements: Runtime (prepares artifacts, starts instances)
 // and Instance (serves requests). Backends: native, native-gcc, runc (-debian), crun (-debian),
-// crun-wasmedge-interp, crun-wasmedge-aot, podman (-debian), wasmedge-interp, wasmedge-aot,
-// wasmedge-aot-zygote, runc-wasmedge, fake.
+// crun-wasmedge-interp, crun-wasmedge-aot, podman (-debian), podman-crun-wasmedge-interp,
+// podman-crun-wasmedge-aot, wasmedge-interp, wasmedge-aot, wasmedge-aot-zygote, runc-wasmedge, fake.
 #pragma once
 
 #include <chrono>
@@ -141,11 +141,13 @@ const std::vector<std::string>& runtime_names();
 
 /// Every runtime make_runtime() knows, in report order: native, native-gcc, runc, runc-debian,
 /// crun, crun-debian, podman, podman-debian, wasmedge-interp, wasmedge-aot, wasmedge-aot-zygote,
-/// crun-wasmedge-interp, crun-wasmedge-aot, runc-wasmedge. `native` runs the executable built by the wasm modules'
+/// crun-wasmedge-interp, crun-wasmedge-aot, podman-crun-wasmedge-interp, podman-crun-wasmedge-aot,
+/// runc-wasmedge. `native` runs the executable built by the wasm modules'
 /// compiler (clang-19), `native-gcc` the host compiler's build of the same source;
 /// `runc`/`crun`/`podman` run the container-scratch image, the `-debian` variants the
 /// container-debian image; `crun-wasmedge-*` run the wasm / wasm-aot image with crun's
-/// built-in WasmEdge handler, as a crun node runs a Wasm image.
+/// built-in WasmEdge handler, as a crun node runs a Wasm image; `podman-crun-wasmedge-*` the same
+/// images through podman with crun as its OCI runtime.
 const std::vector<std::string>& all_runtime_names();
 
 /// The exec mode a runtime promises (native for containers, interpreter or AoT for wasm,
