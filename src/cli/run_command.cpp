@@ -16,6 +16,7 @@
 #include "lumos/common/format.hpp"
 #include "lumos/telemetry/jsonl.hpp"
 #include "lumos/telemetry/manifest.hpp"
+#include "lumos/telemetry/proc_stats.hpp"
 #include "run_steps.hpp"
 #include "subcommands.hpp"
 
@@ -33,6 +34,20 @@ int cmd_run(const run::Flags& flags) {
   auto environment = run::set_up_environment(run->experiment, plan);
   if (!environment) return report_error(environment.error());
   nlohmann::json manifest = run::start_manifest(*run, *planned, *environment);
+  // Where sequential cells run relative to lumos' client thread (see engine::RunPlan::placement).
+  // A profile's slot decides instead: its cpuset holds the instance, lumos keeps off it.
+  const bool slot = plan.profile && plan.profile->limits_resources();
+  const engine::PlacementCpus cpus = slot ? engine::PlacementCpus{} : engine::placement_cpus(plan.placement);
+  const auto placement_word = slot ? std::string_view(plan.profile->cpuset.empty() ? "free" : "cross-cpu")
+                                   : telemetry::to_string(cpus.placement);
+  manifest["placement"] = {
+      {"placement", placement_word},
+      {"client_cpu", cpus.client >= 0 ? nlohmann::json(cpus.client) : nlohmann::json(nullptr)},
+      {"instance_cpu", cpus.instance >= 0 ? nlohmann::json(cpus.instance) : nlohmann::json(nullptr)},
+      {"asked", telemetry::to_string(plan.placement)},
+      {"load_cells", "free"},
+      {"redis_and_link", "free (started before any cell, on all of lumos' CPUs)"}};
+  const auto steal_before = telemetry::cpu_steal_ticks();
   // Modes a runtime does not have: said in the header and kept in the manifest, never a silent gap.
   const auto not_applicable = engine::not_applicable(plan);
   manifest["not_applicable"] = nlohmann::json::array();
@@ -51,6 +66,10 @@ int cmd_run(const run::Flags& flags) {
   const std::size_t expected = engine::expected_invocations(plan);
   std::printf("Running %s: %zu cells, %s%zu invocations expected -> %s/invocations.jsonl\n",
               run->experiment.name.c_str(), cells, plan.adaptive ? "up to " : "", expected, out.c_str());
+  if (!slot && cpus.placement != telemetry::Placement::kFree) {
+    std::printf("  placement %s: lumos' client on CPU %d, instances on CPU %d\n",
+                std::string(telemetry::to_string(cpus.placement)).c_str(), cpus.client, cpus.instance);
+  }
   for (const auto& n : not_applicable) {
     std::printf("  %s on %s: not applicable (%s)\n", std::string(telemetry::to_string(n.mode)).c_str(),
                 n.runtime.c_str(), n.why.c_str());
@@ -116,6 +135,12 @@ int cmd_run(const run::Flags& flags) {
     for (const auto& inv : all->invocations) failed_all += inv.ok ? 0 : 1;
   }
   manifest["invocations"] = n_all;
+  if (const auto steal_after = telemetry::cpu_steal_ticks(); steal_before && steal_after) {
+    const double steal = static_cast<double>(steal_after->first - steal_before->first);
+    const double total = static_cast<double>(steal_after->second - steal_before->second);
+    manifest["cpu_steal"] = {{"seconds", steal / static_cast<double>(sysconf(_SC_CLK_TCK))},
+                             {"share", total > 0 ? steal / total : 0.0}};
+  }
   for (const auto& line : totals->checks) manifest["runtime_checks"].push_back(line);
   manifest["failed_invocations"] = all ? failed_all : totals->failed;
   if (auto w = telemetry::write_json_file(out / "manifest.json", manifest); !w) return report_error(w.error());

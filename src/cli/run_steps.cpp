@@ -177,6 +177,7 @@ Result<PlannedRun> plan_run(OpenRun& run) {
   plan.load = experiment->load;
   plan.repetitions = experiment->repetitions;
   plan.warmup = experiment->warmup;
+  plan.placement = experiment->placement;
   plan.adaptive = experiment->adaptive;
   plan.timeout = experiment->timeout;
   plan.start_timeout = experiment->start_timeout;

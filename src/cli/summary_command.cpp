@@ -2,9 +2,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include "lumos/report/summary.hpp"
@@ -35,6 +37,27 @@ int print_summary(const fs::path& dir, bool csv, bool io_view, bool load_view) {
   auto rows = report::summarize(*invocations);
   std::fputs((csv ? report::format_summary_csv(rows) : report::format_summary_table(rows)).c_str(), stdout);
   if (csv) return 0;
+  // Where the sequential cells ran, as asked (manifest) and as the records saw it.
+  std::set<int> client_cpus, instance_cpus;
+  std::set<std::string> placements;
+  for (const auto& inv : *invocations) {
+    if (inv.load != telemetry::LoadKind::kNone) continue;
+    placements.insert(std::string(telemetry::to_string(inv.placement)));
+    if (inv.client_cpu >= 0) client_cpus.insert(inv.client_cpu);
+    if (inv.instance_cpu >= 0) instance_cpus.insert(inv.instance_cpu);
+  }
+  const auto join = [](const auto& items) {
+    std::string out;
+    for (const auto& x : items) {
+      if (!out.empty()) out += ',';
+      out += fmt::format("{}", x);
+    }
+    return out.empty() ? std::string("-") : out;
+  };
+  if (!placements.empty()) {
+    std::printf("placement %s: lumos' client on CPU %s, instances on CPU %s (as the records saw them)\n",
+                join(placements).c_str(), join(client_cpus).c_str(), join(instance_cpus).c_str());
+  }
   // The start at each level, when the run asked for the instance level.
   std::vector<std::string> not_applicable;
   if (folder->manifest.is_object() && folder->manifest.contains("not_applicable")) {

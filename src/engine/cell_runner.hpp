@@ -4,6 +4,8 @@
 
 #include "lumos/engine/runner.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <ctime>
@@ -102,6 +104,15 @@ class CellRunner {
              BaasStore& store)
       : plan_(plan), cell_(cell), rt_(rt), sink_(sink), store_(store) {}
 
+  /// The cell's placement, for its records (the Device decides it).
+  void set_placement(telemetry::Placement placement) { placement_ = placement; }
+
+  /// The client's and the instance's CPU after a response.
+  static void record_cpus(telemetry::Invocation& inv, runtime::Instance& instance) {
+    inv.client_cpu = sched_getcpu();
+    inv.instance_cpu = instance.last_cpu().value_or(-1);
+  }
+
   Result<void> run(const std::optional<Error>& setup_error, CellReport& report) {
     std::vector<telemetry::Invocation> records;
     for (int rep = 0; rep < cell_.repetitions; ++rep) {
@@ -156,6 +167,7 @@ class CellRunner {
     inv.runtime = cell_.runtime;
     inv.mode = cell_.mode;
     inv.fresh_instance = inv.mode == telemetry::Mode::kCold || inv.mode == telemetry::Mode::kInstance;
+    inv.placement = placement_;
     inv.input = cell_.input->name;
     inv.io = cell_.io;
     inv.profile = plan_.profile ? plan_.profile->name : "";
@@ -255,6 +267,7 @@ class CellRunner {
     inv.e2e = t2 - t0;
     inv.phases["invoke"] = t2 - t1;
     record_response(inv, response);
+    record_cpus(inv, **instance);
     auto stats = (*instance)->stats();
     inv.cpu = stats.cpu;
     inv.peak_rss_bytes = stats.peak_rss_bytes;
@@ -367,6 +380,7 @@ class CellRunner {
     inv.e2e = t1 - t0;
     inv.phases["invoke"] = t1 - t0;
     record_response(inv, response);
+    record_cpus(inv, *instance_);
     auto after = instance_->stats();
     if (before.cpu && after.cpu) inv.cpu = *after.cpu - *before.cpu;
     inv.peak_rss_bytes = after.peak_rss_bytes;
@@ -377,6 +391,7 @@ class CellRunner {
   runtime::Runtime* rt_;
   telemetry::InvocationSink& sink_;
   BaasStore& store_;
+  telemetry::Placement placement_ = telemetry::Placement::kFree;
   std::unique_ptr<runtime::Instance> instance_;
   std::vector<double> e2e_ns_;  ///< ok e2e times of this cell, for its median and the adaptive rule
 };

@@ -89,9 +89,9 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
   }
   if (!root.IsMap()) return error("expected a mapping with at least 'functions'");
   static const std::set<std::string> kKnown = {
-      "name",   "description", "functions",        "runtimes",      "modes", "repetitions",
-      "warmup", "timeout_ms",  "start_timeout_ms", "function_dirs", "io",    "baas",
-      "load",   "pool",        "profile",          "adaptive"};
+      "name",   "description", "functions",        "runtimes",      "modes",    "repetitions",
+      "warmup", "timeout_ms",  "start_timeout_ms", "function_dirs", "io",       "baas",
+      "load",   "pool",        "profile",          "adaptive",      "placement"};
   Experiment ex;
   try {
     for (const auto& kv : root) {
@@ -199,6 +199,16 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
       auto rule = parse_adaptive(a, ex.repetitions);
       if (!rule) return error(rule.error().message);
       ex.adaptive = *rule;
+    }
+    if (root["placement"]) {
+      const auto word = root["placement"].as<std::string>();
+      auto placement = telemetry::parse_placement(word);
+      if (!placement) {
+        return error("placement '" + word +
+                     "' must be same-cpu (lumos' client and the instance on one CPU, the default), cross-cpu "
+                     "(on two) or free (where the scheduler puts them)");
+      }
+      ex.placement = *placement;
     }
     if (root["warmup"]) ex.warmup = root["warmup"].as<int>();
     if (ex.warmup < 0) return error("'warmup' must be 0 or more");

@@ -74,6 +74,7 @@ inline void serve_with_pool(const RunPlan& plan, CellRunner& cells, InstancePool
   auto before_invoke = std::chrono::duration_cast<std::chrono::nanoseconds>(t0 - issued) - lease->started;
   inv.phases["queue"] = std::max(std::chrono::nanoseconds(0), before_invoke);
   cells.record_response(inv, response);
+  CellRunner::record_cpus(inv, *lease->instance);
   auto stats = lease->instance->stats();
   inv.peak_rss_bytes = stats.peak_rss_bytes;
   pool.release(std::move(lease->instance));

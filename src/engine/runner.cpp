@@ -2,6 +2,8 @@
 // load levels and trace replay in their own files), plus resume keys and output checks.
 #include "run_parts.hpp"
 
+#include <sched.h>
+
 #include <openssl/sha.h>
 
 namespace lumos::engine {
@@ -68,6 +70,30 @@ std::vector<Cell> expand_cells(const RunPlan& plan) {
 }
 
 }  // namespace
+
+PlacementCpus placement_cpus(telemetry::Placement wanted) {
+  PlacementCpus out;
+  if (wanted == telemetry::Placement::kFree) return out;
+  cpu_set_t mask;
+  if (sched_getaffinity(0, sizeof mask, &mask) != 0) return out;
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &mask)) cpus.push_back(c);
+  }
+  if (cpus.empty()) return out;
+  out.client = cpus.back();
+  const bool cross = wanted == telemetry::Placement::kCrossCpu && cpus.size() > 1;
+  out.instance = cross ? cpus.front() : out.client;
+  out.placement = cross ? telemetry::Placement::kCrossCpu : telemetry::Placement::kSameCpu;
+  return out;
+}
+
+bool pin_calling_thread(int cpu) {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  CPU_SET(cpu, &mask);
+  return sched_setaffinity(0, sizeof mask, &mask) == 0;
+}
 
 std::vector<NotApplicable> not_applicable(const RunPlan& plan) {
   std::set<std::pair<std::string, telemetry::Mode>> seen;
@@ -168,9 +194,11 @@ Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runti
     report.io = std::string(telemetry::to_string(cell.io));
     report.runtime = cell.runtime;
     report.mode = std::string(telemetry::to_string(cell.mode));
-    Result<Device> device = setup_error ? Result<Device>(Device{}) : Device::open(plan);
+    Result<Device> device =
+        setup_error ? Result<Device>(Device{}) : Device::open(plan, cell.mode != telemetry::Mode::kPool);
     if (!device) setup_error = device.error();
     CellRunner runner(plan, cell, rt, sink, store);
+    if (device) runner.set_placement(device->placement());
     if (cell.io == telemetry::Io::kBaas && !setup_error) {
       // Seed the input object (idempotent; the same key serves every cell of this input).
       auto seeded =

@@ -156,7 +156,7 @@ Result<RunTotals> run_trace_passes(const RunPlan& plan, const RuntimeFactory& ma
       if (rt) {
         if (auto ok = (*rt)->check(); !ok) rt = tl::unexpected(ok.error());
       }
-      Result<Device> device = rt ? Device::open(plan) : Result<Device>(tl::unexpected(rt.error()));
+      Result<Device> device = rt ? Device::open(plan, false) : Result<Device>(tl::unexpected(rt.error()));
       if (!device) {  // every event of the pass is a failed record, as every repetition of a cell is
         ConcurrentRecorder recorder{sink, report, plan.on_invocation};
         for (std::size_t i = 0; i < plan.load->trace.size(); ++i) {

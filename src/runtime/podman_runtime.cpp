@@ -120,6 +120,18 @@ class PodmanRuntime final : public Runtime {
       std::string id;
       return in >> id ? "libpod-" + id : std::string();
     };
+    // conmon, not `podman run`, is the container's parent: its CPU comes from its cgroup.
+    // runc: <cgroup of podman run>/libpod-<id>; crun: <cgroup parent>/libpod-<id> (see stats).
+    const bool crun = wasm_;
+    const std::string parent_path = crun ? cgroup_parent() : std::string();
+    options.last_cpu = [cid, crun, parent_path](pid_t spawned) -> std::optional<int> {
+      const std::string leaf = cid();
+      if (leaf.empty()) return std::nullopt;
+      std::string base =
+          crun ? (parent_path == "." ? std::string() : parent_path) : telemetry::cgroup_of(spawned, "memory");
+      if (base == "/") base.clear();
+      return telemetry::cgroup_last_cpu(base + "/" + leaf);
+    };
     if (wasm_) {
       // A WASI module sees only its own fd table: the protocol runs on the attached stdio
       // (conmon's relay), as for crun-wasmedge-*. The container's cgroup is <parent>/libpod-<id>.

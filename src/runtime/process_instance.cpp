@@ -74,6 +74,12 @@ class ProcessInstance final : public Instance {
     return last_stats_;
   }
 
+  std::optional<int> last_cpu() override {
+    if (dead_ || child_.pid() <= 0) return std::nullopt;
+    if (options_.last_cpu) return options_.last_cpu(child_.pid());
+    return telemetry::process_last_cpu(telemetry::leaf_descendant(child_.pid()));
+  }
+
   bool alive() override { return !dead_ && !child_.exited(); }
 
   void stop() override {

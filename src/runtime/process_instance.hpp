@@ -16,6 +16,9 @@ struct ProcessInstanceOptions {
   std::vector<std::string> argv;
   /// Reads resource use; defaults to procfs of the child process.
   std::function<InstanceStats(pid_t)> stats;
+  /// The CPU the function's process last ran on; defaults to the spawned process' youngest
+  /// descendant (telemetry::leaf_descendant: the container's process under `runc run`).
+  std::function<std::optional<int>(pid_t)> last_cpu;
   /// Extra cleanup after the child had to be killed (e.g. `runc delete --force`).
   std::function<void()> after_kill;
   /// If set, the child is spawned inside the scope it enters (a cgroup slot), see ToolPaths.

@@ -1,9 +1,12 @@
 // procfs and cgroup v1 readers for CPU time and peak memory.
 #include "lumos/telemetry/proc_stats.hpp"
 
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
+#include <string>
 
 namespace lumos::telemetry {
 
@@ -46,6 +49,62 @@ std::optional<std::uint64_t> process_peak_rss(pid_t pid) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<int> process_last_cpu(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The command name (field 2) may hold spaces and parentheses: fields restart after its last ')'.
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 39 && (fields >> field); ++i) {
+    if (i == 39) {
+      try {
+        return std::stoi(field);
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+pid_t leaf_descendant(pid_t pid) {
+  for (int depth = 0; depth < 8; ++depth) {
+    pid_t last = -1;
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+      std::ifstream in(task.path() / "children");
+      pid_t child = 0;
+      while (in >> child) last = child;
+    }
+    if (last <= 0) return pid;
+    pid = last;
+  }
+  return pid;
+}
+
+std::optional<int> cgroup_last_cpu(const std::string& cgroup) {
+  std::ifstream in("/sys/fs/cgroup/memory" + cgroup + "/cgroup.procs");
+  pid_t pid = 0;
+  if (!(in >> pid) || pid <= 0) return std::nullopt;
+  return process_last_cpu(pid);
+}
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> cpu_steal_ticks() {
+  std::ifstream in("/proc/stat");
+  std::string label;
+  if (!(in >> label) || label != "cpu") return std::nullopt;
+  // user nice system idle iowait irq softirq steal guest guest_nice (guest time is in user)
+  std::uint64_t v[8] = {};
+  for (auto& x : v) {
+    if (!(in >> x)) return std::nullopt;
+  }
+  std::uint64_t total = 0;
+  for (auto x : v) total += x;
+  return std::make_pair(v[7], total);
 }
 
 std::string own_cgroup(const std::string& controller) { return cgroup_of(0, controller); }

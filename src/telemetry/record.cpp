@@ -11,6 +11,8 @@ namespace {
 
 constexpr std::array<std::pair<Mode, std::string_view>, 4> kModes = {
     {{Mode::kCold, "cold"}, {Mode::kWarm, "warm"}, {Mode::kInstance, "instance"}, {Mode::kPool, "pool"}}};
+constexpr std::array<std::pair<Placement, std::string_view>, 3> kPlacements = {
+    {{Placement::kFree, "free"}, {Placement::kSameCpu, "same-cpu"}, {Placement::kCrossCpu, "cross-cpu"}}};
 constexpr std::array<std::pair<Io, std::string_view>, 2> kIos = {{{Io::kDirect, "direct"}, {Io::kBaas, "baas"}}};
 constexpr std::array<std::pair<LoadKind, std::string_view>, 4> kLoads = {
     {{LoadKind::kNone, ""}, {LoadKind::kClosed, "closed"}, {LoadKind::kOpen, "open"}, {LoadKind::kTrace, "trace"}}};
@@ -76,6 +78,8 @@ std::string_view to_string(Mode m) { return name_of(m, kModes); }
 std::string_view to_string(Io io) { return name_of(io, kIos); }
 std::string_view to_string(LoadKind k) { return name_of(k, kLoads); }
 std::optional<Mode> parse_mode(std::string_view s) { return value_of(s, kModes); }
+std::string_view to_string(Placement p) { return name_of(p, kPlacements); }
+std::optional<Placement> parse_placement(std::string_view s) { return value_of(s, kPlacements); }
 std::optional<Io> parse_io(std::string_view s) { return value_of(s, kIos); }
 std::optional<LoadKind> parse_load_kind(std::string_view s) { return value_of(s, kLoads); }
 
@@ -121,6 +125,9 @@ nlohmann::json to_json(const Invocation& inv) {
     j["level"] = inv.level;
     j["offset_ns"] = inv.offset_ns;
   }
+  j["placement"] = to_string(inv.placement);
+  j["client_cpu"] = inv.client_cpu >= 0 ? nlohmann::json(inv.client_cpu) : nlohmann::json(nullptr);
+  j["instance_cpu"] = inv.instance_cpu >= 0 ? nlohmann::json(inv.instance_cpu) : nlohmann::json(nullptr);
   j["cpu_ns"] = inv.cpu ? nlohmann::json(inv.cpu->count()) : nlohmann::json(nullptr);
   j["peak_rss_bytes"] = inv.peak_rss_bytes ? nlohmann::json(*inv.peak_rss_bytes) : nlohmann::json(nullptr);
   return j;
@@ -185,7 +192,17 @@ Result<Invocation> invocation_from_json(const nlohmann::json& j) {
   f.get("load", load);
   f.get("level", inv.level);
   f.get("offset_ns", inv.offset_ns);
+  std::string placement = "free";  // records before placement existed: where the scheduler put them
+  f.get("placement", placement);
+  for (auto [key, field] : {std::pair{"client_cpu", &inv.client_cpu}, std::pair{"instance_cpu", &inv.instance_cpu}}) {
+    if (auto it = j.find(key); it != j.end() && !it->is_null()) f.get(key, *field);
+  }
   if (f.error()) return fail(ErrorCode::kConfig, *f.error());
+  const auto parsed_placement = parse_placement(placement);
+  if (!parsed_placement) {
+    return fail(ErrorCode::kConfig, "field 'placement' is '" + placement + "' (same-cpu, cross-cpu or free)");
+  }
+  inv.placement = *parsed_placement;
 
   const auto parsed_io = parse_io(io);
   const auto parsed_load = parse_load_kind(load);

@@ -40,6 +40,7 @@ function_dirs: [more]
   EXPECT_EQ(ex->functions[1].name, "hello");
   EXPECT_EQ(ex->runtimes, std::vector<std::string>{"wasmedge-aot"});
   EXPECT_EQ(ex->modes, (std::vector<std::string>{"warm", "instance"}));
+  EXPECT_EQ(ex->placement, telemetry::Placement::kSameCpu);  // the default
   EXPECT_EQ(ex->repetitions, 7);
   EXPECT_EQ(ex->warmup, 2);
   EXPECT_EQ(ex->timeout.count(), 50);
@@ -58,6 +59,7 @@ TEST(Experiment, ErrorsNameTheFileAndTheProblem) {
       {"runtimes: [native]\n", "'functions'"},
       {"functions: [hello]\nruntimes: [docker]\n", "unknown runtime 'docker'"},
       {"functions: [hello]\nmodes: [tepid]\n", "mode 'tepid'"},
+      {"functions: [hello]\nplacement: near\n", "placement 'near' must be same-cpu"},
       {"functions: [hello]\nrepetitions: 0\n", "'repetitions'"},
       {"functions: [hello]\nrepetitions: lots\n", "wrong type"},
       {"functions: [hello\n", "not valid YAML"},

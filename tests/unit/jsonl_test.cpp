@@ -45,6 +45,8 @@ TEST(Jsonl, RoundTripKeepsEveryField) {
   inv.load = telemetry::LoadKind::kClosed;
   inv.level = 4;
   inv.offset_ns = 77;
+  inv.placement = telemetry::Placement::kCrossCpu;
+  inv.client_cpu = 1;
   {
     auto w = telemetry::JsonlWriter::open(path);
     ASSERT_TRUE(w);
@@ -79,6 +81,9 @@ TEST(Jsonl, RoundTripKeepsEveryField) {
   EXPECT_EQ(r.load, telemetry::LoadKind::kClosed);
   EXPECT_EQ(r.level, 4);
   EXPECT_EQ(r.offset_ns, 77);
+  EXPECT_EQ(r.placement, telemetry::Placement::kCrossCpu);
+  EXPECT_EQ(r.client_cpu, 1);
+  EXPECT_EQ(r.instance_cpu, -1);  // unknown: written as null, read back as unknown
   EXPECT_EQ(back->invocations[1].rep, 5);
   fs::remove(path);
 }

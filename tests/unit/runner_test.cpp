@@ -2,6 +2,7 @@
 // Over 400 lines on purpose: one concept (the engine through its one entry point, run_plan),
 // whose tests share the scripted runtime and plan builders.
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <map>
@@ -114,6 +115,27 @@ TEST(Runner, ModesARuntimeDoesNotHaveAreListedAndNotRun) {
   // fake cold + instance, runc cold, wasmedge-aot-zygote instance.
   EXPECT_EQ(engine::count_cells(plan), 4u);
   EXPECT_EQ(engine::expected_invocations(plan), 8u);
+}
+
+TEST(Runner, PlacementCpusComeFromTheThreadsAffinity) {
+  cpu_set_t saved;
+  ASSERT_EQ(sched_getaffinity(0, sizeof saved, &saved), 0);
+  EXPECT_EQ(engine::placement_cpus(lumos::telemetry::Placement::kFree).client, -1);
+  const auto same = engine::placement_cpus(lumos::telemetry::Placement::kSameCpu);
+  EXPECT_EQ(same.placement, lumos::telemetry::Placement::kSameCpu);
+  EXPECT_GE(same.client, 0);
+  EXPECT_EQ(same.instance, same.client);
+  // On one CPU there is no other to cross to: cross-cpu becomes same-cpu, and says so.
+  ASSERT_TRUE(engine::pin_calling_thread(same.client));
+  const auto lone = engine::placement_cpus(lumos::telemetry::Placement::kCrossCpu);
+  EXPECT_EQ(lone.placement, lumos::telemetry::Placement::kSameCpu);
+  EXPECT_EQ(lone.instance, same.client);
+  ASSERT_EQ(sched_setaffinity(0, sizeof saved, &saved), 0);
+  if (CPU_COUNT(&saved) > 1) {
+    const auto cross = engine::placement_cpus(lumos::telemetry::Placement::kCrossCpu);
+    EXPECT_EQ(cross.placement, lumos::telemetry::Placement::kCrossCpu);
+    EXPECT_NE(cross.instance, cross.client);
+  }
 }
 
 TEST(Runner, EveryCellGetsItsRepetitionsInOrder) {

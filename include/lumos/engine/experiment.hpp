@@ -14,6 +14,7 @@
 #include "lumos/engine/load_spec.hpp"
 #include "lumos/env/profile.hpp"
 #include "lumos/stats/quality.hpp"
+#include "lumos/telemetry/record.hpp"
 
 namespace lumos::engine {
 
@@ -44,6 +45,8 @@ struct Experiment {
   std::optional<env::Profile> profile;
   int repetitions = 30;  ///< recorded invocations per cell
   int warmup = 1;        ///< unrecorded requests before a warm cell
+  /// `placement:` where a sequential cell's instance runs relative to lumos' client thread.
+  telemetry::Placement placement = telemetry::Placement::kSameCpu;
   /// `adaptive: {target, level, min}`: stop a sequential cell once its median's CI half-width
   /// is under target x median (at least `min` repetitions, at most `repetitions`).
   std::optional<stats::StopRule> adaptive;

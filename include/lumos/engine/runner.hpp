@@ -78,6 +78,11 @@ struct RunPlan {
   std::optional<baas::Endpoint> baas;
   int repetitions = 30;
   int warmup = 1;
+  /// Sequential cells without a cgroup slot: lumos pins its client thread to one CPU and spawns
+  /// the instance pinned to the same CPU (kSameCpu) or another (kCrossCpu); kFree pins nothing.
+  /// Under a profile with a cpuset the slot decides (the instance on the device's CPUs, lumos
+  /// off them: kCrossCpu). Needs spawn_scope; without it nothing is pinned (kFree).
+  telemetry::Placement placement = telemetry::Placement::kFree;
   /// Adaptive repetitions: a sequential cell stops once the CI of its median e2e is narrow
   /// enough (stats::adaptive_stop); `repetitions` is then the most a cell runs.
   std::optional<stats::StopRule> adaptive;
@@ -119,6 +124,17 @@ struct RunTotals {
   /// runtime::Runtime::checks.
   std::vector<std::string> checks;
 };
+
+/// The CPUs of a placement from the calling thread's affinity: the client on lumos' last CPU,
+/// the instance on the same one (same-cpu) or on the first (cross-cpu); with one CPU a
+/// cross-cpu placement is same-cpu. kFree (or no affinity): -1, -1.
+struct PlacementCpus {
+  telemetry::Placement placement = telemetry::Placement::kFree;
+  int client = -1, instance = -1;
+};
+PlacementCpus placement_cpus(telemetry::Placement wanted);
+/// Pins the calling thread to one CPU; false if the kernel refused.
+bool pin_calling_thread(int cpu);
 
 /// A runtime x mode of the plan that the runtime does not have (runtime::mode_support): its
 /// cells are not run, and the run's header and manifest say so.

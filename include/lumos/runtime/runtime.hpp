@@ -53,6 +53,9 @@ class Instance {
   /// kCrashed/kProtocol: it died or misbehaved. After any error the instance is dead.
   virtual Result<Response> invoke(std::string_view request, std::chrono::milliseconds timeout) = 0;
   virtual InstanceStats stats() = 0;
+  /// The CPU the instance's function process last ran on (for the records' placement); nullopt
+  /// when unknown.
+  virtual std::optional<int> last_cpu() { return std::nullopt; }
   virtual bool alive() = 0;
   /// Ends the instance (graceful: end of input, then kill after a short grace period).
   virtual void stop() = 0;

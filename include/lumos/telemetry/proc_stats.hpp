@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace lumos::telemetry {
 
@@ -17,6 +18,19 @@ std::optional<std::uint64_t> read_first_number(const std::filesystem::path& path
 std::optional<std::chrono::nanoseconds> process_cpu_time(pid_t pid);
 /// Peak resident set size of pid in bytes (VmHWM of /proc/PID/status).
 std::optional<std::uint64_t> process_peak_rss(pid_t pid);
+/// The CPU pid last ran on (field 39 of /proc/PID/stat); nullopt if unreadable.
+std::optional<int> process_last_cpu(pid_t pid);
+/// The process an instance's function runs in, below the process lumos spawned: the youngest
+/// descendant along the last child of each level (/proc/PID/task/*/children), pid itself if it
+/// has none (a native process, a wasm host; `runc run` -> the container's process).
+pid_t leaf_descendant(pid_t pid);
+/// The CPU the first process of a cgroup v1 path (memory hierarchy) last ran on.
+std::optional<int> cgroup_last_cpu(const std::string& cgroup);
+
+/// The machine's CPU time in clock ticks from the `cpu` line of /proc/stat: {steal, total}
+/// (steal: time the hypervisor ran something else while this VM wanted a CPU).
+std::optional<std::pair<std::uint64_t, std::uint64_t>> cpu_steal_ticks();
+
 /// This process's cgroup v1 path for a controller ("memory", "cpuacct"), from /proc/self/cgroup;
 /// "/" if not found. Children such as runc containers are created relative to it.
 std::string own_cgroup(const std::string& controller);

@@ -33,6 +33,12 @@ enum class Io { kDirect, kBaas };
 /// Sequential repetitions (kNone) or the load generator of a load cell.
 enum class LoadKind { kNone, kClosed, kOpen, kTrace };
 
+/// Where a sequential cell's instance ran relative to lumos' client thread: pinned to the
+/// client's CPU, pinned to another CPU, or where the scheduler put it. Load cells are kFree.
+enum class Placement { kFree, kSameCpu, kCrossCpu };
+
+std::string_view to_string(Placement p);
+std::optional<Placement> parse_placement(std::string_view s);
 std::string_view to_string(Mode m);
 std::string_view to_string(Io io);
 std::string_view to_string(LoadKind k);  ///< "" for kNone
@@ -65,6 +71,9 @@ struct Invocation {
   std::uint64_t baas_bytes_in = 0;              ///< BaaS: bytes the function fetched from Redis
   std::uint64_t baas_bytes_out = 0;             ///< BaaS: bytes the function stored to Redis
   std::string started_at;                       ///< UTC ISO-8601 wall time of the request
+  Placement placement = Placement::kFree;       ///< the cell's placement (same-cpu, cross-cpu, free)
+  int client_cpu = -1;    ///< CPU lumos' client thread was on when the response arrived; -1: unknown
+  int instance_cpu = -1;  ///< CPU the instance last ran on (/proc/PID/stat); -1: unknown
   /// Load cells only: the generator, the level (closed: concurrency, open: requests/s, trace:
   /// time scale), and when the request was issued (closed) or meant to be sent since the level
   /// began.

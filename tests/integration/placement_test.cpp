@@ -1,0 +1,69 @@
+// CPU placement of sequential cells on the real runtimes: lumos' client thread and the instance
+// pinned to one CPU (the default) or to two, and every record saying where both ran. Figures
+// (the cross-CPU penalty) are the overhead bench's to print, not asserted here.
+#include <sched.h>
+
+#include <fstream>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.hpp"
+
+using namespace lumos;
+using lumos::testing::run_experiment;
+using lumos::testing::TempDir;
+
+namespace {
+
+std::string experiment(const std::string& placement) {
+  return "name: it-placement\n"
+         "functions: [{name: hello, inputs: [small]}]\n"
+         "runtimes: [native, runc, wasmedge-aot]\n"
+         "modes: [cold, warm]\n"
+         "repetitions: 3\n"
+         "warmup: 1\n" +
+         (placement.empty() ? std::string() : "placement: " + placement + "\n");
+}
+
+}  // namespace
+
+TEST(Placement, TheDefaultPinsClientAndInstanceToOneCpuAndRecordsBoth) {
+  TempDir dir;
+  auto run = run_experiment(dir, experiment(""));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.records.size(), 3u * 2u * 3u) << run.output;
+  std::set<int> cpus;
+  for (const auto& r : run.records) {
+    SCOPED_TRACE(r.runtime + "/" + std::string(telemetry::to_string(r.mode)));
+    EXPECT_EQ(r.placement, telemetry::Placement::kSameCpu);
+    ASSERT_GE(r.client_cpu, 0);
+    EXPECT_EQ(r.instance_cpu, r.client_cpu);  // runc: the container's process, not runc's
+    cpus.insert(r.client_cpu);
+  }
+  EXPECT_EQ(cpus.size(), 1u);
+  std::ifstream in(dir.path / "out" / "manifest.json");
+  auto manifest = nlohmann::json::parse(in);
+  EXPECT_EQ(manifest["placement"]["placement"], "same-cpu");
+  EXPECT_EQ(manifest["placement"]["client_cpu"], *cpus.begin());
+  EXPECT_TRUE(manifest["cpu_steal"]["share"].is_number()) << manifest.dump();
+  EXPECT_NE(run.output.find("placement same-cpu"), std::string::npos) << run.output;
+}
+
+TEST(Placement, CrossCpuPutsTheInstanceOnAnotherCpu) {
+  cpu_set_t mask;
+  ASSERT_EQ(sched_getaffinity(0, sizeof mask, &mask), 0);
+  ASSERT_GE(CPU_COUNT(&mask), 2) << "this machine kind has 2 CPUs; cross-cpu needs two";
+  TempDir dir;
+  auto run = run_experiment(dir, experiment("cross-cpu"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.records.size(), 3u * 2u * 3u) << run.output;
+  for (const auto& r : run.records) {
+    SCOPED_TRACE(r.runtime + "/" + std::string(telemetry::to_string(r.mode)));
+    EXPECT_EQ(r.placement, telemetry::Placement::kCrossCpu);
+    ASSERT_GE(r.client_cpu, 0);
+    ASSERT_GE(r.instance_cpu, 0);
+    EXPECT_NE(r.instance_cpu, r.client_cpu);
+  }
+}
