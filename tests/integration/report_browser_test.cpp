@@ -39,10 +39,11 @@ TEST(ReportCli, WritesHtmlMarkdownAndCsvBesideIt) {
       {lumos_binary().string(), "report", kFixture.string(), "-o", out.string(), "--artifacts", "/nonexistent"});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->exit_code, 0) << r->out;
-  EXPECT_NE(r->out.find("(7 of 7 plots drawn)"), std::string::npos) << r->out;
+  EXPECT_NE(r->out.find("(8 of 8 plots drawn)"), std::string::npos) << r->out;
   EXPECT_TRUE(fs::exists(dir.path / "r" / "report.md"));
   for (const char* id :
-       {"paper-vs-ours", "comparisons", "cold-start-phases", "io-serialization", "model-validation", "summary"}) {
+       {"paper-vs-ours", "comparisons", "cold-start-phases", "start-levels", "io-serialization", "model-validation",
+        "summary"}) {
     EXPECT_TRUE(fs::exists(dir.path / "r" / (std::string("report-") + id + ".csv"))) << id;
   }
   EXPECT_NE(slurp(dir.path / "r" / "report-paper-vs-ours.csv").find("up to 30x"), std::string::npos);
@@ -131,10 +132,11 @@ TEST(ReportBrowser, OpensInHeadlessChromiumWithoutErrorsAndEveryPlotDrawn) {
   }
   // The page's own check ran (DOMContentLoaded) and found every figure drawn with a size.
   EXPECT_NE(dom.find("data-report-ok=\"true\""), std::string::npos) << dom.substr(0, 400);
-  EXPECT_NE(dom.find("data-plots-drawn=\"7\""), std::string::npos);
+  EXPECT_NE(dom.find("data-plots-drawn=\"8\""), std::string::npos);
   EXPECT_NE(dom.find("data-plots-missing=\"0\""), std::string::npos);
   for (const char* id :
-       {"cold-start", "warm-latency", "image-sizes", "io-serialization", "concurrency-1", "latency-cdf", "model-fit"}) {
+       {"cold-start", "start-levels", "warm-latency", "image-sizes", "io-serialization", "concurrency-1", "latency-cdf",
+        "model-fit"}) {
     const auto at = dom.find(std::string("id=\"plot-") + id + "\"");
     ASSERT_NE(at, std::string::npos) << id;
     const auto end = dom.find("</figure>", at);
