@@ -41,9 +41,8 @@ TEST(ReportCli, WritesHtmlMarkdownAndCsvBesideIt) {
   ASSERT_EQ(r->exit_code, 0) << r->out;
   EXPECT_NE(r->out.find("(8 of 8 plots drawn)"), std::string::npos) << r->out;
   EXPECT_TRUE(fs::exists(dir.path / "r" / "report.md"));
-  for (const char* id :
-       {"paper-vs-ours", "comparisons", "cold-start-phases", "start-levels", "io-serialization", "model-validation",
-        "summary"}) {
+  for (const char* id : {"paper-vs-ours", "comparisons", "cold-start-phases", "start-levels", "io-serialization",
+                         "model-validation", "summary"}) {
     EXPECT_TRUE(fs::exists(dir.path / "r" / (std::string("report-") + id + ".csv"))) << id;
   }
   EXPECT_NE(slurp(dir.path / "r" / "report-paper-vs-ours.csv").find("up to 30x"), std::string::npos);
@@ -134,9 +133,8 @@ TEST(ReportBrowser, OpensInHeadlessChromiumWithoutErrorsAndEveryPlotDrawn) {
   EXPECT_NE(dom.find("data-report-ok=\"true\""), std::string::npos) << dom.substr(0, 400);
   EXPECT_NE(dom.find("data-plots-drawn=\"8\""), std::string::npos);
   EXPECT_NE(dom.find("data-plots-missing=\"0\""), std::string::npos);
-  for (const char* id :
-       {"cold-start", "start-levels", "warm-latency", "image-sizes", "io-serialization", "concurrency-1", "latency-cdf",
-        "model-fit"}) {
+  for (const char* id : {"cold-start", "start-levels", "warm-latency", "image-sizes", "io-serialization",
+                         "concurrency-1", "latency-cdf", "model-fit"}) {
     const auto at = dom.find(std::string("id=\"plot-") + id + "\"");
     ASSERT_NE(at, std::string::npos) << id;
     const auto end = dom.find("</figure>", at);
