@@ -212,8 +212,10 @@ TEST(Runtimes, AotFallbackToTheInterpreterIsDetectedNotReportedAsAot) {
   std::string src = std::string(LUMOS_SOURCE_DIR) + "/functions/fibonacci/";
   for (const auto& [name, module_file] : {std::pair{"corrupt", "corrupt.aot.wasm"}, {"plain", "plain.wasm"}}) {
     fs::create_directories(fn / name);
+    // Fully prebuilt (no sources): nothing to compile, only the AoT module under test differs.
     std::ofstream(fn / name / "function.yaml")
-        << "language: c++\nsources: [" << src << "fibonacci.cpp]\nprebuilt: {wasm_aot: " << module_file
+        << "language: c++\nprebuilt: {native: " << (artifacts / "fibonacci").string()
+        << ", wasm: " << (artifacts / "fibonacci.wasm").string() << ", wasm_aot: " << module_file
         << "}\ninputs: [{name: small, file: " << src << "inputs/small.json, expected: " << src
         << "expected/small.json}]\n";
   }
