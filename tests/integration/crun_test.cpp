@@ -45,6 +45,19 @@ std::string proc_text(const fs::path& proc, const char* file) {
   return line;
 }
 
+// Whether a /proc/<pid>/stat line is of a task that is exiting: state Z/X, or PF_EXITING (0x4)
+// in its flags (the 9th field), or gone (empty).
+bool exiting(const std::string& stat) {
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return true;
+  std::istringstream fields(stat.substr(close + 1));
+  std::string state;
+  long skip = 0;
+  unsigned long flags = 0;
+  fields >> state >> skip >> skip >> skip >> skip >> skip >> flags;
+  return state == "Z" || state == "X" || (flags & 0x4) != 0;
+}
+
 }  // namespace
 
 TEST(Crun, HelloAndFibonacciRunColdAndWarmOnCrunAndItsWasmEdgeHandler) {
@@ -152,8 +165,9 @@ TEST(Crun, ContainersUnderTheEdgeProfileSitInsideTheCellsSlot) {
             if (line.find(c) != std::string::npos) lines.push_back(line);
           }
         }
-        // A task may leave its groups while it exits: keep what was read while it still ran.
-        if (state != "Z" && state != "X" && fs::exists(entry.path())) {
+        // A task leaves its groups while it exits (PF_EXITING, before it is a zombie): keep only
+        // what was read while it still ran, checked before and after reading its groups.
+        if (!exiting(stat) && !exiting(proc_text(entry.path(), "stat"))) {
           seen[comm].insert(lines.begin(), lines.end());
         }
       }
