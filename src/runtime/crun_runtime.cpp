@@ -121,6 +121,12 @@ std::unique_ptr<Runtime> make_crun_wasmedge_runtime(const ToolPaths& tools, bool
   return make_aot_checked_runtime(std::move(runtime), tools);
 }
 
+Error wasm_handler_command_refusal(std::string_view runtime) {
+  return Error{ErrorCode::kConfig, std::string(runtime) +
+                                       " cannot run command functions: crun's WasmEdge handler exits 0 whatever the "
+                                       "guest's exit code, so a failed run would pass"};
+}
+
 std::unique_ptr<Runtime> make_aot_checked_runtime(std::unique_ptr<Runtime> inner, const ToolPaths& tools) {
   return std::make_unique<AotCheckedRuntime>(std::move(inner), tools);
 }

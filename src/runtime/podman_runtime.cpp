@@ -167,9 +167,7 @@ class PodmanRuntime final : public Runtime {
   // Command functions: one `podman run` per invocation with the working directory mounted at /work.
   Result<CommandOutcome> run_command(const CommandRequest& request) override {
     if (wasm_) {
-      return fail(ErrorCode::kConfig, name_ +
-                                          " cannot run command functions: crun's WasmEdge handler exits 0 whatever "
-                                          "the guest's exit code, so a failed run would pass");
+      return tl::unexpected(wasm_handler_command_refusal(name_));
     }
     auto it = loaded_.find(request.function);
     if (it == loaded_.end()) return fail(ErrorCode::kInternal, request.function + " was not prepared");

@@ -77,7 +77,14 @@ class ProcessInstance final : public Instance {
   std::optional<int> last_cpu() override {
     if (dead_ || child_.pid() <= 0) return std::nullopt;
     if (options_.last_cpu) return options_.last_cpu(child_.pid());
-    return telemetry::process_last_cpu(telemetry::leaf_descendant(child_.pid()));
+    // The function's process below the spawned one (a container's) stays for the instance's
+    // life: found once, not walked again on every request.
+    if (leaf_ <= 0) {
+      const pid_t leaf = telemetry::leaf_descendant(child_.pid());
+      if (leaf != child_.pid()) leaf_ = leaf;
+      return telemetry::process_last_cpu(leaf);
+    }
+    return telemetry::process_last_cpu(leaf_);
   }
 
   bool alive() override { return !dead_ && !child_.exited(); }
@@ -111,6 +118,7 @@ class ProcessInstance final : public Instance {
   ProcessInstanceOptions options_;
   telemetry::PhaseTimes start_phases_;
   InstanceStats last_stats_;
+  pid_t leaf_ = 0;  ///< the function's process under the spawned one, once found
   bool dead_ = false;
   bool stopped_ = false;
 };

@@ -158,9 +158,7 @@ class RuncRuntime final : public Runtime {
   // function's read-only root file system; the run's working directory is bind-mounted at /work.
   Result<CommandOutcome> run_command(const CommandRequest& request) override {
     if (variant_.wasm_handler) {
-      return fail(ErrorCode::kConfig, variant_.name +
-                                          " cannot run command functions: crun's WasmEdge handler exits 0 whatever "
-                                          "the guest's exit code, so a failed run would pass");
+      return tl::unexpected(wasm_handler_command_refusal(variant_.name));
     }
     auto it = prepared_.find(request.function);
     if (it == prepared_.end()) return fail(ErrorCode::kInternal, request.function + " was not prepared");

@@ -86,6 +86,9 @@ struct PodmanVariant {
 /// OCI runtime, the Docker-compatible path of a Wasm image; -aot has the AoT fallback check.
 std::unique_ptr<Runtime> make_podman_crun_wasmedge_runtime(const ToolPaths& tools, bool aot);
 
+/// Why runtimes on crun's WasmEdge handler refuse command functions (kConfig).
+Error wasm_handler_command_refusal(std::string_view runtime);
+
 /// Wraps a runtime whose embedded WasmEdge cannot say whether AoT ran (crun's handler) with the
 /// AoT fallback check at prepare() (crun_runtime.cpp).
 std::unique_ptr<Runtime> make_aot_checked_runtime(std::unique_ptr<Runtime> inner, const ToolPaths& tools);
