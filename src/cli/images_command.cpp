@@ -2,13 +2,13 @@
 // unpacked sizes, with each image's size relative to the AoT wasm image (the paper's headline).
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <optional>
 
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include "lumos/common/files.hpp"
 #include "lumos/common/format.hpp"
 
 #include "lumos/build/builder.hpp"
@@ -93,14 +93,10 @@ nlohmann::json format_json(const std::vector<Row>& rows) {
   return {{"images", images}, {"paper_claim", kPaperClaim}};
 }
 
-bool write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  if (!out) {
-    std::fprintf(stderr, "lumos: cannot write %s\n", path.c_str());
-    return false;
-  }
-  return true;
+bool write_table(const fs::path& path, const std::string& text) {
+  auto written = write_file(path, text, "images table");
+  if (!written) std::fprintf(stderr, "lumos: %s\n", written.error().message.c_str());
+  return written.has_value();
 }
 
 struct Flags {
@@ -176,8 +172,8 @@ int run_images(const Flags& flags) {
     }
   }
   std::fputs(format_table(rows).c_str(), stdout);
-  if (!flags.json_file.empty() && !write_text(flags.json_file, format_json(rows).dump(2) + "\n")) ok = false;
-  if (!flags.csv_file.empty() && !write_text(flags.csv_file, format_csv(rows))) ok = false;
+  if (!flags.json_file.empty() && !write_table(flags.json_file, format_json(rows).dump(2) + "\n")) ok = false;
+  if (!flags.csv_file.empty() && !write_table(flags.csv_file, format_csv(rows))) ok = false;
   return ok ? 0 : 1;
 }
 

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "lumos/common/files.hpp"
 #include "lumos/model/model.hpp"
 #include "lumos/report/html_report.hpp"
 #include "subcommands.hpp"
@@ -24,11 +25,6 @@ struct ReportFlags {
   std::string title;
   bool no_model = false;
 };
-
-bool write_text(const fs::path& p, const std::string& text) {
-  std::ofstream o(p, std::ios::binary);
-  return static_cast<bool>(o << text);
-}
 
 int run_report(const ReportFlags& f) {
   report::ReportData r;
@@ -95,16 +91,14 @@ int run_report(const ReportFlags& f) {
   const auto tables = report::report_tables(r);
 
   if (!out.parent_path().empty()) fs::create_directories(out.parent_path(), ec);
-  if (!write_text(out, report::html_report(r, figures, tables)))
-    return report_error({ErrorCode::kIo, "cannot write " + out.string()});
+  if (auto w = write_file(out, report::html_report(r, figures, tables), "report"); !w) return report_error(w.error());
   fs::path md = out;
   md.replace_extension(".md");
-  if (!write_text(md, report::markdown_report(r, tables)))
-    return report_error({ErrorCode::kIo, "cannot write " + md.string()});
+  if (auto w = write_file(md, report::markdown_report(r, tables), "report"); !w) return report_error(w.error());
   std::vector<std::string> csvs;
   for (const auto& t : tables) {
     fs::path csv = out.parent_path() / (out.stem().string() + "-" + t.id + ".csv");
-    if (!write_text(csv, report::table_csv(t))) return report_error({ErrorCode::kIo, "cannot write " + csv.string()});
+    if (auto w = write_file(csv, report::table_csv(t), "report table"); !w) return report_error(w.error());
     csvs.push_back(csv.filename().string());
   }
   std::size_t drawn = 0;

@@ -24,16 +24,16 @@ namespace lumos::cli {
 namespace fs = std::filesystem;
 namespace {
 
-int cmd_run(const run::Flags& flags) {
-  auto run = run::open_run(flags);
+int cmd_run(const steps::Flags& flags) {
+  auto run = steps::open_run(flags);
   if (!run) return report_error(run.error());
   const fs::path& out = run->out;
-  auto planned = run::plan_run(*run);
+  auto planned = steps::plan_run(*run);
   if (!planned) return report_error(planned.error());
   engine::RunPlan& plan = planned->plan;
-  auto environment = run::set_up_environment(run->experiment, plan);
+  auto environment = steps::set_up_environment(run->experiment, plan);
   if (!environment) return report_error(environment.error());
-  nlohmann::json manifest = run::start_manifest(*run, *planned, *environment);
+  nlohmann::json manifest = steps::start_manifest(*run, *planned, *environment);
   // Where sequential cells run relative to lumos' client thread (see engine::RunPlan::placement).
   // A profile's slot decides instead: its cpuset holds the instance, lumos keeps off it.
   const bool slot = plan.profile && plan.profile->limits_resources();
@@ -126,7 +126,7 @@ int cmd_run(const run::Flags& flags) {
   });
   if (!totals) return report_error(totals.error());
   manifest["status"] = "finished";
-  manifest["finished_at"] = run::timestamp();
+  manifest["finished_at"] = steps::timestamp();
   // Counts over the whole results file (a resumed run adds to what was there).
   auto all = telemetry::read_invocations(out / "invocations.jsonl");
   std::size_t n_all = all ? all->invocations.size() : totals->invocations;
@@ -156,7 +156,7 @@ int cmd_run(const run::Flags& flags) {
 }  // namespace
 
 Subcommand add_run_command(CLI::App& parent) {
-  auto flags = std::make_shared<run::Flags>();
+  auto flags = std::make_shared<steps::Flags>();
   Subcommand sub;
   sub.app = parent.add_subcommand("run", "Run an experiment file and record every invocation");
   auto* experiment_opt = sub.app->add_option("experiment", flags->experiment, "Experiment YAML file");

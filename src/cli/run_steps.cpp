@@ -17,7 +17,7 @@
 #include "lumos/telemetry/manifest.hpp"
 #include "subcommands.hpp"
 
-namespace lumos::cli::run {
+namespace lumos::cli::steps {
 namespace fs = std::filesystem;
 namespace {
 
@@ -337,4 +337,4 @@ nlohmann::json start_manifest(const OpenRun& run, const PlannedRun& planned, con
   return manifest;
 }
 
-}  // namespace lumos::cli::run
+}  // namespace lumos::cli::steps

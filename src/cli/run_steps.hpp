@@ -21,7 +21,7 @@
 #include "lumos/env/netns.hpp"
 #include "lumos/runtime/runtime.hpp"
 
-namespace lumos::cli::run {
+namespace lumos::cli::steps {
 
 struct Flags {
   std::filesystem::path experiment;
@@ -77,4 +77,4 @@ Result<Environment> set_up_environment(const engine::Experiment& experiment, eng
 /// The manifest written before the first invocation (status "running").
 nlohmann::json start_manifest(const OpenRun& run, const PlannedRun& planned, const Environment& environment);
 
-}  // namespace lumos::cli::run
+}  // namespace lumos::cli::steps

@@ -1,4 +1,4 @@
-// Whole-file reads.
+// Whole-file reads and writes.
 #include "lumos/common/files.hpp"
 
 #include <fstream>
@@ -16,5 +16,15 @@ Result<std::string> read_file(const std::filesystem::path& path, std::string_vie
 }
 
 std::string read_file_or_empty(const std::filesystem::path& path) { return read_file(path).value_or(std::string()); }
+
+Result<void> write_file(const std::filesystem::path& path, std::string_view text, std::string_view what) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.close();
+  if (!out)
+    return fail(ErrorCode::kIo, "cannot write " + std::string(what) + " '" + path.string() +
+                                    "': check the folder exists and is writable");
+  return {};
+}
 
 }  // namespace lumos

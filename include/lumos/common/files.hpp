@@ -1,4 +1,4 @@
-// Reading whole files: the one helper every module uses.
+// Reading and writing whole files: the helpers every module uses.
 #pragma once
 
 #include <filesystem>
@@ -14,5 +14,8 @@ Result<std::string> read_file(const std::filesystem::path& path, std::string_vie
 
 /// The bytes of a file, or "" when it cannot be read (for optional files: stamps, logs).
 std::string read_file_or_empty(const std::filesystem::path& path);
+
+/// Replaces a file's bytes with `text`. Fails with kIo naming `what` and the path.
+Result<void> write_file(const std::filesystem::path& path, std::string_view text, std::string_view what = "file");
 
 }  // namespace lumos
