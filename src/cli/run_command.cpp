@@ -99,12 +99,28 @@ int cmd_run(const steps::Flags& flags) {
     };
   }
   auto t0 = std::chrono::steady_clock::now();
+  if (plan.interleave) {
+    std::printf("  order interleaved: rounds of %d repetitions per cell, shuffled from seed %llu\n",
+                plan.interleave->batch, static_cast<unsigned long long>(plan.interleave->seed));
+    // Interleaved cells end together in the last rounds: a line per round shows the pace in logs.
+    if (!tty && !run->flags.quiet) {
+      plan.on_round = [&](int round, int rounds) {
+        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::printf("  round %d/%d done (%.0fs, ETA %.0fs)\n", round, rounds, elapsed,
+                    elapsed / round * (rounds - round));
+        std::fflush(stdout);
+      };
+    }
+  }
+  std::size_t cells_finished = 0;
   auto totals = engine::run_plan(plan, factory, *writer, [&](const engine::CellReport& c) {
     recorded += static_cast<std::size_t>(c.skipped);  // the adaptive rule stopped the cell early
     if (run->flags.quiet) return;
     if (tty) std::printf("\r%-100s\r", "");  // clear the progress bar line
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    double eta = elapsed / static_cast<double>(c.index) * static_cast<double>(c.count - c.index);
+    // Interleaved cells finish in any order: count the finished ones.
+    const std::size_t finished = ++cells_finished;
+    double eta = elapsed / static_cast<double>(finished) * static_cast<double>(c.count - finished);
     std::string input = c.io == "baas" ? c.input + "@baas" : c.input;
     // The medians of the cells layer, as `lumos summary` prints them (one per load level).
     std::string medians;
@@ -114,7 +130,7 @@ int cmd_run(const steps::Flags& flags) {
       medians += text::duration(cell.e2e_median);
       if (!cell.key.sequential()) medians += " (" + cell.key.mode_label() + ")";
     }
-    std::printf("[%3zu/%zu] %-10s %-7s %-19s %-8s  %3d ok %3d failed  median %-10s  (%.0fs, ETA %.0fs)\n", c.index,
+    std::printf("[%3zu/%zu] %-10s %-7s %-19s %-8s  %3d ok %3d failed  median %-10s  (%.0fs, ETA %.0fs)\n", finished,
                 c.count, c.function.c_str(), input.c_str(), c.runtime.c_str(), c.mode.c_str(), c.ok, c.failed,
                 medians.empty() ? "-" : medians.c_str(), elapsed, eta);
     if (c.skipped > 0) {

@@ -179,6 +179,22 @@ Result<PlannedRun> plan_run(OpenRun& run) {
   plan.warmup = experiment->warmup;
   plan.placement = experiment->placement;
   plan.adaptive = experiment->adaptive;
+  if (experiment->interleaved && !experiment->load) {  // load levels and trace passes run whole
+    // The order's seed: the experiment's, else the one a resumed run started with (so resume
+    // repeats the order), else a new one, kept in the manifest.
+    engine::RunPlan::Interleave interleave;
+    interleave.batch = experiment->batch;
+    if (experiment->seed) {
+      interleave.seed = *experiment->seed;
+    } else if (previous.is_object() && previous.contains("order") && previous["order"].contains("seed") &&
+               previous["order"]["seed"].is_number_unsigned()) {
+      interleave.seed = previous["order"]["seed"].get<std::uint64_t>();
+    } else {
+      std::random_device rd;
+      interleave.seed = (static_cast<std::uint64_t>(rd()) << 32) | rd();
+    }
+    plan.interleave = interleave;
+  }
   plan.timeout = experiment->timeout;
   plan.start_timeout = experiment->start_timeout;
   for (std::size_t i = 0; i < resolved.size(); ++i) {
@@ -322,6 +338,10 @@ nlohmann::json start_manifest(const OpenRun& run, const PlannedRun& planned, con
   }
   if (previous.is_null()) manifest["started_at"] = timestamp();
   manifest["status"] = "running";
+  manifest["order"] =
+      plan.interleave
+          ? nlohmann::json{{"order", "interleaved"}, {"batch", plan.interleave->batch}, {"seed", plan.interleave->seed}}
+          : nlohmann::json{{"order", "sequential"}};
   manifest["baas"] = environment.baas;
   manifest["profile"] = plan.profile ? env::to_json(*plan.profile) : nlohmann::json(nullptr);
   manifest["environment"] =

@@ -113,9 +113,16 @@ class CellRunner {
     inv.instance_cpu = instance.last_cpu().value_or(-1);
   }
 
-  Result<void> run(const std::optional<Error>& setup_error, CellReport& report) {
-    std::vector<telemetry::Invocation> records;
-    for (int rep = 0; rep < cell_.repetitions; ++rep) {
+  /// Runs repetitions [from, to) of the cell (those not recorded yet). `rewarm`: other cells ran
+  /// since this cell's last step, so a live instance first serves one unrecorded request (the
+  /// recorded ones then measure a warm instance, not the caches the other cells left). True
+  /// when the cell is done: all its repetitions run, or the adaptive rule stopped it.
+  Result<bool> step(int from, int to, bool rewarm, const std::optional<Error>& setup_error, CellReport& report) {
+    to = std::min(to, cell_.repetitions);
+    if (rewarm && !setup_error && instance_ && instance_->alive()) {
+      (void)instance_->invoke(request_for(blank(-1)), plan_.timeout);
+    }
+    for (int rep = from; rep < to; ++rep) {
       telemetry::Invocation inv = blank(rep);
       if (plan_.done && plan_.done->count(record_key(inv))) continue;  // resumed: recorded already
       if (setup_error) {
@@ -136,14 +143,18 @@ class CellRunner {
         ++report.failed;
         if (report.first_error.empty()) report.first_error = inv.error_text();
       }
-      if (auto w = sink_.write(inv); !w) return w;
-      records.push_back(inv);
+      if (auto w = sink_.write(inv); !w) return tl::unexpected(w.error());
+      records_.push_back(inv);
       if (plan_.on_invocation) plan_.on_invocation();
-      if (plan_.adaptive && inv.ok && adaptive_stop(rep, report)) break;
+      if (plan_.adaptive && inv.ok && adaptive_stop(rep, report)) return true;
     }
+    return to >= cell_.repetitions;
+  }
+
+  /// Ends the cell: stops its live instance and groups its records into the report.
+  void finish(CellReport& report) {
     if (instance_) instance_->stop();
-    report.cells = cells::group(records);
-    return {};
+    report.cells = cells::group(records_);
   }
 
   // Adaptive repetitions: whether the CI of the median e2e is narrow enough to stop after
@@ -233,6 +244,14 @@ class CellRunner {
     if (response.exec_mode != runtime::promised_exec_mode(cell_.runtime)) {  // not what was asked
       inv.set_error(
           Error{ErrorCode::kWrongExecMode, cell_.runtime + " was asked for but the code ran as " + inv.exec_mode});
+      return;
+    }
+    if (response.exec_mode == protocol::ExecMode::kNone) {  // the floor: no function ran, the request came back
+      if (response.body != request_for(inv)) {
+        inv.set_error(Error{ErrorCode::kOutputMismatch, "the floor's echo differs from the request"});
+        return;
+      }
+      inv.ok = true;
       return;
     }
     const auto& digest = cell_.input->expected_sha256;
@@ -393,7 +412,8 @@ class CellRunner {
   BaasStore& store_;
   telemetry::Placement placement_ = telemetry::Placement::kFree;
   std::unique_ptr<runtime::Instance> instance_;
-  std::vector<double> e2e_ns_;  ///< ok e2e times of this cell, for its median and the adaptive rule
+  std::vector<double> e2e_ns_;                  ///< ok e2e times of this cell, for its median and the adaptive rule
+  std::vector<telemetry::Invocation> records_;  ///< this run's records of the cell, for its report
 };
 
 }  // namespace lumos::engine::run_detail

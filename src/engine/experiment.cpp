@@ -89,9 +89,9 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
   }
   if (!root.IsMap()) return error("expected a mapping with at least 'functions'");
   static const std::set<std::string> kKnown = {
-      "name",   "description", "functions",        "runtimes",      "modes",    "repetitions",
-      "warmup", "timeout_ms",  "start_timeout_ms", "function_dirs", "io",       "baas",
-      "load",   "pool",        "profile",          "adaptive",      "placement"};
+      "name",       "description",      "functions",     "runtimes", "modes", "repetitions", "warmup",
+      "timeout_ms", "start_timeout_ms", "function_dirs", "io",       "baas",  "load",        "pool",
+      "profile",    "adaptive",         "placement",     "order",    "batch", "seed"};
   Experiment ex;
   try {
     for (const auto& kv : root) {
@@ -210,6 +210,18 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
       }
       ex.placement = *placement;
     }
+    if (root["order"]) {
+      const auto word = root["order"].as<std::string>();
+      if (word != "interleaved" && word != "sequential") {
+        return error("order '" + word +
+                     "' must be interleaved (rounds of every cell in a shuffled order, the default) or sequential "
+                     "(each cell whole, one after another)");
+      }
+      ex.interleaved = word == "interleaved";
+    }
+    if (root["batch"]) ex.batch = root["batch"].as<int>();
+    if (ex.batch < 1) return error("'batch' (repetitions of a cell per round) must be at least 1");
+    if (root["seed"]) ex.seed = root["seed"].as<std::uint64_t>();
     if (root["warmup"]) ex.warmup = root["warmup"].as<int>();
     if (ex.warmup < 0) return error("'warmup' must be 0 or more");
     if (root["timeout_ms"]) ex.timeout = std::chrono::milliseconds(root["timeout_ms"].as<int>());

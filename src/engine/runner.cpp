@@ -4,6 +4,8 @@
 
 #include <sched.h>
 
+#include <random>
+
 #include <openssl/sha.h>
 
 namespace lumos::engine {
@@ -57,6 +59,8 @@ std::vector<Cell> expand_cells(const RunPlan& plan) {
         // One-shot programs and functions built without BaaS have no BaaS mode.
         if (io == telemetry::Io::kBaas && (f.command || !f.baas)) continue;
         for (const auto& rt : runtimes) {
+          // The floor echoes the request: BaaS and one-shot programs have no floor of their own.
+          if (rt == runtime::kFloorRuntime && (io == telemetry::Io::kBaas || f.command)) continue;
           for (const auto& mode : modes) {
             if (f.command && mode != telemetry::Mode::kCold) continue;  // one-shot programs: no warm state, no load
             if (!runtime::mode_support(rt, start_mode(plan, mode)).applicable) continue;  // see not_applicable()
@@ -152,91 +156,191 @@ std::size_t expected_invocations(const RunPlan& plan) {
   return total;
 }
 
+namespace {
+
+// One runtime object per name (checked once); prepare() once per function and runtime.
+class RuntimeSet {
+ public:
+  explicit RuntimeSet(const RuntimeFactory& make) : make_(make) {}
+
+  /// The cell's runtime, or why the cell cannot run.
+  std::pair<runtime::Runtime*, std::optional<Error>> get(const Cell& cell) {
+    auto rt_it = runtimes_.find(cell.runtime);
+    if (rt_it == runtimes_.end()) {
+      auto made = make_(cell.runtime);
+      if (made) {
+        if (auto ok = (*made)->check(); !ok) made = tl::unexpected(ok.error());
+      }
+      rt_it = runtimes_.emplace(cell.runtime, std::move(made)).first;
+    }
+    if (!rt_it->second) return {nullptr, rt_it->second.error()};
+    runtime::Runtime* rt = rt_it->second->get();
+    auto key = std::make_pair(cell.runtime, cell.function->name);
+    auto p = prepared_.find(key);
+    if (p == prepared_.end()) {
+      auto ok = rt->prepare(cell.function->artifacts);
+      p = prepared_.emplace(key, ok ? std::nullopt : std::optional<Error>(ok.error())).first;
+    }
+    return {rt, p->second};
+  }
+
+  /// What the runtimes checked while preparing, for RunTotals::checks.
+  std::vector<std::string> checks() const {
+    std::vector<std::string> out;
+    for (const auto& [name, rt] : runtimes_) {
+      if (!rt) continue;
+      for (const auto& line : (*rt)->checks()) out.push_back(name + ": " + line);
+    }
+    return out;
+  }
+
+ private:
+  const RuntimeFactory& make_;
+  std::map<std::string, Result<std::unique_ptr<runtime::Runtime>>> runtimes_;
+  std::map<std::pair<std::string, std::string>, std::optional<Error>> prepared_;
+};
+
+// A cell while it runs: its runtime, device, runner and report. Members in this order so the
+// runner (and its live instance) goes before the device's slot.
+struct OpenCell {
+  runtime::Runtime* rt = nullptr;
+  std::optional<Error> setup_error;
+  Device device;
+  std::unique_ptr<CellRunner> runner;
+  CellReport report;
+  bool stepped = false;  ///< ran a step already (an interleaved cell's later steps re-warm)
+};
+
+std::unique_ptr<OpenCell> open_cell(const RunPlan& plan, const Cell& cell, std::size_t index, std::size_t count,
+                                    RuntimeSet& runtimes, telemetry::InvocationSink& sink, BaasStore& store) {
+  auto open = std::make_unique<OpenCell>();
+  std::tie(open->rt, open->setup_error) = runtimes.get(cell);
+  CellReport& report = open->report;
+  report.index = index + 1;
+  report.count = count;
+  report.function = cell.function->name;
+  report.input = cell.input->name;
+  report.io = std::string(telemetry::to_string(cell.io));
+  report.runtime = cell.runtime;
+  report.mode = std::string(telemetry::to_string(cell.mode));
+  if (!open->setup_error) {
+    auto device = Device::open(plan, cell.mode != telemetry::Mode::kPool);
+    if (device) {
+      open->device = std::move(*device);
+    } else {
+      open->setup_error = device.error();
+    }
+  }
+  open->runner = std::make_unique<CellRunner>(plan, cell, open->rt, sink, store);
+  open->runner->set_placement(open->device.placement());
+  if (cell.io == telemetry::Io::kBaas && !open->setup_error) {
+    // Seed the input object (idempotent; the same key serves every cell of this input).
+    auto seeded =
+        store.with_client([&](baas::RedisClient& c) { return c.set(open->runner->input_key(), cell.input->request); });
+    if (!seeded) open->setup_error = Error{ErrorCode::kIo, "seeding the BaaS input: " + seeded.error().message};
+  }
+  return open;
+}
+
+// A load cell: all its levels as one unit.
+Result<void> run_load(const RunPlan& plan, const Cell& cell, OpenCell& open, telemetry::InvocationSink& sink) {
+  CellReport& report = open.report;
+  report.mode = std::string(telemetry::to_string(plan.load->kind));
+  if (!open.setup_error) {
+    const auto entered = open.device.enter();
+    return run_load_cell(plan, *open.runner, *open.rt, cell, sink, report);
+  }
+  // One failed record per level says why the cell could not run.
+  std::vector<telemetry::Invocation> failed;
+  auto levels =
+      plan.load->kind == telemetry::LoadKind::kClosed ? plan.load->concurrency.size() : plan.load->rates.size();
+  for (std::size_t l = 0; l < levels; ++l) {
+    telemetry::Invocation inv = open.runner->blank(0);
+    inv.load = plan.load->kind;
+    inv.level = plan.load->kind == telemetry::LoadKind::kClosed ? plan.load->concurrency[l] : plan.load->rates[l];
+    inv.set_error(*open.setup_error);
+    ++report.failed;
+    if (auto w = sink.write(inv); !w) return tl::unexpected(w.error());
+    failed.push_back(std::move(inv));
+  }
+  report.cells = cells::group(failed);
+  report.first_error = open.setup_error->to_string();
+  return {};
+}
+
+}  // namespace
+
+std::vector<std::size_t> round_order(std::size_t n, std::uint64_t seed, int round) {
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  // Fisher-Yates on std::mt19937_64, whose sequence the standard fixes: the same seed gives the
+  // same order with any standard library (resume relies on it).
+  std::mt19937_64 rng(seed + 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(round + 1));
+  for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  return order;
+}
+
 Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime, telemetry::InvocationSink& sink,
                            const std::function<void(const CellReport&)>& on_cell) {
   if (plan.load && plan.load->kind == telemetry::LoadKind::kTrace)
     return run_trace_passes(plan, make_runtime, sink, on_cell);
   std::vector<Cell> cells = expand_cells(plan);
-  // One runtime object per name; prepare() once per function and runtime.
-  std::map<std::string, Result<std::unique_ptr<runtime::Runtime>>> runtimes;
-  std::map<std::pair<std::string, std::string>, std::optional<Error>> prepared;
+  RuntimeSet runtimes(make_runtime);
   RunTotals totals;
   BaasStore store(plan.baas);
-  for (std::size_t i = 0; i < cells.size(); ++i) {
-    const Cell& cell = cells[i];
-    auto rt_it = runtimes.find(cell.runtime);
-    if (rt_it == runtimes.end()) {
-      auto made = make_runtime(cell.runtime);
-      if (made) {
-        if (auto ok = (*made)->check(); !ok) made = tl::unexpected(ok.error());
-      }
-      rt_it = runtimes.emplace(cell.runtime, std::move(made)).first;
+  auto finished = [&](OpenCell& open) {
+    totals.invocations += static_cast<std::size_t>(open.report.ok + open.report.failed);
+    totals.failed += static_cast<std::size_t>(open.report.failed);
+    if (on_cell) on_cell(open.report);
+  };
+  if (plan.load) {  // load levels and their cells stay whole units, one after another
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      auto open = open_cell(plan, cells[i], i, cells.size(), runtimes, sink, store);
+      if (auto r = run_load(plan, cells[i], *open, sink); !r) return tl::unexpected(r.error());
+      finished(*open);
     }
-    std::optional<Error> setup_error;
-    runtime::Runtime* rt = nullptr;
-    if (!rt_it->second) {
-      setup_error = rt_it->second.error();
+    totals.checks = runtimes.checks();
+    return totals;
+  }
+  // Sequential cells in rounds: interleaved, each cell runs its next batch of repetitions per
+  // round, in a shuffled order; else one round in which each cell runs whole, in plan order.
+  int most = 0;
+  for (const auto& c : cells) most = std::max(most, c.repetitions);
+  const int batch = plan.interleave ? std::max(1, plan.interleave->batch) : std::max(1, most);
+  const int rounds = (most + batch - 1) / batch;
+  std::vector<std::unique_ptr<OpenCell>> open(cells.size());
+  std::vector<bool> done(cells.size(), false);
+  for (int round = 0; round < rounds; ++round) {
+    std::vector<std::size_t> order;
+    if (plan.interleave) {
+      for (std::size_t i : round_order(cells.size(), plan.interleave->seed, round)) {
+        if (!done[i]) order.push_back(i);
+      }
     } else {
-      rt = rt_it->second->get();
-      auto key = std::make_pair(cell.runtime, cell.function->name);
-      auto p = prepared.find(key);
-      if (p == prepared.end()) {
-        auto ok = rt->prepare(cell.function->artifacts);
-        p = prepared.emplace(key, ok ? std::nullopt : std::optional<Error>(ok.error())).first;
+      for (std::size_t i = 0; i < cells.size(); ++i) order.push_back(i);
+    }
+    for (std::size_t i : order) {
+      if (!open[i]) open[i] = open_cell(plan, cells[i], i, cells.size(), runtimes, sink, store);
+      OpenCell& cell = *open[i];
+      Result<bool> complete = true;
+      {
+        const auto entered = cell.device.enter();
+        complete = cell.runner->step(round * batch, (round + 1) * batch, cell.stepped, cell.setup_error, cell.report);
       }
-      setup_error = p->second;
-    }
-    CellReport report;
-    report.index = i + 1;
-    report.count = cells.size();
-    report.function = cell.function->name;
-    report.input = cell.input->name;
-    report.io = std::string(telemetry::to_string(cell.io));
-    report.runtime = cell.runtime;
-    report.mode = std::string(telemetry::to_string(cell.mode));
-    Result<Device> device =
-        setup_error ? Result<Device>(Device{}) : Device::open(plan, cell.mode != telemetry::Mode::kPool);
-    if (!device) setup_error = device.error();
-    CellRunner runner(plan, cell, rt, sink, store);
-    if (device) runner.set_placement(device->placement());
-    if (cell.io == telemetry::Io::kBaas && !setup_error) {
-      // Seed the input object (idempotent; the same key serves every cell of this input).
-      auto seeded =
-          store.with_client([&](baas::RedisClient& c) { return c.set(runner.input_key(), cell.input->request); });
-      if (!seeded) setup_error = Error{ErrorCode::kIo, "seeding the BaaS input: " + seeded.error().message};
-    }
-    if (cell.mode == telemetry::Mode::kPool) {
-      report.mode = std::string(telemetry::to_string(plan.load->kind));
-      if (setup_error) {
-        // One failed record per level says why the cell could not run.
-        std::vector<telemetry::Invocation> failed;
-        auto levels =
-            plan.load->kind == telemetry::LoadKind::kClosed ? plan.load->concurrency.size() : plan.load->rates.size();
-        for (std::size_t l = 0; l < levels; ++l) {
-          telemetry::Invocation inv = runner.blank(0);
-          inv.load = plan.load->kind;
-          inv.level = plan.load->kind == telemetry::LoadKind::kClosed ? plan.load->concurrency[l] : plan.load->rates[l];
-          inv.set_error(*setup_error);
-          ++report.failed;
-          if (auto w = sink.write(inv); !w) return tl::unexpected(w.error());
-          failed.push_back(std::move(inv));
-        }
-        report.cells = cells::group(failed);
-        report.first_error = setup_error->to_string();
-      } else {
-        if (auto r = run_load_cell(plan, runner, *rt, cell, sink, report); !r) return tl::unexpected(r.error());
+      cell.stepped = true;
+      if (!complete) return tl::unexpected(complete.error());
+      if (!*complete) continue;
+      {
+        const auto entered = cell.device.enter();
+        cell.runner->finish(cell.report);
       }
-    } else if (auto r = runner.run(setup_error, report); !r) {
-      return tl::unexpected(r.error());
+      finished(cell);
+      open[i].reset();
+      done[i] = true;
     }
-    totals.invocations += static_cast<std::size_t>(report.ok + report.failed);
-    totals.failed += static_cast<std::size_t>(report.failed);
-    if (on_cell) on_cell(report);
+    if (plan.on_round) plan.on_round(round + 1, rounds);
   }
-  for (const auto& [name, rt] : runtimes) {
-    if (!rt) continue;
-    for (const auto& line : (*rt)->checks()) totals.checks.push_back(name + ": " + line);
-  }
+  totals.checks = runtimes.checks();
   return totals;
 }
 

@@ -164,8 +164,9 @@ Result<RunTotals> run_trace_passes(const RunPlan& plan, const RuntimeFactory& ma
         }
         recorder.report_cells();
         if (recorder.error) return tl::unexpected(*recorder.error);
-      } else if (auto r = replay_trace(plan, **rt, name, io, sink, store, report); !r) {
-        return tl::unexpected(r.error());
+      } else {
+        const auto entered = device->enter();
+        if (auto r = replay_trace(plan, **rt, name, io, sink, store, report); !r) return tl::unexpected(r.error());
       }
       totals.invocations += static_cast<std::size_t>(report.ok + report.failed);
       totals.failed += static_cast<std::size_t>(report.failed);

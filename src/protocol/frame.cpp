@@ -61,6 +61,8 @@ std::string_view exec_mode_name(ExecMode mode) {
       return "aot";
     case ExecMode::kAotUnverified:
       return "aot-unverified";
+    case ExecMode::kNone:
+      return "none";
     case ExecMode::kUnknown:
       break;
   }

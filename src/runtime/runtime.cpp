@@ -58,6 +58,10 @@ const std::vector<std::string>& all_runtime_names() {
 }
 
 ModeSupport mode_support(std::string_view runtime, telemetry::Mode mode) {
+  if (runtime == kFloorRuntime) {
+    if (mode == telemetry::Mode::kWarm) return {true, ""};
+    return {false, "the floor is the warm round trip to a live echo process; it has no start to measure"};
+  }
   const bool zygote = runtime == "wasmedge-aot-zygote";
   if (mode != telemetry::Mode::kInstance) {
     if (zygote) return {false, "its cold and warm cells are wasmedge-aot's (same host, same module)"};
@@ -95,10 +99,12 @@ protocol::ExecMode promised_exec_mode(std::string_view runtime) {
   if (runtime == "wasmedge-aot" || runtime == "wasmedge-aot-zygote" || runtime == "runc-wasmedge") {
     return protocol::ExecMode::kAot;
   }
+  if (runtime == kFloorRuntime) return protocol::ExecMode::kNone;
   return protocol::ExecMode::kNative;
 }
 
 Result<std::unique_ptr<Runtime>> make_runtime(std::string_view name, const ToolPaths& tools) {
+  if (name == kFloorRuntime) return make_floor_runtime(tools);
   if (name == "native") return make_native_runtime(tools, NativeFlavour::kClang);
   if (name == "native-gcc") return make_native_runtime(tools, NativeFlavour::kGcc);
   auto variant = [](std::string runtime, std::string_view flavour) {

@@ -23,6 +23,8 @@ std::unique_ptr<Runtime> make_native_runtime(const ToolPaths& tools, NativeFlavo
 enum class WasmEdgeVariant { kInterp, kAot, kAotZygote };
 std::unique_ptr<Runtime> make_wasmedge_runtime(const ToolPaths& tools, WasmEdgeVariant variant);
 std::unique_ptr<Runtime> make_fake_runtime();
+/// floor: a bare pipe ping-pong with a second process (warm only).
+std::unique_ptr<Runtime> make_floor_runtime(const ToolPaths& tools);
 
 /// The image tools of ToolPaths.
 image::ImageTools image_tools(const ToolPaths& tools);

@@ -1,6 +1,7 @@
-// CPU placement of sequential cells on the real runtimes: lumos' client thread and the instance
-// pinned to one CPU (the default) or to two, and every record saying where both ran. Figures
-// (the cross-CPU penalty) are the overhead bench's to print, not asserted here.
+// CPU placement of sequential cells on the real runtimes (and the floor, a `cat` echo beside
+// them): lumos' client thread and the instance pinned to one CPU (the default) or to two, and
+// every record saying where both ran. Figures (the cross-CPU penalty, multiples of the floor) are
+// the overhead bench's to print, not asserted here.
 #include <sched.h>
 
 #include <fstream>
@@ -20,7 +21,7 @@ namespace {
 std::string experiment(const std::string& placement) {
   return "name: it-placement\n"
          "functions: [{name: hello, inputs: [small]}]\n"
-         "runtimes: [native, runc, wasmedge-aot]\n"
+         "runtimes: [floor, native, runc, wasmedge-aot]\n"
          "modes: [cold, warm]\n"
          "repetitions: 3\n"
          "warmup: 1\n" +
@@ -33,7 +34,7 @@ TEST(Placement, TheDefaultPinsClientAndInstanceToOneCpuAndRecordsBoth) {
   TempDir dir;
   auto run = run_experiment(dir, experiment(""));
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  ASSERT_EQ(run.records.size(), 3u * 2u * 3u) << run.output;
+  ASSERT_EQ(run.records.size(), 3u * 2u * 3u + 3u) << run.output;
   std::set<int> cpus;
   for (const auto& r : run.records) {
     SCOPED_TRACE(r.runtime + "/" + std::string(telemetry::to_string(r.mode)));
@@ -43,12 +44,26 @@ TEST(Placement, TheDefaultPinsClientAndInstanceToOneCpuAndRecordsBoth) {
     cpus.insert(r.client_cpu);
   }
   EXPECT_EQ(cpus.size(), 1u);
+  // The floor: warm only, nothing ran but the echo, and the header says why it has no cold cell.
+  std::size_t floor_records = 0;
+  for (const auto& r : run.records) {
+    if (r.runtime != "floor") continue;
+    ++floor_records;
+    EXPECT_EQ(r.mode, telemetry::Mode::kWarm);
+    EXPECT_EQ(r.exec_mode, "none");
+    EXPECT_TRUE(r.ok) << r.error_text();
+  }
+  EXPECT_EQ(floor_records, 3u);
+  EXPECT_NE(run.output.find("cold on floor: not applicable"), std::string::npos) << run.output;
   std::ifstream in(dir.path / "out" / "manifest.json");
   auto manifest = nlohmann::json::parse(in);
   EXPECT_EQ(manifest["placement"]["placement"], "same-cpu");
   EXPECT_EQ(manifest["placement"]["client_cpu"], *cpus.begin());
   EXPECT_TRUE(manifest["cpu_steal"]["share"].is_number()) << manifest.dump();
   EXPECT_NE(run.output.find("placement same-cpu"), std::string::npos) << run.output;
+  // Interleaved by default, with the seed that resume needs.
+  EXPECT_EQ(manifest["order"]["order"], "interleaved");
+  EXPECT_TRUE(manifest["order"]["seed"].is_number_unsigned()) << manifest["order"].dump();
 }
 
 TEST(Placement, CrossCpuPutsTheInstanceOnAnotherCpu) {
@@ -58,7 +73,7 @@ TEST(Placement, CrossCpuPutsTheInstanceOnAnotherCpu) {
   TempDir dir;
   auto run = run_experiment(dir, experiment("cross-cpu"));
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  ASSERT_EQ(run.records.size(), 3u * 2u * 3u) << run.output;
+  ASSERT_EQ(run.records.size(), 3u * 2u * 3u + 3u) << run.output;
   for (const auto& r : run.records) {
     SCOPED_TRACE(r.runtime + "/" + std::string(telemetry::to_string(r.mode)));
     EXPECT_EQ(r.placement, telemetry::Placement::kCrossCpu);

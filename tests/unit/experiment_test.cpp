@@ -41,11 +41,20 @@ function_dirs: [more]
   EXPECT_EQ(ex->runtimes, std::vector<std::string>{"wasmedge-aot"});
   EXPECT_EQ(ex->modes, (std::vector<std::string>{"warm", "instance"}));
   EXPECT_EQ(ex->placement, telemetry::Placement::kSameCpu);  // the default
+  EXPECT_TRUE(ex->interleaved);                              // the default order
+  EXPECT_EQ(ex->batch, 5);
+  EXPECT_FALSE(ex->seed);  // drawn at the run's start
   EXPECT_EQ(ex->repetitions, 7);
   EXPECT_EQ(ex->warmup, 2);
   EXPECT_EQ(ex->timeout.count(), 50);
   EXPECT_EQ(ex->function_dirs.front(), "/base/more");
   EXPECT_EQ(ex->raw["repetitions"], "7");
+
+  auto ordered = parse_experiment("functions: [hello]\norder: sequential\nbatch: 3\nseed: 12\n", "/base", "t.yaml");
+  ASSERT_TRUE(ordered) << ordered.error().to_string();
+  EXPECT_FALSE(ordered->interleaved);
+  EXPECT_EQ(ordered->batch, 3);
+  EXPECT_EQ(ordered->seed, std::optional<std::uint64_t>(12));
 }
 
 struct BadCase {
@@ -61,6 +70,8 @@ TEST(Experiment, ErrorsNameTheFileAndTheProblem) {
       {"functions: [hello]\nmodes: [tepid]\n", "mode 'tepid'"},
       {"functions: [hello]\nplacement: near\n", "placement 'near' must be same-cpu"},
       {"functions: [hello]\nrepetitions: 0\n", "'repetitions'"},
+      {"functions: [hello]\norder: random\n", "order 'random' must be interleaved"},
+      {"functions: [hello]\nbatch: 0\n", "'batch'"},
       {"functions: [hello]\nrepetitions: lots\n", "wrong type"},
       {"functions: [hello\n", "not valid YAML"},
       {"- just a list\n", "mapping"},

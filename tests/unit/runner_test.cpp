@@ -11,24 +11,14 @@
 
 #include "lumos/engine/pool.hpp"
 #include "lumos/engine/runner.hpp"
+#include "memory_sink.hpp"
 
 using namespace lumos;
 using namespace std::chrono_literals;
 
 namespace {
 
-class MemorySink final : public telemetry::InvocationSink {
- public:
-  Result<void> write(const telemetry::Invocation& inv) override {
-    if (fail_after_ >= 0 && static_cast<int>(records.size()) >= fail_after_) {
-      return fail(ErrorCode::kIo, "disk full");
-    }
-    records.push_back(inv);
-    return {};
-  }
-  std::vector<telemetry::Invocation> records;
-  int fail_after_ = -1;
-};
+using lumos::testing::MemorySink;
 
 engine::RuntimeFactory real_factory() {
   return [](const std::string& name) { return runtime::make_runtime(name, runtime::ToolPaths{}); };

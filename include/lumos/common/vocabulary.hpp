@@ -9,7 +9,8 @@ namespace lumos {
 
 /// The order in which tables, plots and lists show runtimes: the floor first, then containers,
 /// then Wasm. Runtimes not listed come after, alphabetically.
-inline constexpr std::array<std::string_view, 17> kRuntimeOrder = {"native",
+inline constexpr std::array<std::string_view, 18> kRuntimeOrder = {"floor",
+                                                                   "native",
                                                                    "native-gcc",
                                                                    "runc",
                                                                    "runc-debian",

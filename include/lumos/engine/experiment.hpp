@@ -47,6 +47,12 @@ struct Experiment {
   int warmup = 1;        ///< unrecorded requests before a warm cell
   /// `placement:` where a sequential cell's instance runs relative to lumos' client thread.
   telemetry::Placement placement = telemetry::Placement::kSameCpu;
+  /// `order: interleaved` (the default): sequential cells run in rounds of `batch:` repetitions
+  /// each, in an order shuffled per round from `seed:` (unset: a seed drawn at the run's start and
+  /// kept in the manifest); `order: sequential`: each cell whole, one after another.
+  bool interleaved = true;
+  int batch = 5;
+  std::optional<std::uint64_t> seed;
   /// `adaptive: {target, level, min}`: stop a sequential cell once its median's CI half-width
   /// is under target x median (at least `min` repetitions, at most `repetitions`).
   std::optional<stats::StopRule> adaptive;

@@ -86,6 +86,18 @@ struct RunPlan {
   /// Adaptive repetitions: a sequential cell stops once the CI of its median e2e is narrow
   /// enough (stats::adaptive_stop); `repetitions` is then the most a cell runs.
   std::optional<stats::StopRule> adaptive;
+  /// Interleaved repetitions (set): sequential cells run in rounds, every cell its next `batch`
+  /// repetitions per round, in an order shuffled from `seed` per round (round_order), so drift
+  /// during a run spreads over every runtime alike; live instances stay up across rounds.
+  /// Unset: each cell runs whole, one after another, in plan order. Load levels and trace
+  /// passes always run whole.
+  struct Interleave {
+    int batch = 5;
+    std::uint64_t seed = 1;
+  };
+  std::optional<Interleave> interleave;
+  /// Called after each round of sequential cells (1-based round, rounds), e.g. for progress.
+  std::function<void(int, int)> on_round;
   /// When set, cells are function x input x io x runtime x load level (modes are not used).
   std::optional<LoadSpec> load;
   /// Resuming: record_key() of every invocation already recorded; those are skipped
@@ -147,9 +159,9 @@ std::vector<NotApplicable> not_applicable(const RunPlan& plan);
 
 using RuntimeFactory = std::function<Result<std::unique_ptr<runtime::Runtime>>(const std::string&)>;
 
-/// Runs every cell in order and writes each invocation to `sink` as soon as it completes.
-/// A missing runtime, a failed build, a crash, trap or timeout becomes ok=false records; the
-/// run goes on. Fails only when the sink cannot be written.
+/// Runs every cell (interleaved or in order, see RunPlan::interleave) and writes each invocation to `sink` as soon as
+/// it completes. A missing runtime, a failed build, a crash, trap or timeout becomes ok=false records; the run goes on.
+/// Fails only when the sink cannot be written.
 Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime, telemetry::InvocationSink& sink,
                            const std::function<void(const CellReport&)>& on_cell = {});
 
@@ -163,6 +175,10 @@ std::size_t expected_invocations(const RunPlan& plan);
 /// Number of cells run_plan() will run (warm cells of one-shot programs and BaaS cells of
 /// functions without BaaS support are left out).
 std::size_t count_cells(const RunPlan& plan);
+
+/// The order of `n` cells in round `round` (0-based) of an interleaved run: a permutation that
+/// depends only on the seed and the round (resume repeats it).
+std::vector<std::size_t> round_order(std::size_t n, std::uint64_t seed, int round);
 
 /// Lower-case hex SHA-256 of bytes.
 std::string sha256_hex(std::string_view bytes);

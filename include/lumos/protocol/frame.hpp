@@ -27,7 +27,14 @@ enum class FrameKind : std::uint8_t { kOk = 0, kError = 1, kReady = 2 };
 /// What executed the function's code; sent as the "@exec_mode" attribute.
 /// kAotUnverified: an AoT module ran where lumos cannot ask the engine which mode it used
 /// (crun's embedded WasmEdge); the runtime's fallback check times it instead.
-enum class ExecMode : std::uint8_t { kNative = 0, kInterpreter = 1, kAot = 2, kAotUnverified = 3, kUnknown = 255 };
+enum class ExecMode : std::uint8_t {
+  kNative = 0,
+  kInterpreter = 1,
+  kAot = 2,
+  kAotUnverified = 3,
+  kNone = 4,
+  kUnknown = 255
+};
 
 /// "native", "interpreter", "aot", "aot-unverified" or "unknown", as written in results.
 std::string_view exec_mode_name(ExecMode mode);

@@ -142,7 +142,12 @@ ToolPaths default_tool_paths(const std::filesystem::path& self_exe, const std::f
 /// The default runtimes of an experiment (the four foundation runtimes), in report order.
 const std::vector<std::string>& runtime_names();
 
-/// Every runtime make_runtime() knows, in report order: native, native-gcc, runc, runc-debian,
+/// The pseudo-runtime that measures the floor beside the others: a warm round trip to a `cat`
+/// process (one framed message written and read back) with the cell's placement; its exec
+/// mode is `none` (no function ran) and its check is that the request came back unchanged.
+inline constexpr std::string_view kFloorRuntime = "floor";
+
+/// Every runtime make_runtime() knows, in report order: floor, native, native-gcc, runc, runc-debian,
 /// crun, crun-debian, podman, podman-debian, wasmedge-interp, wasmedge-aot, wasmedge-aot-zygote,
 /// crun-wasmedge-interp, crun-wasmedge-aot, podman-crun-wasmedge-interp, podman-crun-wasmedge-aot,
 /// runc-wasmedge. `native` runs the executable built by the wasm modules'
@@ -154,7 +159,8 @@ const std::vector<std::string>& runtime_names();
 const std::vector<std::string>& all_runtime_names();
 
 /// The exec mode a runtime promises (native for containers, interpreter or AoT for wasm,
-/// aot-unverified for crun-wasmedge-aot, whose embedded engine cannot be asked); a response
+/// aot-unverified for crun-wasmedge-aot, whose embedded engine cannot be asked, none for the
+/// floor); a response
 /// that ran otherwise is a wrong_exec_mode failure.
 protocol::ExecMode promised_exec_mode(std::string_view runtime);
 
