@@ -10,6 +10,8 @@
 #   6. the instance level of `hello` (lumos' own medians of mode `instance`): a new WasmEdge
 #      instance in a live host (wasmedge-aot), a process forked from a host with libwasmedge,
 #      LLVM and the module loaded (wasmedge-aot-zygote), a fork of native's zygote
+#   7. warm round trips of `hello` on native and wasmedge-aot as multiples of the floor (a `cat`
+#      echo) measured beside them, same-cpu and cross-cpu (lumos' own medians)
 # lumos and the bare tools run in alternating rounds, so drifting machine load hits both alike.
 # Prints the figures and their ratios; it does not pass or fail (machines are noisy).
 # Usage: bench/overhead.sh [RUNS_PER_ROUND] [ROUNDS]   (default 10 x 3; needs `make functions`)
@@ -36,6 +38,17 @@ modes: [cold, instance, warm]
 repetitions: $runs
 warmup: 50
 YAML
+for placement in same-cpu cross-cpu; do
+  cat > "$tmp/floor-$placement.yaml" <<YAML
+name: floor-$placement
+functions: [{name: hello, inputs: [small]}]
+runtimes: [floor, native, wasmedge-aot]
+modes: [warm]
+repetitions: $((runs * 20))
+warmup: 50
+placement: $placement
+YAML
+done
 cli="$lib/ld-linux-x86-64.so.2 --library-path $lib:/usr/lib/x86_64-linux-gnu $root/root/usr/bin/wasmedge --reactor $art/hello.aot.wasm lumos_alloc 16"
 for r in $(seq 1 "$rounds"); do
   echo "== round $r/$rounds: lumos ($runs cold + $runs warm per runtime), then hyperfine ($runs runs each)"
@@ -79,12 +92,16 @@ PY
     -n crun "$crun run --bundle $tmp/bundle-crun lumos-bench-$$" \
     -n crun-wasmedge-aot "$crun run --bundle $tmp/bundle-crun-wasmedge-aot lumos-bench-$$" \
     -n wasmedge-cli "$cli" >/dev/null
+  for placement in same-cpu cross-cpu; do
+    "$lumos" run "$tmp/floor-$placement.yaml" --out "$tmp/floor-$placement-$r" --quiet >"$tmp/floor-$r.log" 2>&1 \
+      || { echo "lumos run of the floor ($placement) failed:" >&2; tail -20 "$tmp/floor-$r.log" >&2; exit 1; }
+  done
 done
 
 python3 - "$tmp" "$rounds" <<'PY'
 import json, statistics, sys
 tmp, rounds = sys.argv[1], int(sys.argv[2])
-lumos, bare, starts = {}, {}, {}
+lumos, bare, starts, floors = {}, {}, {}, {}
 instance_phases = ("fork", "wasi_setup", "instantiate", "first_call")
 for r in range(1, rounds + 1):
     for line in open(f"{tmp}/results-{r}/invocations.jsonl"):
@@ -94,6 +111,11 @@ for r in range(1, rounds + 1):
             if inv["mode"] == "instance":
                 start = sum(inv["phases_ns"].get(p, 0) for p in instance_phases)
                 starts.setdefault(inv["runtime"], []).append(start)
+    for placement in ("same-cpu", "cross-cpu"):
+        for line in open(f"{tmp}/floor-{placement}-{r}/invocations.jsonl"):
+            inv = json.loads(line)
+            if inv["ok"]:
+                floors.setdefault((placement, inv["runtime"]), []).append(inv["e2e_ns"])
     for res in json.load(open(f"{tmp}/hf-{r}.json"))["results"]:
         bare.setdefault(res["command"], []).extend(t * 1e9 for t in res["times"])
 med = lambda xs: statistics.median(xs)
@@ -114,8 +136,19 @@ for rt, what in (("wasmedge-aot", "new instance in a live host"), ("wasmedge-aot
     print(f"{'hello, ' + rt + ': ' + what:52} {med(starts[rt])/1e3:9.1f} us {med(lumos[(rt, 'instance')])/1e3:9.1f} us")
 print(f"{'hello, wasmedge-aot: process start / instance start':52} "
       f"{cold('wasmedge-aot') / med(lumos[('wasmedge-aot', 'instance')]):10.1f}x  (e2e medians)")
+print(f"\n{'warm round trip hello (medians over all rounds)':52} {'same-cpu':>12} {'cross-cpu':>12}")
+for rt in ("floor", "native", "wasmedge-aot"):
+    same, cross = med(floors[("same-cpu", rt)]), med(floors[("cross-cpu", rt)])
+    print(f"{rt:52} {same/1e3:9.1f} us {cross/1e3:9.1f} us")
+for rt in ("native", "wasmedge-aot"):
+    print(f"{rt + ' / floor beside it':52} "
+          f"{med(floors[('same-cpu', rt)]) / med(floors[('same-cpu', 'floor')]):11.2f}x "
+          f"{med(floors[('cross-cpu', rt)]) / med(floors[('cross-cpu', 'floor')]):11.2f}x")
+print(f"{'cross-cpu penalty of the floor (cross / same)':52} "
+      f"{med(floors[('cross-cpu', 'floor')]) / med(floors[('same-cpu', 'floor')]):11.2f}x")
 print("\nGoals: runc and crun ratios <= 1.10; wasmedge-aot ratio <= 1.05; warm round trip <= 50 us;")
-print("instance start on wasmedge-aot <= 100 us; zygote process start <= 3 ms.")
+print("instance start on wasmedge-aot <= 100 us; zygote process start <= 3 ms;")
+print("native and wasmedge-aot warm round trips <= 1.5x the same-cpu floor.")
 print("start = the instance-start phases (fork, wasi_setup, instantiate, first_call); e2e adds the round trip.")
 print("lumos cold start = spawn to first response; hyperfine = the whole process lifetime.")
 PY

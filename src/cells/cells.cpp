@@ -156,12 +156,13 @@ std::string CellKey::mode_label() const {
 std::string CellKey::label() const {
   std::string s = fmt::format("{}/{} {} {} {}", function, input, runtime, mode_label(), telemetry::to_string(io));
   if (profile != "cloud") s += " " + profile;
+  if (placement == telemetry::Placement::kCrossCpu) s += " cross-cpu";
   return s;
 }
 
 CellKey key_of(const telemetry::Invocation& inv) {
-  CellKey k{inv.function, inv.input, inv.runtime, inv.mode, inv.io, inv.profile.empty() ? "cloud" : inv.profile,
-            inv.load,     inv.level};
+  CellKey k{inv.function, inv.input, inv.runtime,  inv.mode, inv.io, inv.profile.empty() ? "cloud" : inv.profile,
+            inv.load,     inv.level, inv.placement};
   if (inv.load == LoadKind::kNone) k.level = 0;
   return k;
 }
@@ -183,8 +184,8 @@ double Cell::fresh_rate() const { return n == 0 ? stats::kNaN : static_cast<doub
 bool key_less(const CellKey& a, const CellKey& b) {
   if (a.function != b.function) return a.function < b.function;
   if (a.runtime != b.runtime) return runtime_less(a.runtime, b.runtime);
-  return std::tie(a.mode, a.input, a.io, a.profile, a.load, a.level) <
-         std::tie(b.mode, b.input, b.io, b.profile, b.load, b.level);
+  return std::tie(a.mode, a.input, a.io, a.profile, a.load, a.level, a.placement) <
+         std::tie(b.mode, b.input, b.io, b.profile, b.load, b.level, b.placement);
 }
 
 std::vector<Cell> group(const std::vector<telemetry::Invocation>& invocations) {

@@ -67,6 +67,11 @@ int print_summary(const fs::path& dir, bool csv, bool io_view, bool load_view) {
       }
     }
   }
+  // Warm round trips beside the floor measured in the same run.
+  if (const auto floors = report::floor_view(*invocations); !floors.empty()) {
+    std::printf("\nWarm round trips as multiples of the floor\n");
+    std::fputs(report::format_floor_view(floors).c_str(), stdout);
+  }
   auto levels = report::start_levels_view(*invocations);
   const bool any_instance = std::any_of(levels.begin(), levels.end(), [](const auto& r) { return r.n_instance > 0; });
   if (any_instance || !not_applicable.empty()) {

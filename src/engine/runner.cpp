@@ -1,5 +1,6 @@
 // The experiment loop: expands a plan into cells and runs them in order (sequential cells here,
 // load levels and trace replay in their own files), plus resume keys and output checks.
+#include "lumos/common/vocabulary.hpp"
 #include "run_parts.hpp"
 
 #include <sched.h>
@@ -60,7 +61,7 @@ std::vector<Cell> expand_cells(const RunPlan& plan) {
         if (io == telemetry::Io::kBaas && (f.command || !f.baas)) continue;
         for (const auto& rt : runtimes) {
           // The floor echoes the request: BaaS and one-shot programs have no floor of their own.
-          if (rt == runtime::kFloorRuntime && (io == telemetry::Io::kBaas || f.command)) continue;
+          if (rt == kFloorRuntime && (io == telemetry::Io::kBaas || f.command)) continue;
           for (const auto& mode : modes) {
             if (f.command && mode != telemetry::Mode::kCold) continue;  // one-shot programs: no warm state, no load
             if (!runtime::mode_support(rt, start_mode(plan, mode)).applicable) continue;  // see not_applicable()

@@ -15,7 +15,11 @@ using namespace terms;
 
 // ---- fit --------------------------------------------------------------------------------
 
-Result<Model> fit(const std::vector<Cell>& cells, const Dataset& data, const FitOptions& options) {
+Result<Model> fit(const std::vector<Cell>& all_cells, const Dataset& data, const FitOptions& options) {
+  // The floor runs no function: the views compare with it, the model leaves it out.
+  std::vector<Cell> cells;
+  std::copy_if(all_cells.begin(), all_cells.end(), std::back_inserter(cells),
+               [](const Cell& c) { return c.key.runtime != kFloorRuntime; });
   Model m;
   m.profiles = data.profiles;
   m.module_sizes = data.module_sizes;

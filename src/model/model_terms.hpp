@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "least_squares.hpp"
+#include "lumos/common/vocabulary.hpp"
 #include "lumos/model/model.hpp"
 #include "lumos/stats/stats.hpp"
 
@@ -238,8 +239,10 @@ inline Component fit_component(const std::string& name, const std::vector<Sample
   return comp;
 }
 
+/// A sequential cell the model learns from (the floor runs no function: a reference for the
+/// views, not a runtime to model).
 inline bool sequential(const Cell& c) {
-  return c.n_ok > 0 && c.key.sequential() &&
+  return c.n_ok > 0 && c.key.sequential() && c.key.runtime != kFloorRuntime &&
          (c.key.mode == cells::Mode::kCold || c.key.mode == cells::Mode::kWarm || c.key.mode == cells::Mode::kInstance);
 }
 

@@ -222,4 +222,5 @@ namespace lumos::report {
 /// The start-level view's figure and table (start_levels.cpp).
 Figure start_levels_figure(const ReportData& r);
 Table start_levels_table(const ReportData& r);
+Table floor_table(const ReportData& r);
 }  // namespace lumos::report

@@ -5,6 +5,7 @@
 // same spawn scope as every instance, so it has the cell's placement (one CPU or two). Warm
 // only: it has no start worth measuring and no function to start.
 #include "lumos/common/process.hpp"
+#include "lumos/common/vocabulary.hpp"
 #include "lumos/protocol/frame.hpp"
 #include "lumos/telemetry/proc_stats.hpp"
 #include "runtimes.hpp"

@@ -252,4 +252,32 @@ TEST(SummaryCsv, WritesNanosecondsQuotesListsAndLeavesUndefinedEmpty) {
 }
 
 }  // namespace
+TEST(FloorView, WarmCellsAreMultiplesOfTheFloorWithTheSameInputAndPlacement) {
+  std::vector<Invocation> invs;
+  auto add = [&](std::string runtime, std::string input, std::int64_t e2e, telemetry::Placement placement) {
+    for (int i = 0; i < 5; ++i) {
+      Invocation inv = make("hello", runtime, "warm", input, true, e2e + i, runtime == "floor" ? "none" : "native",
+                            {{"invoke", nanoseconds(e2e + i)}});
+      inv.placement = placement;
+      invs.push_back(inv);
+    }
+  };
+  const auto same = telemetry::Placement::kSameCpu, cross = telemetry::Placement::kCrossCpu;
+  add("floor", "small", 10'000, same);
+  add("native", "small", 15'000, same);
+  add("wasmedge-aot", "small", 25'000, same);
+  add("native", "large", 40'000, same);   // no floor for this input: no row
+  add("native", "small", 60'000, cross);  // no cross-cpu floor: no row
+  const auto rows = floor_view(invs);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].runtime, "native");
+  EXPECT_NEAR(rows[0].multiple(), 15'002.0 / 10'002.0, 1e-9);
+  EXPECT_EQ(rows[1].runtime, "wasmedge-aot");
+  EXPECT_NEAR(rows[1].multiple(), 2.5, 0.01);
+  EXPECT_EQ(rows[1].n_floor, 5u);
+  const std::string text = format_floor_view(rows);
+  EXPECT_NE(text.find("1.50x"), std::string::npos) << text;
+  EXPECT_NE(text.find("same-cpu"), std::string::npos) << text;
+}
+
 }  // namespace lumos::report

@@ -31,6 +31,9 @@ struct CellKey {
   std::string profile = "cloud";  ///< the record's profile; "cloud" when it has none (the host as it is)
   LoadKind load = LoadKind::kNone;
   double level = 0;  ///< closed: concurrency; open: requests/s; trace: time scale
+  /// Where the instance ran relative to lumos' client: same-cpu and cross-cpu round trips are
+  /// different measurements (a cross-CPU wake-up costs tens of microseconds here).
+  telemetry::Placement placement = telemetry::Placement::kFree;
 
   auto operator<=>(const CellKey&) const = default;
   /// Clients that ran at once: 1 for sequential cells, the level for closed loops, 0 otherwise.
@@ -94,7 +97,7 @@ struct Cell {
 };
 
 /// Groups invocations into cells: one cell per key_of(), sorted by function, runtime
-/// (kRuntimeOrder), mode, input, io, profile, load, level.
+/// (kRuntimeOrder), mode, input, io, profile, load, level, placement.
 std::vector<Cell> group(const std::vector<telemetry::Invocation>& invocations);
 
 /// The same ordering as group()'s, for views that sort their own rows.

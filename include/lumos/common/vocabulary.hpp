@@ -7,8 +7,8 @@
 
 namespace lumos {
 
-/// The order in which tables, plots and lists show runtimes: the floor first, then containers,
-/// then Wasm. Runtimes not listed come after, alphabetically.
+/// The order in which tables, plots and lists show runtimes: the floor (kFloorRuntime), then
+/// native, then containers, then Wasm. Runtimes not listed come after, alphabetically.
 inline constexpr std::array<std::string_view, 18> kRuntimeOrder = {"floor",
                                                                    "native",
                                                                    "native-gcc",
@@ -27,6 +27,11 @@ inline constexpr std::array<std::string_view, 18> kRuntimeOrder = {"floor",
                                                                    "podman-crun-wasmedge-aot",
                                                                    "runc-wasmedge",
                                                                    "fake"};
+
+/// The pseudo-runtime that measures the floor beside the runtimes: a bare pipe ping-pong between
+/// lumos and a second process, with the run's placement. Views state warm round trips as
+/// multiples of it, and leave it out of every choice of a runtime (it runs no function).
+inline constexpr std::string_view kFloorRuntime = "floor";
 
 /// Position of a runtime in kRuntimeOrder (kRuntimeOrder.size() for others).
 std::size_t runtime_rank(std::string_view runtime);

@@ -106,6 +106,23 @@ std::vector<StartLevelRow> start_levels_view(const std::vector<telemetry::Invoca
 /// Aligned text table of the view; `not_applicable` lines ("runc: why") follow it.
 std::string format_start_levels(const std::vector<StartLevelRow>& rows, const std::vector<std::string>& not_applicable);
 
+/// A warm cell beside the floor (kFloorRuntime) measured in the same run: same function, input,
+/// profile and placement, direct io.
+struct FloorRow {
+  std::string function, input, runtime, profile;
+  telemetry::Placement placement = telemetry::Placement::kFree;
+  double warm_ns = stats::kNaN;   ///< e2e median of the warm cell
+  double floor_ns = stats::kNaN;  ///< e2e median of the floor's warm cell
+  std::size_t n_warm = 0, n_floor = 0;
+  double multiple() const { return warm_ns / floor_ns; }
+};
+
+/// The floor view: every warm cell that has a floor beside it, in cells::group() order.
+std::vector<FloorRow> floor_view(const std::vector<cells::Cell>& cells);
+std::vector<FloorRow> floor_view(const std::vector<telemetry::Invocation>& invocations);
+/// Aligned text table of the view, with a line saying what the floor is.
+std::string format_floor_view(const std::vector<FloorRow>& rows);
+
 /// A plain-text table: the header, a rule of dashes, then the rows, columns padded to their
 /// widest cell (`right`: right-aligned), two blanks between columns, no trailing blanks.
 std::string aligned_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,

@@ -142,11 +142,9 @@ ToolPaths default_tool_paths(const std::filesystem::path& self_exe, const std::f
 /// The default runtimes of an experiment (the four foundation runtimes), in report order.
 const std::vector<std::string>& runtime_names();
 
-/// The pseudo-runtime that measures the floor beside the others: a warm round trip to a `cat`
-/// process (one framed message written and read back) with the cell's placement; its exec
-/// mode is `none` (no function ran) and its check is that the request came back unchanged.
-inline constexpr std::string_view kFloorRuntime = "floor";
-
+/// kFloorRuntime (common/vocabulary.hpp) is the floor: a warm round trip to a `cat` process (one
+/// framed message written and read back) with the cell's placement; its exec mode is `none` (no
+/// function ran) and its check is that the request came back unchanged.
 /// Every runtime make_runtime() knows, in report order: floor, native, native-gcc, runc, runc-debian,
 /// crun, crun-debian, podman, podman-debian, wasmedge-interp, wasmedge-aot, wasmedge-aot-zygote,
 /// crun-wasmedge-interp, crun-wasmedge-aot, podman-crun-wasmedge-interp, podman-crun-wasmedge-aot,
