@@ -1,6 +1,6 @@
-// The experiment loop: expands a plan into cells and runs them in order (sequential cells here,
-// load levels and trace replay in their own files), plus resume keys and output checks.
-#include "lumos/common/vocabulary.hpp"
+// The experiment loop: expands a plan into cells and runs them, sequential cells in interleaved
+// rounds or in order (here), load levels and trace replay in their own files; plus resume keys
+// and output checks.
 #include "run_parts.hpp"
 
 #include <sched.h>
@@ -8,6 +8,8 @@
 #include <random>
 
 #include <openssl/sha.h>
+
+#include "lumos/common/vocabulary.hpp"
 
 namespace lumos::engine {
 using namespace run_detail;

@@ -46,6 +46,7 @@ std::vector<FloorRow> floor_view(const std::vector<telemetry::Invocation>& invoc
 
 std::string format_floor_view(const std::vector<FloorRow>& rows) {
   std::vector<std::vector<std::string>> lines;
+  lines.reserve(rows.size());
   for (const auto& r : rows) {
     lines.push_back({r.function, r.input, r.runtime, std::string(telemetry::to_string(r.placement)),
                      text::duration(r.warm_ns), text::duration(r.floor_ns), text::ratio(r.multiple())});
