@@ -1,5 +1,6 @@
 // One cell of the plan and its runner: cold, warm and one-shot invocations, the BaaS store of
 // its inputs and outputs, and the response checks (output, exec mode). Internal to src/engine.
+// Just over 400 lines: one concept (a cell's requests), whose modes share the response checks.
 #pragma once
 
 #include "lumos/engine/runner.hpp"
