@@ -45,19 +45,6 @@ std::string proc_text(const fs::path& proc, const char* file) {
   return line;
 }
 
-// Whether a /proc/<pid>/stat line is of a task that is exiting: state Z/X, or PF_EXITING (0x4)
-// in its flags (the 9th field), or gone (empty).
-bool exiting(const std::string& stat) {
-  auto close = stat.rfind(')');
-  if (close == std::string::npos) return true;
-  std::istringstream fields(stat.substr(close + 1));
-  std::string state;
-  long skip = 0;
-  unsigned long flags = 0;
-  fields >> state >> skip >> skip >> skip >> skip >> skip >> flags;
-  return state == "Z" || state == "X" || (flags & 0x4) != 0;
-}
-
 }  // namespace
 
 TEST(Crun, HelloAndFibonacciRunColdAndWarmOnCrunAndItsWasmEdgeHandler) {
@@ -167,7 +154,7 @@ TEST(Crun, ContainersUnderTheEdgeProfileSitInsideTheCellsSlot) {
         }
         // A task leaves its groups while it exits (PF_EXITING, before it is a zombie): keep only
         // what was read while it still ran, checked before and after reading its groups.
-        if (!exiting(stat) && !exiting(proc_text(entry.path(), "stat"))) {
+        if (!lumos::testing::task_exiting(stat) && !lumos::testing::task_exiting(proc_text(entry.path(), "stat"))) {
           seen[comm].insert(lines.begin(), lines.end());
         }
       }

@@ -240,19 +240,11 @@ repetitions: 2
 
 namespace {
 
-// Whether the task at /proc/<pid> is exiting: state Z/X or PF_EXITING (0x4) in its flags,
-// the 9th field of its stat line.
+// Whether the task at /proc/<pid> is exiting (or gone).
 bool exiting(const std::filesystem::path& proc) {
   std::ifstream in(proc / "stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = stat.rfind(')');
-  if (close == std::string::npos) return true;  // gone
-  std::istringstream fields(stat.substr(close + 1));
-  std::string state;
-  long skip = 0;
-  unsigned long flags = 0;
-  fields >> state >> skip >> skip >> skip >> skip >> skip >> flags;
-  return state == "Z" || state == "X" || (flags & 0x4) != 0;
+  return lumos::testing::task_exiting(
+      std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,19 @@
 #include "lumos/telemetry/jsonl.hpp"
 
 namespace lumos::testing {
+
+/// Whether a /proc/<pid>/stat line is of a task that is exiting: state Z/X, PF_EXITING (0x4) in
+/// its flags (the 9th field), or gone (an empty or unreadable line).
+inline bool task_exiting(const std::string& stat) {
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return true;
+  std::istringstream fields(stat.substr(close + 1));
+  std::string state;
+  long skip = 0;
+  unsigned long flags = 0;
+  fields >> state >> skip >> skip >> skip >> skip >> skip >> flags;
+  return state == "Z" || state == "X" || (flags & 0x4) != 0;
+}
 
 inline std::filesystem::path lumos_binary() { return std::filesystem::path(LUMOS_BINARY_DIR) / "lumos"; }
 
