@@ -67,6 +67,8 @@ inline std::string color_of(const std::string& runtime) {
 
 // ---- cell lookup ------------------------------------------------------------------------
 
+// Cells by key without their placement: the report compares one placement per configuration,
+// same-cpu where measured (the default), else free, else cross-cpu (see make_index).
 struct Index {
   std::map<CellKey, const Cell*> by_key;
   const Cell* get(const std::string& f, const std::string& i, const std::string& r, const std::string& mode,
@@ -78,9 +80,26 @@ struct Index {
   }
 };
 
+inline int placement_rank(telemetry::Placement p) {
+  switch (p) {
+    case telemetry::Placement::kSameCpu:
+      return 0;
+    case telemetry::Placement::kFree:
+      return 1;
+    case telemetry::Placement::kCrossCpu:
+      return 2;
+  }
+  return 3;
+}
+
 inline Index make_index(const std::vector<Cell>& cells) {
   Index ix;
-  for (const auto& c : cells) ix.by_key[c.key] = &c;
+  for (const auto& c : cells) {
+    CellKey key = c.key;
+    key.placement = telemetry::Placement::kFree;
+    auto [it, added] = ix.by_key.emplace(key, &c);
+    if (!added && placement_rank(c.key.placement) < placement_rank(it->second->key.placement)) it->second = &c;
+  }
   return ix;
 }
 
@@ -223,4 +242,6 @@ namespace lumos::report {
 Figure start_levels_figure(const ReportData& r);
 Table start_levels_table(const ReportData& r);
 Table floor_table(const ReportData& r);
+/// Cells that are not one population, and run-to-run spread (noise_view.cpp).
+Table noise_table(const ReportData& r);
 }  // namespace lumos::report

@@ -90,6 +90,30 @@ TEST(HeadlineRatios, ComeFromTheNamedCells) {
   EXPECT_NE(ratios[5].cells.find("@baas"), std::string::npos) << ratios[5].cells;
 }
 
+TEST(HeadlineRatios, CellsOfEveryPlacementAreFound) {
+  // Records of a same-cpu run (the default placement), and of a run that measured both
+  // placements: the report compares the same-cpu cells.
+  ReportData r = fixture_report(true, false);
+  for (auto& rec : r.data.records) rec.placement = lumos::telemetry::Placement::kSameCpu;
+  r.cells = cells::group(r.data.records);
+  for (const auto& h : headline_ratios(r)) {
+    if (h.claim.find("crun") != std::string::npos) continue;  // the fixture has no crun cells
+    EXPECT_TRUE(h.has_data) << h.claim << ": " << h.ours;
+  }
+  const std::string same_cpu = headline_ratios(r)[1].ours;
+  auto both = r.data.records;
+  for (auto rec : r.data.records) {
+    rec.placement = lumos::telemetry::Placement::kCrossCpu;
+    rec.e2e *= 3;
+    both.push_back(rec);
+  }
+  r.cells = cells::group(both);
+  EXPECT_EQ(headline_ratios(r)[1].ours, same_cpu);
+  const Figure* warm = find_figure(report_figures(r), "warm-latency");
+  ASSERT_NE(warm, nullptr);
+  EXPECT_TRUE(warm->missing.empty()) << warm->missing;
+}
+
 TEST(HeadlineRatios, SayWhatIsMissingWithoutData) {
   ReportData empty;
   const auto ratios = headline_ratios(empty);
