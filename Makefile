@@ -32,9 +32,11 @@ demo: functions
 test: functions
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j1
 
-# Overhead figures against the bare tools (runc run, wasmedge CLI), side by side.
+# Overhead figures against the bare tools (runc run, wasmedge CLI), side by side; then drift made
+# on purpose (a CPU hog from halfway), interleaved against sequential.
 bench: functions
 	@bench/overhead.sh
+	@bench/drift.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -44,6 +44,7 @@ Cell summarize(const CellKey& key, const std::vector<const telemetry::Invocation
   c.n = records.size();
   std::vector<double> start, compute, serde, io, serde_io, overhead, cpu, rss, bytes, baas, warm;
   std::map<std::string, std::vector<double>> phases;
+  std::map<int, std::vector<double>> by_repeat;
   std::set<std::string> exec_modes;
   double t_first = std::numeric_limits<double>::infinity(), t_last = -t_first;
   bool times_known = true;
@@ -78,6 +79,7 @@ Cell summarize(const CellKey& key, const std::vector<const telemetry::Invocation
     }
     if (moves_data) serde_io.push_back(sd + bio);
     c.e2e_ns.push_back(e2e);
+    by_repeat[inv->repeat].push_back(e2e);
     if (inv->fresh_instance) {
       ++c.n_fresh_ok;
     } else {
@@ -122,6 +124,8 @@ Cell summarize(const CellKey& key, const std::vector<const telemetry::Invocation
   c.bytes = stats::median(bytes);
   c.baas_bytes = stats::median(baas);
   for (auto& [name, v] : phases) c.phase_median[name] = stats::median(v);
+  for (const auto& [repeat, xs] : by_repeat) c.repeat_medians[repeat] = stats::median(xs);
+  if (key.sequential()) c.population = stats::population_check(c.e2e_ns);
   const auto marks = stats::mark_outliers(c.e2e_ns);
   c.n_outliers = static_cast<std::size_t>(std::count(marks.begin(), marks.end(), true));
   const double span_ms = t_last - t_first;
@@ -180,6 +184,17 @@ std::optional<std::string> contamination(const telemetry::Invocation& inv) {
 }
 
 double Cell::fresh_rate() const { return n == 0 ? stats::kNaN : static_cast<double>(n_fresh) / static_cast<double>(n); }
+
+double Cell::repeat_spread() const {
+  if (repeat_medians.size() < 2) return stats::kNaN;
+  std::vector<double> medians;
+  medians.reserve(repeat_medians.size());
+  for (const auto& [repeat, m] : repeat_medians) medians.push_back(m);
+  const auto [lo, hi] = std::minmax_element(medians.begin(), medians.end());
+  return (*hi - *lo) / 2.0 / stats::median(medians);
+}
+
+double Cell::ci_rel_half_width() const { return (median_ci.high - median_ci.low) / 2.0 / e2e_median; }
 
 bool key_less(const CellKey& a, const CellKey& b) {
   if (a.function != b.function) return a.function < b.function;

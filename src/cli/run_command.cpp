@@ -45,8 +45,7 @@ int cmd_run(const steps::Flags& flags) {
       {"client_cpu", cpus.client >= 0 ? nlohmann::json(cpus.client) : nlohmann::json(nullptr)},
       {"instance_cpu", cpus.instance >= 0 ? nlohmann::json(cpus.instance) : nlohmann::json(nullptr)},
       {"asked", telemetry::to_string(plan.placement)},
-      {"load_cells", "free"},
-      {"redis_and_link", "free (started before any cell, on all of lumos' CPUs)"}};
+      {"load_cells", "free"}};
   const auto steal_before = telemetry::cpu_steal_ticks();
   // Modes a runtime does not have: said in the header and kept in the manifest, never a silent gap.
   const auto not_applicable = engine::not_applicable(plan);
@@ -59,13 +58,15 @@ int cmd_run(const steps::Flags& flags) {
 
   auto writer = telemetry::JsonlWriter::open(out / "invocations.jsonl");
   if (!writer) return report_error(writer.error());
+  const int repeats = run->flags.repeat;
   std::size_t cells = engine::count_cells(plan);
   auto factory = [&tools = environment->tools](const std::string& name) { return runtime::make_runtime(name, tools); };
   // A live progress bar with ETA on a terminal (the per-cell lines below stay in logs too).
   const bool tty = isatty(STDOUT_FILENO) && !run->flags.quiet;
-  const std::size_t expected = engine::expected_invocations(plan);
-  std::printf("Running %s: %zu cells, %s%zu invocations expected -> %s/invocations.jsonl\n",
-              run->experiment.name.c_str(), cells, plan.adaptive ? "up to " : "", expected, out.c_str());
+  const std::size_t expected = engine::expected_invocations(plan) * static_cast<std::size_t>(repeats);
+  std::printf("Running %s: %zu cells%s, %s%zu invocations expected -> %s/invocations.jsonl\n",
+              run->experiment.name.c_str(), cells, repeats > 1 ? fmt::format(" x {} repeats", repeats).c_str() : "",
+              plan.adaptive ? "up to " : "", expected, out.c_str());
   if (!slot && cpus.placement != telemetry::Placement::kFree) {
     std::printf("  placement %s: lumos' client on CPU %d, instances on CPU %d\n",
                 std::string(telemetry::to_string(cpus.placement)).c_str(), cpus.client, cpus.instance);
@@ -113,7 +114,7 @@ int cmd_run(const steps::Flags& flags) {
     }
   }
   std::size_t cells_finished = 0;
-  auto totals = engine::run_plan(plan, factory, *writer, [&](const engine::CellReport& c) {
+  const auto on_cell = [&](const engine::CellReport& c) {
     recorded += static_cast<std::size_t>(c.skipped);  // the adaptive rule stopped the cell early
     if (run->flags.quiet) return;
     if (tty) std::printf("\r%-100s\r", "");  // clear the progress bar line
@@ -130,17 +131,42 @@ int cmd_run(const steps::Flags& flags) {
       medians += text::duration(cell.e2e_median);
       if (!cell.key.sequential()) medians += " (" + cell.key.mode_label() + ")";
     }
-    std::printf("[%3zu/%zu] %-10s %-7s %-19s %-8s  %3d ok %3d failed  median %-10s  (%.0fs, ETA %.0fs)\n", finished,
-                c.count, c.function.c_str(), input.c_str(), c.runtime.c_str(), c.mode.c_str(), c.ok, c.failed,
-                medians.empty() ? "-" : medians.c_str(), elapsed, eta);
+    // Interleaved cells all end in the last rounds: the round lines carry the ETA there.
+    const std::string when =
+        plan.interleave ? fmt::format("{:.0f}s", elapsed) : fmt::format("{:.0f}s, ETA {:.0f}s", elapsed, eta);
+    std::printf("[%3zu/%zu] %-10s %-7s %-19s %-8s  %3d ok %3d failed  median %-10s  (%s)\n", finished, c.count,
+                c.function.c_str(), input.c_str(), c.runtime.c_str(), c.mode.c_str(), c.ok, c.failed,
+                medians.empty() ? "-" : medians.c_str(), when.c_str());
     if (c.skipped > 0) {
       std::printf("          adaptive: stopped after %d repetitions, median CI +-%.1f%%\n", c.ok + c.failed,
                   c.ci_rel_half_width * 100);
     }
     if (!c.first_error.empty()) std::printf("          first error: %s\n", c.first_error.substr(0, 300).c_str());
     std::fflush(stdout);
-  });
-  if (!totals) return report_error(totals.error());
+  };
+  // --repeat K: the whole plan K times into the same results (fresh instances, the order
+  // shuffled from seed + repeat); records carry their repeat, resume tells repeats apart.
+  engine::RunTotals sum;
+  const std::uint64_t seed = plan.interleave ? plan.interleave->seed : 0;
+  for (int repeat = 0; repeat < repeats; ++repeat) {
+    plan.repeat = repeat;
+    if (plan.interleave) plan.interleave->seed = seed + static_cast<std::uint64_t>(repeat);
+    if (repeats > 1 && !run->flags.quiet) {
+      if (tty) std::printf("\r%-100s\r", "");
+      std::printf("Repeat %d/%d\n", repeat + 1, repeats);
+    }
+    cells_finished = 0;
+    t0 = std::chrono::steady_clock::now();
+    auto totals = engine::run_plan(plan, factory, *writer, on_cell);
+    if (!totals) return report_error(totals.error());
+    sum.invocations += totals->invocations;
+    sum.failed += totals->failed;
+    for (auto& line : totals->checks) {
+      if (std::find(sum.checks.begin(), sum.checks.end(), line) == sum.checks.end()) sum.checks.push_back(line);
+    }
+  }
+  const engine::RunTotals* totals = &sum;
+  manifest["placement"]["redis_and_link"] = steps::infrastructure_placement(*environment);
   manifest["status"] = "finished";
   manifest["finished_at"] = steps::timestamp();
   // Counts over the whole results file (a resumed run adds to what was there).
@@ -186,6 +212,11 @@ Subcommand add_run_command(CLI::App& parent) {
   });
   sub.app->add_option("--out,-o", flags->out, "Results folder (default results/<name>-<time>)");
   sub.app->add_option("--reps", flags->reps, "Override the experiment's repetitions")->check(CLI::PositiveNumber);
+  sub.app
+      ->add_option("--repeat", flags->repeat,
+                   "Run the whole experiment K times into the same results folder (a repeat index per record): "
+                   "the summary then shows each median's run-to-run spread beside its within-run CI")
+      ->check(CLI::PositiveNumber);
   sub.app->add_flag("--quiet,-q", flags->quiet, "No per-cell progress lines");
   sub.app->footer("Exit codes: 0 all invocations ok, 3 some failed (see results), 1 error, 2 usage.");
   sub.run = [flags] { return cmd_run(*flags); };

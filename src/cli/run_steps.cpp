@@ -15,6 +15,7 @@
 #include "lumos/env/profile.hpp"
 #include "lumos/telemetry/jsonl.hpp"
 #include "lumos/telemetry/manifest.hpp"
+#include "lumos/telemetry/proc_stats.hpp"
 #include "subcommands.hpp"
 
 namespace lumos::cli::steps {
@@ -108,6 +109,7 @@ Result<OpenRun> open_run(const Flags& flags_in) {
     flags.experiment = previous.value("experiment_file", "");
     flags.out = flags.resume;
     flags.reps = previous.value("repetitions_override", 0);
+    flags.repeat = previous.value("repeats", 1);
     experiment_text = previous.value("experiment_yaml", "");
   }
   auto experiment = experiment_text.empty()
@@ -318,6 +320,17 @@ Result<Environment> set_up_environment(const engine::Experiment& experiment, eng
   return environment;
 }
 
+nlohmann::json infrastructure_placement(const Environment& environment) {
+  const auto where = [](pid_t pid) -> nlohmann::json {
+    if (pid <= 0) return nullptr;
+    const auto last = telemetry::process_last_cpu(pid);
+    return {{"last_cpu", last ? nlohmann::json(*last) : nlohmann::json(nullptr)},
+            {"allowed_cpus", telemetry::allowed_cpus(pid)}};
+  };
+  return {{"redis", environment.redis ? where(environment.redis->pid()) : nlohmann::json(nullptr)},
+          {"link_emulator", environment.link ? where(environment.link->thread_id()) : nlohmann::json(nullptr)}};
+}
+
 nlohmann::json start_manifest(const OpenRun& run, const PlannedRun& planned, const Environment& environment) {
   const auto& experiment = run.experiment;
   const auto& previous = run.previous;
@@ -331,6 +344,7 @@ nlohmann::json start_manifest(const OpenRun& run, const PlannedRun& planned, con
   manifest["experiment"] = experiment.raw;
   manifest["experiment_yaml"] = run.experiment_text;
   manifest["repetitions_override"] = run.flags.reps;
+  manifest["repeats"] = run.flags.repeat;
   if (!previous.is_null()) {
     manifest["started_at"] = previous.value("started_at", "");
     manifest["resumed_at"] = previous.value("resumed_at", nlohmann::json::array());

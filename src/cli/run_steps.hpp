@@ -28,6 +28,7 @@ struct Flags {
   std::filesystem::path out;
   std::filesystem::path resume;  ///< a results folder to complete
   int reps = 0;
+  int repeat = 1;  ///< --repeat K: the whole experiment K times into one results folder
   bool quiet = false;
 };
 
@@ -73,6 +74,10 @@ struct Environment {
 /// starts lumos' own (with a network path for containers and the profile's emulated link).
 /// A Redis that cannot start is a warning: its cells are recorded as failed.
 Result<Environment> set_up_environment(const engine::Experiment& experiment, engine::RunPlan& plan);
+
+/// Where lumos' own Redis and the link emulator's proxy thread ran: for each, the CPU it last ran
+/// on and the CPUs it was allowed (the scheduler chose among them); null for what was not started.
+nlohmann::json infrastructure_placement(const Environment& environment);
 
 /// The manifest written before the first invocation (status "running").
 nlohmann::json start_manifest(const OpenRun& run, const PlannedRun& planned, const Environment& environment);

@@ -175,6 +175,7 @@ class CellRunner {
   telemetry::Invocation blank(int rep) const {
     telemetry::Invocation inv;
     inv.run_id = plan_.run_id;
+    inv.repeat = plan_.repeat;
     inv.function = cell_.function->name;
     inv.runtime = cell_.runtime;
     inv.mode = cell_.mode;

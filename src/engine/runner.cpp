@@ -127,6 +127,7 @@ std::vector<NotApplicable> not_applicable(const RunPlan& plan) {
 
 RecordKey record_key(const telemetry::Invocation& inv) {
   RecordKey key{inv.function, inv.input, inv.runtime, inv.io, inv.mode};
+  key.repeat = inv.repeat;
   if (inv.load != telemetry::LoadKind::kNone) {
     key.mode = telemetry::Mode::kPool;
     key.load = inv.load;

@@ -14,6 +14,7 @@ telemetry::Invocation unsent_trace_event(const RunPlan& plan, std::size_t i, con
   const auto& e = spec.trace[i];
   telemetry::Invocation inv;
   inv.run_id = plan.run_id;
+  inv.repeat = plan.repeat;
   inv.profile = plan.profile ? plan.profile->name : "";
   inv.function = e.function;
   inv.input = e.input;
@@ -115,6 +116,7 @@ Result<void> replay_trace(const RunPlan& plan, runtime::Runtime& rt, const std::
 bool trace_pass_recorded(const RunPlan& plan, const std::string& io, const std::string& runtime) {
   if (!plan.done) return false;
   telemetry::Invocation probe;
+  probe.repeat = plan.repeat;
   probe.io = io_of(io);
   probe.runtime = runtime;
   probe.mode = telemetry::Mode::kPool;

@@ -8,6 +8,8 @@ LinkEmulator::~LinkEmulator() = default;
 
 const Endpoint& LinkEmulator::endpoint() const { return impl_->endpoint; }
 
+pid_t LinkEmulator::thread_id() const { return impl_->tid.load(); }
+
 LinkStats LinkEmulator::stats() const {
   return {impl_->n_connections.load(), impl_->n_active.load(), impl_->n_failures.load(), impl_->n_up.load(),
           impl_->n_down.load()};

@@ -114,6 +114,7 @@ struct LinkEmulator::Impl {
   std::vector<int> listeners;
   int epoll_fd = -1, wake_fd = -1, timer_fd = -1;
   std::thread thread;
+  std::atomic<pid_t> tid{0};  // the proxy thread's id, once it runs (where it ran: the manifest)
 
   std::unordered_map<std::uint64_t, std::unique_ptr<Conn>> conns;
   std::uint64_t next_id = 1;
@@ -396,6 +397,7 @@ struct LinkEmulator::Impl {
   }
 
   void loop() {
+    tid = static_cast<pid_t>(::syscall(SYS_gettid));
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     // The link is infrastructure, not the device under test: its delays must not stretch
     // when the function or unrelated work saturates the CPUs. Real-time priority (lowest

@@ -294,9 +294,9 @@ Table summary_table(const ReportData& r) {
 }  // namespace
 
 std::vector<Table> report_tables(const ReportData& r) {
-  return {headline_table(r),     comparison_table(r), floor_table(r),      cold_phase_table(r),
-          start_levels_table(r), io_table(r),         validation_table(r), model_table(r),
-          prediction_table(r),   summary_table(r),    environment_table(r)};
+  return {headline_table(r),   comparison_table(r),   floor_table(r),   noise_table(r),
+          cold_phase_table(r), start_levels_table(r), io_table(r),      validation_table(r),
+          model_table(r),      prediction_table(r),   summary_table(r), environment_table(r)};
 }
 
 }  // namespace lumos::report

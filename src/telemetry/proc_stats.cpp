@@ -7,6 +7,7 @@
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 namespace lumos::telemetry {
 
@@ -49,6 +50,17 @@ std::optional<std::uint64_t> process_peak_rss(pid_t pid) {
     }
   }
   return std::nullopt;
+}
+
+std::string allowed_cpus(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  constexpr std::string_view kKey = "Cpus_allowed_list:";
+  for (std::string line; std::getline(in, line);) {
+    if (line.compare(0, kKey.size(), kKey) != 0) continue;
+    const auto start = line.find_first_not_of(" \t", kKey.size());
+    return start == std::string::npos ? std::string() : line.substr(start);
+  }
+  return {};
 }
 
 std::optional<int> process_last_cpu(pid_t pid) {

@@ -106,6 +106,7 @@ nlohmann::json to_json(const Invocation& inv) {
       {"input", inv.input},
       {"io", to_string(inv.io)},
       {"rep", inv.rep},
+      {"repeat", inv.repeat},
       {"ok", inv.ok},
       {"fresh_instance", inv.fresh_instance},
       {"error_code", inv.error_code},
@@ -153,6 +154,7 @@ Result<Invocation> invocation_from_json(const nlohmann::json& j) {
   f.get("io", io);
   f.get("profile", inv.profile);
   f.get("rep", inv.rep);
+  f.get("repeat", inv.repeat);  // absent in records before repeats: 0
   f.get("ok", inv.ok);
   f.get("fresh_instance", inv.fresh_instance);
   f.get("error_code", inv.error_code);

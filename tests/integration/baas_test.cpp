@@ -56,6 +56,12 @@ repetitions: 2
   std::string netns = baas_info["container_netns"].get<std::string>();
   ASSERT_FALSE(netns.empty()) << "containers had no network path to Redis";
   EXPECT_FALSE(std::filesystem::exists(netns)) << "lumos left " << netns;
+  // Where lumos' own Redis ran (no profile, no link emulator).
+  const auto& infra = (*manifest)["placement"]["redis_and_link"];
+  ASSERT_TRUE(infra["redis"].is_object()) << infra.dump();
+  EXPECT_TRUE(infra["redis"]["last_cpu"].is_number_integer()) << infra.dump();
+  EXPECT_FALSE(infra["redis"]["allowed_cpus"].get<std::string>().empty()) << infra.dump();
+  EXPECT_TRUE(infra["link_emulator"].is_null()) << infra.dump();
 }
 
 TEST(Baas, MissingKeyIsAFailedRecordWithTheKeyName) {

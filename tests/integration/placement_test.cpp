@@ -5,6 +5,7 @@
 #include <sched.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -81,4 +82,34 @@ TEST(Placement, CrossCpuPutsTheInstanceOnAnotherCpu) {
     ASSERT_GE(r.instance_cpu, 0);
     EXPECT_NE(r.instance_cpu, r.client_cpu);
   }
+}
+
+TEST(Placement, RepeatRunsTheExperimentAgainIntoTheSameResultsWithARepeatIndex) {
+  TempDir dir;
+  std::ofstream(dir.path / "exp.yaml") << "name: it-repeat\n"
+                                          "functions: [{name: hello, inputs: [small]}]\n"
+                                          "runtimes: [floor, native]\n"
+                                          "modes: [warm]\n"
+                                          "repetitions: 4\n";
+  auto r = run_command({lumos::testing::lumos_binary().string(), "run", (dir.path / "exp.yaml").string(), "--out",
+                        (dir.path / "out").string(), "--repeat", "3"});
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_EQ(r->exit_code, 0) << r->out;
+  auto records = telemetry::read_invocations(dir.path / "out" / "invocations.jsonl");
+  ASSERT_TRUE(records);
+  ASSERT_EQ(records->invocations.size(), 3u * 2u * 4u) << r->out;
+  std::map<int, int> per_repeat;
+  for (const auto& inv : records->invocations) ++per_repeat[inv.repeat];
+  EXPECT_EQ(per_repeat, (std::map<int, int>{{0, 8}, {1, 8}, {2, 8}}));
+  EXPECT_NE(r->out.find("Repeat 3/3"), std::string::npos) << r->out;
+  EXPECT_NE(r->out.find("Run-to-run spread of the median"), std::string::npos) << r->out;
+  std::ifstream in(dir.path / "out" / "manifest.json");
+  EXPECT_EQ(nlohmann::json::parse(in)["repeats"], 3);
+  // A resume of the finished folder runs nothing: every repeat's records are done.
+  auto again = run_command({lumos::testing::lumos_binary().string(), "run", "--resume", (dir.path / "out").string()});
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->out.find("24 invocations already recorded"), std::string::npos) << again->out;
+  auto after = telemetry::read_invocations(dir.path / "out" / "invocations.jsonl");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->invocations.size(), 24u);
 }

@@ -218,3 +218,30 @@ TEST(Interleave, AdaptiveCellsStopOnTheirOwnWithinTheRounds) {
   }
   EXPECT_EQ(sink.records.size(), recorded);
 }
+
+TEST(Interleave, ARepeatIsStampedOnItsRecordsAndResumeTellsRepeatsApart) {
+  // Repeat 0 ran whole; a resumed run of repeat 1 with repeat 0's keys done runs every record again.
+  Ledger ledger;
+  MemorySink first;
+  ASSERT_TRUE(engine::run_plan(plan_of(3, 2, 7), ledger_factory(ledger), first));
+  ASSERT_EQ(first.records.size(), 9u);
+  for (const auto& r : first.records) EXPECT_EQ(r.repeat, 0);
+  std::set<engine::RecordKey> done;
+  for (const auto& r : first.records) done.insert(engine::record_key(r));
+  auto plan = plan_of(3, 2, 8);
+  plan.repeat = 1;
+  plan.done = &done;
+  MemorySink second;
+  ASSERT_TRUE(engine::run_plan(plan, ledger_factory(ledger), second));
+  ASSERT_EQ(second.records.size(), 9u);
+  for (const auto& r : second.records) {
+    EXPECT_EQ(r.repeat, 1);
+    EXPECT_EQ(done.count(engine::record_key(r)), 0u);
+  }
+  // And repeat 0 again with the same keys done: nothing is run twice.
+  auto again = plan_of(3, 2, 7);
+  again.done = &done;
+  MemorySink none;
+  ASSERT_TRUE(engine::run_plan(again, ledger_factory(ledger), none));
+  EXPECT_TRUE(none.records.empty());
+}

@@ -34,6 +34,7 @@ TEST(Jsonl, RoundTripKeepsEveryField) {
   inv.io = telemetry::Io::kBaas;
   inv.profile = "edge-pi";
   inv.rep = 4;
+  inv.repeat = 2;
   inv.fresh_instance = true;
   inv.set_error(Error{ErrorCode::kTimeout, "no response"});
   inv.exec_mode = "aot";
@@ -67,6 +68,7 @@ TEST(Jsonl, RoundTripKeepsEveryField) {
   EXPECT_EQ(r.io, telemetry::Io::kBaas);
   EXPECT_EQ(r.profile, "edge-pi");
   EXPECT_EQ(r.rep, 4);
+  EXPECT_EQ(r.repeat, 2);
   EXPECT_FALSE(r.ok);
   EXPECT_TRUE(r.fresh_instance);
   EXPECT_EQ(r.error_code, "timeout");

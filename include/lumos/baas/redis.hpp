@@ -30,6 +30,8 @@ class RedisServer {
   static Result<std::unique_ptr<RedisServer>> start(const std::vector<std::string>& extra_binds = {});
   ~RedisServer();
   const Endpoint& endpoint() const { return endpoint_; }
+  /// The server's process id (where it ran: /proc/<pid>/stat).
+  pid_t pid() const { return process_.pid(); }
   /// Stops the server (SHUTDOWN NOSAVE, then SIGKILL after a grace period); idempotent.
   void stop();
   /// Kills the server abruptly (for failure-injection tests).

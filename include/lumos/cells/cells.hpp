@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "lumos/stats/quality.hpp"
 #include "lumos/stats/stats.hpp"
 #include "lumos/telemetry/record.hpp"
 
@@ -92,8 +93,20 @@ struct Cell {
   /// Usable responses / wall time from the first issue to the last response (load cells: by
   /// offset_ns; sequential cells: by started_at); NaN when it cannot be told.
   double throughput_rps = stats::kNaN;
+  /// Sequential cells: whether the usable samples, in record order, look like one population
+  /// (stats::population_check: no drift between the halves, one mode). Unchecked for load cells,
+  /// whose latencies mix queueing and starts by design.
+  stats::Population population;
+  /// e2e median of each repeat of the run (`lumos run --repeat K`, the record's `repeat`) that
+  /// has usable samples, by repeat index; one entry for a run without repeats.
+  std::map<int, double> repeat_medians;
   /// Share of all invocations whose request started a new instance.
   double fresh_rate() const;
+  /// Run-to-run spread of the median: (max - min) / 2 / median of repeat_medians, the same form
+  /// as the within-run CI's half-width over the median; NaN with fewer than two repeats.
+  double repeat_spread() const;
+  /// The within-run CI's half-width over the median: (high - low) / 2 / median.
+  double ci_rel_half_width() const;
 };
 
 /// Groups invocations into cells: one cell per key_of(), sorted by function, runtime

@@ -63,11 +63,15 @@ struct RecordKey {
   telemetry::LoadKind load = telemetry::LoadKind::kNone;
   double level = 0;
   int rep = 0;
+  int repeat = 0;  ///< the run of the experiment (RunPlan::repeat)
   auto operator<=>(const RecordKey&) const = default;
 };
 
 struct RunPlan {
   std::string run_id;  ///< written into every record (the manifest's run_id)
+  /// Which run of the experiment this is (`lumos run --repeat K` runs the plan K times into one
+  /// results folder), written into every record as `repeat`; resume tells repeats apart.
+  int repeat = 0;
   std::vector<FunctionUnderTest> functions;
   std::vector<std::string> runtimes;
   std::vector<std::string> modes;
@@ -165,8 +169,8 @@ using RuntimeFactory = std::function<Result<std::unique_ptr<runtime::Runtime>>(c
 Result<RunTotals> run_plan(const RunPlan& plan, const RuntimeFactory& make_runtime, telemetry::InvocationSink& sink,
                            const std::function<void(const CellReport&)>& on_cell = {});
 
-/// Identity of an invocation within a run: function, input, io, runtime, mode and rep (for
-/// load records: the load kind and level instead of mode and rep).
+/// Identity of an invocation within a run: repeat, function, input, io, runtime, mode and rep
+/// (for load records: the load kind and level instead of mode and rep).
 RecordKey record_key(const telemetry::Invocation& inv);
 
 /// Invocations run_plan() is expected to record (open-loop levels: rate x duration).

@@ -2,6 +2,8 @@
 // jitter and bandwidth limit (this kernel has no netem).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -48,6 +50,8 @@ class LinkEmulator {
   /// 127.0.0.1:port: where clients on the host connect instead of the upstream.
   const Endpoint& endpoint() const;
   LinkStats stats() const;
+  /// The proxy thread's id (0 until it runs): /proc/<id>/stat tells where it ran.
+  pid_t thread_id() const;
 
   struct Impl;
 

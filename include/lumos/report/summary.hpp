@@ -123,6 +123,31 @@ std::vector<FloorRow> floor_view(const std::vector<telemetry::Invocation>& invoc
 /// Aligned text table of the view, with a line saying what the floor is.
 std::string format_floor_view(const std::vector<FloorRow>& rows);
 
+/// Noise of one sequential cell: whether its samples are one population (no drift between the
+/// halves, one mode), and with `lumos run --repeat K` the run-to-run spread of its median beside
+/// the within-run CI.
+struct NoiseRow {
+  std::string label;  ///< cells::CellKey::label()
+  std::size_t n_ok = 0;
+  double median_ns = stats::kNaN;
+  stats::Population population;        ///< cells::Cell::population
+  double ci_half = stats::kNaN;        ///< within-run CI half-width / median (cells::Cell::ci_rel_half_width)
+  std::size_t repeats = 0;             ///< repeats with usable samples
+  double repeat_spread = stats::kNaN;  ///< run-to-run half-spread / median (cells::Cell::repeat_spread)
+  double lowest_repeat_ns = stats::kNaN, highest_repeat_ns = stats::kNaN;  ///< extremes of the repeats' medians
+  /// Checked and not one population.
+  bool flagged() const { return population.checked && !population.one_population(); }
+};
+
+/// The noise view: every sequential cell with usable samples, in cells::group() order.
+std::vector<NoiseRow> noise_view(const std::vector<cells::Cell>& cells);
+/// "one population", "drift: second half 1.32x the first", "2 modes: 14.1 us (62%), 51.0 us
+/// (38%)" (both joined by "; "), or "not checked (fewer than 20 samples)".
+std::string describe_population(const stats::Population& p);
+/// The flagged cells (or a line saying none is), then, when any cell has two or more repeats,
+/// each cell's run-to-run spread beside its within-run CI.
+std::string format_noise_view(const std::vector<NoiseRow>& rows);
+
 /// A plain-text table: the header, a rule of dashes, then the rows, columns padded to their
 /// widest cell (`right`: right-aligned), two blanks between columns, no trailing blanks.
 std::string aligned_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,

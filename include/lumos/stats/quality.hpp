@@ -1,4 +1,5 @@
-// Data quality of samples: outlier marking and adaptive stopping.
+// Data quality of samples: outlier marking, adaptive stopping, and whether a sample is one
+// population (no drift between its halves, one mode).
 //
 // Pure functions over numbers. Outliers are marked, never silently dropped: callers decide
 // (cells::group counts them).
@@ -41,5 +42,38 @@ struct StopDecision {
 
 /// Adaptive repetitions: whether a cell with these samples may stop (for the engine's loop).
 StopDecision adaptive_stop(const std::vector<double>& xs, const StopRule& rule = {});
+
+/// What may make a sample more than one population: when to call a shift between its halves
+/// drift, and what counts as a mode of its density.
+struct PopulationRule {
+  std::size_t min_n = 20;        ///< fewer samples: not checked
+  double level = 0.95;           ///< level of each half's median CI (median_ci)
+  double min_shift = 0.10;       ///< drift: the higher half's median exceeds the lower's by more than this share
+  double min_mode_share = 0.10;  ///< a mode holds at least this share of the samples...
+  double max_valley = 0.7;       ///< ...and the density between two modes falls below this share of the lower peak
+};
+
+/// A mode of a sample's density (on the log scale, where latencies are closer to symmetric).
+struct Peak {
+  double at = kNaN;  ///< where the density peaks, in the unit of the sample
+  double share = 0;  ///< share of the samples in the mode's basin
+};
+
+/// Whether samples taken in order look like one population.
+struct Population {
+  bool checked = false;      ///< enough positive samples (rule.min_n) to tell
+  double half_ratio = kNaN;  ///< median of the second half / median of the first half
+  bool drift = false;        ///< the halves' median CIs are disjoint and one median exceeds the other by > min_shift
+  std::vector<Peak> peaks;   ///< modes of the density, by location; one for a unimodal sample
+  bool bimodal() const { return peaks.size() >= 2; }
+  bool one_population() const { return !drift && !bimodal(); }
+};
+
+/// Checks samples in the order they were taken (NaN and non-positive values are left out):
+/// drift compares the first half with the second; modes come from a Gaussian kernel density of
+/// the logs (Silverman's bandwidth, which over-smooths rather than invents modes), whose local
+/// maxima are merged with a neighbour while they hold less than min_mode_share of the samples or
+/// the valley between them stays above max_valley of the lower peak.
+Population population_check(const std::vector<double>& xs_in_order, const PopulationRule& rule = {});
 
 }  // namespace lumos::stats

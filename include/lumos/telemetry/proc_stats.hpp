@@ -20,6 +20,8 @@ std::optional<std::chrono::nanoseconds> process_cpu_time(pid_t pid);
 std::optional<std::uint64_t> process_peak_rss(pid_t pid);
 /// The CPU pid last ran on (field 39 of /proc/PID/stat); nullopt if unreadable.
 std::optional<int> process_last_cpu(pid_t pid);
+/// The CPUs a process or thread may run on ("0-1", Cpus_allowed_list of /proc/PID/status); "" if unknown.
+std::string allowed_cpus(pid_t pid);
 /// The process an instance's function runs in, below the process lumos spawned: the youngest
 /// descendant along the last child of each level (/proc/PID/task/*/children), pid itself if it
 /// has none (a native process, a wasm host; `runc run` -> the container's process).

@@ -57,6 +57,7 @@ struct Invocation {
   Io io = Io::kDirect;
   std::string profile;  ///< environment profile of the run; "" = none (the host as it is)
   int rep = 0;          ///< repetition index within its cell (load: request index), from 0
+  int repeat = 0;       ///< which run of the experiment (`lumos run --repeat K`), from 0
   bool ok = false;
   bool fresh_instance = false;      ///< this request started a new instance (its start phases are in `phases`)
   std::string error_code;           ///< empty when ok; else a name from the error table ("timeout", ...)
