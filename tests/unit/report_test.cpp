@@ -109,7 +109,8 @@ TEST(HeadlineRatios, CellsOfEveryPlacementAreFound) {
   }
   r.cells = cells::group(both);
   EXPECT_EQ(headline_ratios(r)[1].ours, same_cpu);
-  const Figure* warm = find_figure(report_figures(r), "warm-latency");
+  const auto figures = report_figures(r);
+  const Figure* warm = find_figure(figures, "warm-latency");
   ASSERT_NE(warm, nullptr);
   EXPECT_TRUE(warm->missing.empty()) << warm->missing;
 }
