@@ -119,9 +119,8 @@ Table noise_table(const ReportData& r) {
     t.rows.push_back(
         {row.label, std::to_string(row.n_ok), text::duration(row.median_ns), describe_population(row.population)});
     if (repeats) {
-      for (std::string v : {std::to_string(row.repeats), percent(row.ci_half), percent(row.repeat_spread)}) {
-        t.rows.back().push_back(v);
-      }
+      auto& line = t.rows.back();
+      line.insert(line.end(), {std::to_string(row.repeats), percent(row.ci_half), percent(row.repeat_spread)});
     }
   }
   if (t.rows.empty()) {
