@@ -316,8 +316,15 @@ class CellRunner {
     req.timeout = plan_.timeout;
     std::error_code ec;
     fs::create_directories(req.work_dir, ec);
+    // A symbolic link in a copied folder stays a link (never the host file it points at).
     for (const auto& dir : setup.dirs) {
-      fs::copy(dir, req.work_dir / dir.filename(), fs::copy_options::recursive, ec);
+      fs::copy(dir, req.work_dir / dir.filename(), fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+      if (ec) {
+        inv.set_error(
+            Error{ErrorCode::kIo, "cannot copy " + dir.string() + " into the work directory: " + ec.message()});
+        fs::remove_all(scratch, ec);
+        return;
+      }
     }
     std::ofstream(req.stdin_file, std::ios::binary) << cell_.input->request;
     inv.started_at = utc_now();
@@ -331,13 +338,17 @@ class CellRunner {
       inv.phases = outcome->phases;
       inv.cpu = outcome->stats.cpu;
       inv.peak_rss_bytes = outcome->stats.peak_rss_bytes;
-      std::string out = read_file_or_empty(req.stdout_file);
+      // Outputs are read as regular files only, capped, never through a link the program made.
+      auto stdout_text = read_output_beneath(scratch, "stdout");
+      std::string out = stdout_text.value_or(std::string());
       inv.bytes_out = out.size();
       runtime::Response as_response;
       as_response.exec_mode = outcome->exec_mode;
       as_response.body = out;
       as_response.ok = true;
-      if (outcome->timed_out) {
+      if (!stdout_text) {
+        inv.set_error(Error{stdout_text.error().code, "standard output: " + stdout_text.error().message});
+      } else if (outcome->timed_out) {
         inv.set_error(Error{ErrorCode::kTimeout,
                             "no exit within " + std::to_string(plan_.timeout.count()) + " ms; process killed"});
       } else if (!outcome->error.empty()) {
@@ -351,10 +362,11 @@ class CellRunner {
         record_response(inv, as_response);
         for (const auto& [path, expected] : cell_.input->expected_files) {
           if (!inv.ok) break;
-          if (!fs::exists(req.work_dir / path)) {
+          auto written = read_output_beneath(req.work_dir, path);
+          if (!written) {
             inv.ok = false;
-            inv.set_error(Error{ErrorCode::kOutputMismatch, "the program did not write " + path});
-          } else if (!output_matches(read_file_or_empty(req.work_dir / path), expected)) {
+            inv.set_error(Error{written.error().code, "file " + written.error().message});
+          } else if (!output_matches(*written, expected)) {
             inv.ok = false;
             inv.set_error(Error{ErrorCode::kOutputMismatch, "file " + path + " differs from the expected one"});
           }

@@ -124,3 +124,42 @@ repetitions: 1
     }
   }
 }
+
+// Functions are untrusted: an output file that is a link to a host file, or to /dev/zero, is a
+// failed record (never the host file's bytes), and a link in a copied `dirs:` folder stays a link.
+TEST(CommandFunctions, OutputsAreNeverReadThroughLinksAndCopiedFoldersKeepTheirLinks) {
+  TempDir dir;
+  const std::string src = std::string(LUMOS_TEST_DATA_DIR) + "/functions/escape/escape.c";
+  const std::string input = std::string(LUMOS_TEST_DATA_DIR) + "/functions/wordcount/inputs/two-lines.txt";
+  const auto secret = dir.path / "secret.txt";
+  std::ofstream(secret) << "host secret\n";
+  std::filesystem::create_directories(dir.path / "data");
+  std::filesystem::create_symlink(secret, dir.path / "data" / "secret-link");
+  const auto function = [&](const std::string& name, const std::string& env, const std::string& extra) {
+    return "  - name: " + name + "\n    kind: command\n    sources: [" + src + "]\n    command: {env: {" + env + "}" +
+           extra + "}\n";
+  };
+  auto run = run_experiment(
+      dir, "functions:\n" + function("escape-link", "LINK_TARGET: " + secret.string(), "") +
+               "    inputs: [{name: x, file: " + input + ", expected_files: {out.txt: " + secret.string() + "}}]\n" +
+               function("escape-zero", "LINK_TARGET: /dev/zero", "") + "    inputs: [{name: x, file: " + input +
+               ", expected_files: {out.txt: " + secret.string() + "}}]\n" +
+               function("escape-dirs", "ESCAPE: read-link", ", dirs: [" + (dir.path / "data").string() + "]") +
+               "    inputs: [{name: x, file: " + input + ", expected: " + secret.string() + "}]\n" +
+               "runtimes: [native, runc, wasmedge-aot]\nmodes: [cold]\nrepetitions: 1\n");
+  ASSERT_EQ(run.exit_code, 3) << "some records fail, lumos itself does not\n" << run.output;
+  ASSERT_EQ(run.records.size(), 3u * 3u) << run.output;
+  for (const auto& r : run.records) {
+    SCOPED_TRACE(r.function + " on " + r.runtime + ": " + r.error_text());
+    if (r.function == "escape-dirs") {
+      // native is not isolated, by design: it follows the link to the host file itself.
+      EXPECT_EQ(r.ok, r.runtime == "native");
+      continue;
+    }
+    EXPECT_FALSE(r.ok);
+    if (r.runtime == "native") {  // the link was made on the host: lumos refused to follow it
+      EXPECT_EQ(r.error_code, "output_mismatch");
+      EXPECT_NE(r.error.find("out.txt is a symbolic link"), std::string::npos);
+    }
+  }
+}
