@@ -1,24 +1,72 @@
 // Network namespace + veth setup with iproute2.
 #include "lumos/env/netns.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
 
 #include "lumos/common/process.hpp"
 
 namespace lumos::env {
 
+Result<LinkSlot> LinkSlot::claim(const std::filesystem::path& lock_dir, std::uint32_t preferred) {
+  std::error_code ec;
+  std::filesystem::create_directories(lock_dir, ec);
+  if (ec) return fail(ErrorCode::kSpawn, "cannot create " + lock_dir.string() + " for link slots: " + ec.message());
+  for (std::uint32_t i = 0; i < kSlots; ++i) {
+    const std::uint32_t index = (preferred + i) % kSlots;
+    const auto path = lock_dir / ("slot-" + std::to_string(index) + ".lock");
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return fail(ErrorCode::kSpawn, "cannot open " + path.string() + ": " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return LinkSlot(fd, index);
+    ::close(fd);  // held by another lumos: the next slot
+  }
+  return fail(ErrorCode::kSpawn, "every one of the " + std::to_string(kSlots) + " link slots in " + lock_dir.string() +
+                                     " is held by a running lumos");
+}
+
+LinkSlot::LinkSlot(LinkSlot&& other) noexcept : fd_(std::exchange(other.fd_, -1)), index_(other.index_) {}
+
+LinkSlot& LinkSlot::operator=(LinkSlot&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    index_ = other.index_;
+  }
+  return *this;
+}
+
+LinkSlot::~LinkSlot() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
+}
+
+std::string LinkSlot::host_ip() const {
+  return "10.213." + std::to_string(index_ / 64) + "." + std::to_string((index_ % 64) * 4 + 1);
+}
+std::string LinkSlot::namespace_ip() const {
+  return "10.213." + std::to_string(index_ / 64) + "." + std::to_string((index_ % 64) * 4 + 2);
+}
+std::string LinkSlot::netns_name() const { return "lumos-" + std::to_string(index_); }
+std::string LinkSlot::host_if() const { return "lmh" + std::to_string(index_); }
+std::string LinkSlot::namespace_if() const { return "lmc" + std::to_string(index_); }
+
 Result<std::unique_ptr<LinkedNetns>> LinkedNetns::create() {
-  std::unique_ptr<LinkedNetns> ns(new LinkedNetns());
-  auto pid = std::to_string(getpid());
-  ns->name_ = "lumos-" + pid;
-  ns->host_if_ = "lmh" + pid;
-  std::string ns_if = "lmc" + pid;
-  // A /30 per lumos process (10.213.0.0/16 split by pid) so concurrent runs do not collide.
-  int block = static_cast<int>(getpid() % 16384);
-  std::string prefix = "10.213." + std::to_string(block / 64) + ".";
-  int base = (block % 64) * 4;
-  ns->host_ip_ = prefix + std::to_string(base + 1);
-  std::string ns_ip = prefix + std::to_string(base + 2);
+  // The pid is only where the search starts: the lock decides.
+  auto slot = LinkSlot::claim("/run/lumos/links", static_cast<std::uint32_t>(getpid()));
+  if (!slot) return tl::unexpected(slot.error());
+  std::unique_ptr<LinkedNetns> ns(new LinkedNetns(std::move(*slot)));
+  ns->name_ = ns->slot_.netns_name();
+  ns->host_if_ = ns->slot_.host_if();
+  ns->host_ip_ = ns->slot_.host_ip();
+  const std::string ns_if = ns->slot_.namespace_if();
+  const std::string ns_ip = ns->slot_.namespace_ip();
+  // What a killed run left in this slot (its lock died with it) goes first.
+  (void)run_command({"ip", "link", "del", ns->host_if_});
+  (void)run_command({"ip", "netns", "del", ns->name_});
   const std::vector<std::vector<std::string>> steps = {
       {"ip", "netns", "add", ns->name_},
       {"ip", "link", "add", ns->host_if_, "type", "veth", "peer", "name", ns_if},
