@@ -312,6 +312,8 @@ Result<Environment> set_up_environment(const engine::Experiment& experiment, eng
       }
       setenv("LUMOS_BAAS_ADDR", function_side.to_string().c_str(), 1);
       if (netns) {
+        // The containers' only way out: the BaaS endpoint (Redis, or the link emulator before it).
+        if (auto filtered = netns->allow_only(function_side.port); !filtered) return tl::unexpected(filtered.error());
         tools.container_netns = netns->path();
         tools.container_baas_addr = netns->host_ip() + ":" + std::to_string(function_side.port);
       }

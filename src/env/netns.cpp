@@ -89,6 +89,31 @@ Result<std::unique_ptr<LinkedNetns>> LinkedNetns::create() {
   return ns;
 }
 
+Result<void> LinkedNetns::allow_only(int port) {
+  const std::vector<std::string> in_ns = {"ip", "netns", "exec", name_};
+  const std::vector<std::vector<std::string>> rules = {
+      {"iptables", "-w", "-A", "OUTPUT", "-o", "lo", "-j", "ACCEPT"},
+      {"iptables", "-w", "-A", "OUTPUT", "-p", "tcp", "-d", host_ip_, "--dport", std::to_string(port), "-j", "ACCEPT"},
+      {"iptables", "-w", "-A", "OUTPUT", "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"},
+      {"iptables", "-w", "-A", "OUTPUT", "-j", "REJECT"},
+      {"ip6tables", "-w", "-A", "OUTPUT", "-o", "lo", "-j", "ACCEPT"},
+      {"ip6tables", "-w", "-A", "OUTPUT", "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"},
+      {"ip6tables", "-w", "-A", "OUTPUT", "-j", "REJECT"},
+  };
+  for (const auto& rule : rules) {
+    std::vector<std::string> argv = in_ns;
+    argv.insert(argv.end(), rule.begin(), rule.end());
+    auto r = run_command(argv);
+    if (!r || r->exit_code != 0) {
+      std::string cmd;
+      for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
+      return fail(ErrorCode::kSpawn, "cannot filter the containers' network (" + cmd +
+                                         "): " + (r ? r->out : r.error().message) + " (needs root and iptables)");
+    }
+  }
+  return {};
+}
+
 LinkedNetns::~LinkedNetns() {
   (void)run_command({"ip", "link", "del", host_if_});
   (void)run_command({"ip", "netns", "del", name_});

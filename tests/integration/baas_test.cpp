@@ -1,6 +1,10 @@
 // BaaS mode on the real runtimes with lumos' own Redis; missing keys and a dead Redis as data.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -149,4 +153,37 @@ repetitions: 9
               edge / 1e6);
   EXPECT_GT(added_ms, 34.0);
   EXPECT_LT(added_ms, 60.0);
+}
+
+// A container's only way out is its BaaS endpoint: a host service listening on 0.0.0.0 beside
+// Redis is out of reach from runc, crun and podman (native is not isolated, by design: it connects).
+TEST(Baas, ContainersReachTheBaasEndpointAndNothingElseOnTheHost) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in any{};
+  any.sin_family = AF_INET;
+  any.sin_addr.s_addr = htonl(INADDR_ANY);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&any), sizeof any), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+  socklen_t len = sizeof any;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&any), &len), 0);
+  TempDir dir;
+  std::ofstream(dir.path / "port.txt") << ntohs(any.sin_port);
+  std::ofstream(dir.path / "unreachable.txt") << "unreachable\n";
+  auto run = run_experiment(dir, "functions:\n  - name: netprobe\n    sources: [" LUMOS_TEST_DATA_DIR
+                                 "/functions/netprobe/netprobe.c]\n    inputs: [{name: port, file: " +
+                                     (dir.path / "port.txt").string() +
+                                     ", expected: " + (dir.path / "unreachable.txt").string() +
+                                     "}]\nruntimes: [native, runc, crun, podman]\nio: [baas]\nmodes: [cold]\n"
+                                     "repetitions: 1\n");
+  ::close(listener);
+  ASSERT_EQ(run.records.size(), 4u) << run.output;
+  for (const auto& r : run.records) {
+    SCOPED_TRACE(r.runtime + ": " + r.error_text());
+    if (r.runtime == "native") {
+      EXPECT_EQ(r.error_code, "output_mismatch");  // it answered "reachable": the listener is there
+    } else {
+      EXPECT_TRUE(r.ok);  // "unreachable", and the same run reached Redis for its input
+    }
+  }
 }

@@ -55,6 +55,10 @@ class LinkedNetns {
   std::string path() const { return "/var/run/netns/" + name_; }
   /// The host side's address, reachable from inside the namespace.
   const std::string& host_ip() const { return host_ip_; }
+  /// Filters what leaves the namespace (iptables and ip6tables in it): loopback and TCP to
+  /// host_ip():port pass, everything else is rejected (TCP with a reset), IPv6 included. Call
+  /// once the BaaS endpoint's port is known; kSpawn naming the step that failed.
+  Result<void> allow_only(int port);
 
  private:
   explicit LinkedNetns(LinkSlot slot) : slot_(std::move(slot)) {}
