@@ -197,6 +197,16 @@ static int kv_connect(char* err, size_t errcap) {
     return -1;
   }
   redisSetTimeout(g_redis, tv);
+  const char* password = getenv("LUMOS_BAAS_PASSWORD");
+  if (password && *password) {
+    redisReply* r = (redisReply*)redisCommand(g_redis, "AUTH %s", password);
+    int ok = r && r->type != REDIS_REPLY_ERROR;
+    if (r) freeReplyObject(r);
+    if (!ok) {
+      snprintf(err, errcap, "Redis at %s refused LUMOS_BAAS_PASSWORD", addr);
+      return -1;
+    }
+  }
   return 0;
 }
 

@@ -7,7 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <random>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include <hiredis/hiredis.h>
 
@@ -32,6 +35,12 @@ int free_port() {
   return port;
 }
 
+// Commands of lumos' own Redis that functions must not have (rename-command ... "").
+constexpr const char* kRemovedCommands[] = {"CONFIG",  "FLUSHALL",     "FLUSHDB", "DEBUG",    "SHUTDOWN", "SAVE",
+                                            "BGSAVE",  "BGREWRITEAOF", "MONITOR", "CLIENT",   "SLAVEOF",  "REPLICAOF",
+                                            "MODULE",  "ACL",          "MIGRATE", "FAILOVER", "SYNC",     "PSYNC",
+                                            "CLUSTER", "LATENCY",      "SWAPDB",  "KEYS"};
+
 std::string reply_error(redisContext* ctx, const std::string& what) {
   return what + ": " + (ctx && ctx->err ? ctx->errstr : "no reply") + " (is the Redis server still running?)";
 }
@@ -55,6 +64,10 @@ Result<Endpoint> parse_endpoint(const std::string& text) {
 }
 
 Result<std::unique_ptr<RedisServer>> RedisServer::start(const std::vector<std::string>& extra_binds) {
+  // A password per server: other local processes (another run's containers) cannot use it.
+  std::random_device rd;
+  std::string password;
+  for (int i = 0; i < 4; ++i) password += fmt::format("{:08x}", rd());
   char tmpl[] = "/tmp/lumos-redis-XXXXXX";
   if (!mkdtemp(tmpl)) return fail(ErrorCode::kIo, "cannot create a folder for redis-server in /tmp");
   fs::path dir = tmpl;
@@ -64,9 +77,30 @@ Result<std::unique_ptr<RedisServer>> RedisServer::start(const std::vector<std::s
     endpoint.port = free_port();
     std::string bind = "127.0.0.1";
     for (const auto& b : extra_binds) bind += " " + b;
-    auto child = ChildProcess::spawn({"redis-server", "--port", std::to_string(endpoint.port), "--bind", bind, "--dir",
-                                      dir.string(), "--save", "", "--appendonly", "no", "--daemonize", "no",
-                                      "--protected-mode", "no", "--logfile", ""});
+    endpoint.password = password;
+    std::vector<std::string> argv = {"redis-server",
+                                     "--port",
+                                     std::to_string(endpoint.port),
+                                     "--bind",
+                                     bind,
+                                     "--dir",
+                                     dir.string(),
+                                     "--save",
+                                     "",
+                                     "--appendonly",
+                                     "no",
+                                     "--daemonize",
+                                     "no",
+                                     "--protected-mode",
+                                     "no",
+                                     "--logfile",
+                                     "",
+                                     "--requirepass",
+                                     password};
+    // Functions get the password (they must reach their data), so the commands that could
+    // change, wipe, stop or redirect the server, or spy on other clients, are gone.
+    for (const char* command : kRemovedCommands) argv.insert(argv.end(), {"--rename-command", command, ""});
+    auto child = ChildProcess::spawn(argv);
     if (!child) {
       fs::remove_all(dir);
       if (child.error().code == ErrorCode::kNotInstalled) {
@@ -112,6 +146,16 @@ Result<RedisClient> RedisClient::connect(const Endpoint& endpoint, std::chrono::
     return fail(ErrorCode::kIo, "cannot connect to Redis at " + endpoint.to_string() + ": " + why);
   }
   redisSetTimeout(ctx, tv);
+  if (!endpoint.password.empty()) {
+    auto* r = static_cast<redisReply*>(redisCommand(ctx, "AUTH %s", endpoint.password.c_str()));
+    const bool ok = r && r->type != REDIS_REPLY_ERROR;
+    const std::string why = r && r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : reply_error(ctx, "AUTH");
+    if (r) freeReplyObject(r);
+    if (!ok) {
+      redisFree(ctx);
+      return fail(ErrorCode::kIo, "Redis at " + endpoint.to_string() + " refused lumos' password: " + why);
+    }
+  }
   return RedisClient(ctx);
 }
 

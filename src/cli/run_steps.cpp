@@ -273,6 +273,7 @@ Result<Environment> set_up_environment(const engine::Experiment& experiment, eng
     if (!experiment.baas_address.empty()) {
       auto endpoint = baas::parse_endpoint(experiment.baas_address);
       if (!endpoint) return tl::unexpected(endpoint.error());
+      endpoint->password = experiment.baas_password;
       plan.baas = *endpoint;
       baas_info = {{"address", endpoint->to_string()}, {"started_by_lumos", false}};
     } else {
@@ -310,7 +311,10 @@ Result<Environment> set_up_environment(const engine::Experiment& experiment, eng
         std::printf("Emulating the %s link to Redis on %s\n", plan.profile->name.c_str(),
                     function_side.to_string().c_str());
       }
+      function_side.password = plan.baas->password;  // the link emulator passes AUTH through
       setenv("LUMOS_BAAS_ADDR", function_side.to_string().c_str(), 1);
+      setenv("LUMOS_BAAS_PASSWORD", function_side.password.c_str(), 1);
+      tools.baas_password = function_side.password;
       if (netns) {
         // The containers' only way out: the BaaS endpoint (Redis, or the link emulator before it).
         if (auto filtered = netns->allow_only(function_side.port); !filtered) return tl::unexpected(filtered.error());

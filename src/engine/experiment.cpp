@@ -190,8 +190,11 @@ Result<Experiment> parse_experiment(const std::string& text, const fs::path& bas
           "[1, 4]})");
     }
     if (const auto& b = root["baas"]) {
-      if (!b.IsMap() || !b["address"]) return error("'baas' takes {address: host:port} of an existing Redis");
+      if (!b.IsMap() || !b["address"]) {
+        return error("'baas' takes {address: host:port, password: ...} of an existing Redis (password optional)");
+      }
       ex.baas_address = b["address"].as<std::string>();
+      if (b["password"]) ex.baas_password = b["password"].as<std::string>();
     }
     if (root["repetitions"]) ex.repetitions = root["repetitions"].as<int>();
     if (ex.repetitions < 1) return error("'repetitions' must be at least 1");

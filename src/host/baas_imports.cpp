@@ -36,6 +36,13 @@ struct KvState {
       return false;
     }
     redisSetTimeout(redis, tv);
+    if (const char* password = std::getenv("LUMOS_BAAS_PASSWORD"); password && *password) {
+      auto* r = static_cast<redisReply*>(redisCommand(redis, "AUTH %s", password));
+      const bool ok = r && r->type != REDIS_REPLY_ERROR;
+      error = ok ? "" : std::string("Redis at ") + addr + " refused LUMOS_BAAS_PASSWORD";
+      if (r) freeReplyObject(r);
+      if (!ok) return false;
+    }
     return true;
   }
 };

@@ -214,7 +214,8 @@ class PodmanRuntime final : public Runtime {
       argv.insert(argv.end(), {"--network", "none"});
     } else {
       argv.insert(argv.end(), {"--network", "ns:" + tools_.container_netns, "--env",
-                               "LUMOS_BAAS_ADDR=" + tools_.container_baas_addr});
+                               "LUMOS_BAAS_ADDR=" + tools_.container_baas_addr, "--env",
+                               "LUMOS_BAAS_PASSWORD=" + tools_.baas_password});
     }
     return argv;
   }

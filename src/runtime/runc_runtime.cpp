@@ -174,7 +174,10 @@ class RuncRuntime final : public Runtime {
       proc = it->second.process;
       for (const auto& arg : request.args) proc.args.push_back(arg);
       auto env = request.env;
-      if (!tools_.container_baas_addr.empty()) env["LUMOS_BAAS_ADDR"] = tools_.container_baas_addr;
+      if (!tools_.container_baas_addr.empty()) {
+        env["LUMOS_BAAS_ADDR"] = tools_.container_baas_addr;
+        env["LUMOS_BAAS_PASSWORD"] = tools_.baas_password;
+      }
       proc.env = env_entries(env);
       proc.cwd = "/work";
       proc.rw_binds.emplace_back(request.work_dir, "/work");
@@ -261,6 +264,7 @@ class RuncRuntime final : public Runtime {
       if (ns["type"] == "network") ns["path"] = tools_.container_netns;
     }
     config["process"]["env"].push_back("LUMOS_BAAS_ADDR=" + tools_.container_baas_addr);
+    config["process"]["env"].push_back("LUMOS_BAAS_PASSWORD=" + tools_.baas_password);
     return config;
   }
 

@@ -102,7 +102,8 @@ TEST(Baas, ADeadRedisGivesClearErrorsAndTheRunGoesOn) {
   ASSERT_TRUE(server) << server.error().to_string();
   TempDir dir;
   std::ofstream(dir.path / "exp.yaml") << "functions: [{name: fibonacci, inputs: [small]}]\n"
-                                       << "baas: {address: " << (*server)->endpoint().to_string() << "}\n"
+                                       << "baas: {address: " << (*server)->endpoint().to_string()
+                                       << ", password: " << (*server)->endpoint().password << "}\n"
                                        << "runtimes: [native, wasmedge-aot]\nio: [baas]\nmodes: [warm]\n"
                                        << "repetitions: 40\nwarmup: 0\n";
   auto results = dir.path / "out" / "invocations.jsonl";
@@ -156,8 +157,9 @@ repetitions: 9
 }
 
 // A container's only way out is its BaaS endpoint: a host service listening on 0.0.0.0 beside
-// Redis is out of reach from runc, crun and podman (native is not isolated, by design: it connects).
-TEST(Baas, ContainersReachTheBaasEndpointAndNothingElseOnTheHost) {
+// Redis is out of reach from runc, crun and podman (native is not isolated, by design: it
+// connects). And no function may reconfigure lumos' Redis, though it has its password.
+TEST(Baas, ContainersReachTheBaasEndpointAndNothingElseAndRedisRefusesConfig) {
   const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
   ASSERT_GE(listener, 0);
   sockaddr_in any{};
@@ -170,17 +172,23 @@ TEST(Baas, ContainersReachTheBaasEndpointAndNothingElseOnTheHost) {
   TempDir dir;
   std::ofstream(dir.path / "port.txt") << ntohs(any.sin_port);
   std::ofstream(dir.path / "unreachable.txt") << "unreachable\n";
+  std::ofstream(dir.path / "redis-config.txt") << "redis-config";
+  std::ofstream(dir.path / "denied.txt") << "denied\n";
   auto run = run_experiment(dir, "functions:\n  - name: netprobe\n    sources: [" LUMOS_TEST_DATA_DIR
                                  "/functions/netprobe/netprobe.c]\n    inputs: [{name: port, file: " +
                                      (dir.path / "port.txt").string() +
                                      ", expected: " + (dir.path / "unreachable.txt").string() +
+                                     "}, {name: config, file: " + (dir.path / "redis-config.txt").string() +
+                                     ", expected: " + (dir.path / "denied.txt").string() +
                                      "}]\nruntimes: [native, runc, crun, podman]\nio: [baas]\nmodes: [cold]\n"
                                      "repetitions: 1\n");
   ::close(listener);
-  ASSERT_EQ(run.records.size(), 4u) << run.output;
+  ASSERT_EQ(run.records.size(), 8u) << run.output;
   for (const auto& r : run.records) {
-    SCOPED_TRACE(r.runtime + ": " + r.error_text());
-    if (r.runtime == "native") {
+    SCOPED_TRACE(r.runtime + "/" + r.input + ": " + r.error_text());
+    if (r.input == "config") {  // with the password every function gets, CONFIG is still gone
+      EXPECT_TRUE(r.ok);
+    } else if (r.runtime == "native") {
       EXPECT_EQ(r.error_code, "output_mismatch");  // it answered "reachable": the listener is there
     } else {
       EXPECT_TRUE(r.ok);  // "unreachable", and the same run reached Redis for its input

@@ -357,7 +357,7 @@ TEST(LinkEmulator, RefusedUpstreamClosesTheClientConnection) {
     TcpServer gone(echo);
     port = gone.endpoint().port;
   }
-  auto em = LinkEmulator::start(baas::Endpoint{"127.0.0.1", port}, Link{});
+  auto em = LinkEmulator::start(baas::Endpoint{"127.0.0.1", port, ""}, Link{});
   ASSERT_TRUE(em);
   int fd = connect_to((*em)->endpoint());
   ASSERT_GE(fd, 0);
@@ -368,10 +368,10 @@ TEST(LinkEmulator, RefusedUpstreamClosesTheClientConnection) {
 }
 
 TEST(LinkEmulator, UnresolvableUpstreamAndBadBindAreErrors) {
-  auto a = LinkEmulator::start(baas::Endpoint{"no-such-host.invalid", 6379}, Link{});
+  auto a = LinkEmulator::start(baas::Endpoint{"no-such-host.invalid", 6379, ""}, Link{});
   ASSERT_FALSE(a);
   EXPECT_NE(a.error().message.find("no-such-host.invalid"), std::string::npos);
-  auto b = LinkEmulator::start(baas::Endpoint{"127.0.0.1", 6379}, Link{}, {"not-an-ip"});
+  auto b = LinkEmulator::start(baas::Endpoint{"127.0.0.1", 6379, ""}, Link{}, {"not-an-ip"});
   ASSERT_FALSE(b);
   EXPECT_NE(b.error().message.find("not-an-ip"), std::string::npos);
 }

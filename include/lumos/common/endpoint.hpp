@@ -8,6 +8,7 @@ namespace lumos {
 struct Endpoint {
   std::string host = "127.0.0.1";
   int port = 0;
+  std::string password;  ///< Redis AUTH password, "" for none; never part of to_string()
   std::string to_string() const { return host + ":" + std::to_string(port); }
 };
 

@@ -39,6 +39,7 @@ struct Experiment {
   std::vector<std::string> modes;            ///< "cold", "warm"; default both
   std::vector<std::string> io = {"direct"};  ///< "direct" and/or "baas"
   std::string baas_address;                  ///< an existing Redis (host:port); empty: lumos starts one
+  std::string baas_password;                 ///< its AUTH password ("" none); lumos' own Redis makes its own
   /// `load:` and `pool:` sections, parsed (see docs/ARCHITECTURE.md); nullopt: sequential repetitions.
   std::optional<LoadSpec> load;
   /// `profile:` a built-in name (cloud, edge-pi, edge-tiny), a profile file or a mapping.

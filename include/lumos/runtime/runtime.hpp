@@ -130,6 +130,8 @@ struct ToolPaths {
   /// containers get a network namespace with only a loopback device.
   std::string container_netns;
   std::string container_baas_addr;
+  /// The BaaS Redis password (lumos' own Redis), given to containers as LUMOS_BAAS_PASSWORD.
+  std::string baas_password;
   /// Native processes, wasm hosts, `runc run` and `podman run` (instances and one-shot
   /// commands) are spawned inside this scope when it is set (the engine points it at the
   /// current cell's cgroup slot: an environment profile's limits).
