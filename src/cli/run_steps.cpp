@@ -311,7 +311,6 @@ Result<Environment> set_up_environment(const engine::Experiment& experiment, eng
         std::printf("Emulating the %s link to Redis on %s\n", plan.profile->name.c_str(),
                     function_side.to_string().c_str());
       }
-      function_side.password = plan.baas->password;  // the link emulator passes AUTH through
       setenv("LUMOS_BAAS_ADDR", function_side.to_string().c_str(), 1);
       setenv("LUMOS_BAAS_PASSWORD", function_side.password.c_str(), 1);
       tools.baas_password = function_side.password;

@@ -71,7 +71,7 @@ Result<std::unique_ptr<LinkEmulator>> LinkEmulator::start(const Endpoint& upstre
       continue;
     }
     impl->listeners = std::move(fds);
-    impl->endpoint = Endpoint{"127.0.0.1", port, ""};
+    impl->endpoint = Endpoint{"127.0.0.1", port, upstream.password};  // the bytes pass through, AUTH too
   }
   if (impl->listeners.empty()) return fail(ErrorCode::kIo, "link emulator: " + last_error);
 

@@ -47,7 +47,8 @@ class LinkEmulator {
   LinkEmulator(const LinkEmulator&) = delete;
   LinkEmulator& operator=(const LinkEmulator&) = delete;
 
-  /// 127.0.0.1:port: where clients on the host connect instead of the upstream.
+  /// 127.0.0.1:port: where clients on the host connect instead of the upstream (with the
+  /// upstream's password: AUTH passes through like any other bytes).
   const Endpoint& endpoint() const;
   LinkStats stats() const;
   /// The proxy thread's id (0 until it runs): /proc/<id>/stat tells where it ran.
