@@ -208,7 +208,8 @@ class PodmanRuntime final : public Runtime {
                                      "--cgroup-parent", wasm_ ? cgroup_parent() : std::string("."),
                                      "--pull",          "never",
                                      "--name",          container,
-                                     "--cidfile",       cidfile.string()};
+                                     "--cidfile",       cidfile.string(),
+                                     "--read-only"};  // a read-only root, as runc's containers have
     if (wasm_) argv.insert(argv.end(), {"--annotation", std::string(image::kWasmVariantAnnotation) + "=compat-smart"});
     if (tools_.container_netns.empty()) {
       argv.insert(argv.end(), {"--network", "none"});

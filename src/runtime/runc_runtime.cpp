@@ -21,8 +21,72 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A locked-down OCI runtime config: read-only root, own pid/ipc/uts/mount/network namespaces
-// (the network namespace has only a loopback device), no capabilities.
+// Lumos' seccomp filter for runc and crun containers: everything is allowed but what a function
+// never needs and a container escape often does - mounts, namespaces (user namespaces included:
+// clone/unshare with CLONE_NEWUSER; clone3, whose flags a filter cannot read, answers ENOSYS so
+// libc falls back to clone), kernel keys, BPF, tracing other processes, modules, clocks, reboot,
+// io_uring. Denied calls fail with EPERM.
+nlohmann::json seccomp_filter() {
+  using nlohmann::json;
+  constexpr std::uint64_t kCloneNewUser = 0x10000000;
+  const json denied = {"mount",
+                       "umount2",
+                       "pivot_root",
+                       "move_mount",
+                       "open_tree",
+                       "fsopen",
+                       "fsconfig",
+                       "fsmount",
+                       "fspick",
+                       "mount_setattr",
+                       "setns",
+                       "keyctl",
+                       "add_key",
+                       "request_key",
+                       "bpf",
+                       "perf_event_open",
+                       "ptrace",
+                       "process_vm_readv",
+                       "process_vm_writev",
+                       "kexec_load",
+                       "kexec_file_load",
+                       "init_module",
+                       "finit_module",
+                       "delete_module",
+                       "reboot",
+                       "swapon",
+                       "swapoff",
+                       "userfaultfd",
+                       "open_by_handle_at",
+                       "name_to_handle_at",
+                       "acct",
+                       "quotactl",
+                       "iopl",
+                       "ioperm",
+                       "syslog",
+                       "settimeofday",
+                       "clock_settime",
+                       "clock_adjtime",
+                       "adjtimex",
+                       "fanotify_init",
+                       "io_uring_setup",
+                       "io_uring_enter",
+                       "io_uring_register",
+                       "lookup_dcookie",
+                       "vhangup"};
+  const json new_user = {
+      {{"index", 0}, {"value", kCloneNewUser}, {"valueTwo", kCloneNewUser}, {"op", "SCMP_CMP_MASKED_EQ"}}};
+  return {{"defaultAction", "SCMP_ACT_ALLOW"},
+          {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
+          {"syscalls",
+           {{{"names", denied}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}},
+            {{"names", {"unshare", "clone"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}, {"args", new_user}},
+            {{"names", {"clone3"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 38}}}}};
+}
+
+// A locked-down OCI runtime config: read-only root and /dev (runc and crun make the device nodes,
+// then remount it), own pid/ipc/uts/mount/network namespaces (the network namespace has only a
+// loopback device, or the filtered link to BaaS), no capabilities, lumos' seccomp filter.
 nlohmann::json bundle_config(const ContainerProcess& proc, const fs::path& rootfs, bool wasm_handler) {
   using nlohmann::json;
   json mounts = json::array({
@@ -30,7 +94,7 @@ nlohmann::json bundle_config(const ContainerProcess& proc, const fs::path& rootf
       {{"destination", "/dev"},
        {"type", "tmpfs"},
        {"source", "tmpfs"},
-       {"options", {"nosuid", "strictatime", "mode=755", "size=1024k"}}},
+       {"options", {"nosuid", "noexec", "strictatime", "mode=755", "size=1024k", "ro"}}},
   });
   for (const auto& [host, inside] : proc.ro_binds) {
     mounts.push_back({{"destination", inside.string()},
@@ -56,6 +120,7 @@ nlohmann::json bundle_config(const ContainerProcess& proc, const fs::path& rootf
        {{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}, {{"type", "network"}}}},
       {"maskedPaths", {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"}},
       {"readonlyPaths", {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"}},
+      {"seccomp", seccomp_filter()},
       // A generous limit: runc (cgroup v1) only creates the memory cgroup, which lumos reads
       // peak memory from, when a memory limit is set.
       {"resources", {{"memory", {{"limit", std::int64_t{8} << 30}}}}},

@@ -163,3 +163,18 @@ TEST(CommandFunctions, OutputsAreNeverReadThroughLinksAndCopiedFoldersKeepTheirL
     }
   }
 }
+
+// Containers are at least as strict as their engines' defaults: no user namespaces (seccomp), a
+// read-only /dev and root. The probe is not run natively: native is not isolated, by design,
+// and the probe would write to the host's / and /dev.
+TEST(CommandFunctions, SandboxesDenyUserNamespacesAndWritesToRootAndDev) {
+  TempDir dir;
+  const std::string probe = std::string(LUMOS_TEST_DATA_DIR) + "/functions/boundaries/";
+  const std::string input = std::string(LUMOS_TEST_DATA_DIR) + "/functions/wordcount/inputs/two-lines.txt";
+  auto run = run_experiment(dir, "functions:\n  - name: boundaries\n    kind: command\n    sources: [" + probe +
+                                     "boundaries.c]\n    inputs: [{name: x, file: " + input + ", expected: " + probe +
+                                     "denied.txt}]\nruntimes: [runc, crun, wasmedge-aot]\nmodes: [cold]\n"
+                                     "repetitions: 1\n");
+  ASSERT_EQ(run.records.size(), 3u) << run.output;
+  for (const auto& r : run.records) EXPECT_TRUE(r.ok) << r.runtime << ": " << r.error_text();
+}
