@@ -73,8 +73,10 @@ int print_summary(const fs::path& dir, bool csv, bool io_view, bool load_view) {
     std::fputs(report::format_floor_view(floors).c_str(), stdout);
   }
   // Whether each cell's samples are one population, and their run-to-run spread with --repeat.
-  std::printf("\nNoise\n");
-  std::fputs(report::format_noise_view(report::noise_view(cells::group(*invocations))).c_str(), stdout);
+  if (const auto noise = report::noise_view(cells::group(*invocations)); !noise.empty()) {
+    std::printf("\nNoise\n");
+    std::fputs(report::format_noise_view(noise).c_str(), stdout);
+  }
   auto levels = report::start_levels_view(*invocations);
   const bool any_instance = std::any_of(levels.begin(), levels.end(), [](const auto& r) { return r.n_instance > 0; });
   if (any_instance || !not_applicable.empty()) {
