@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-#include <fmt/format.h>
+#include "lumos/common/format.hpp"
 
 namespace lumos {
 
@@ -76,7 +76,7 @@ Result<std::string> read_output_beneath(const std::filesystem::path& dir, const 
   if (!S_ISREG(st.st_mode))
     return refused(relative, "is not a regular file (a device, FIFO, socket or folder): refused");
   const auto too_big = [&] {
-    return refused(relative, fmt::format("is larger than the {} MiB lumos reads of an output", max_bytes >> 20));
+    return refused(relative, "is larger than the " + text::bytes(max_bytes) + " lumos reads of an output");
   };
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes) return too_big();
   std::string out;
