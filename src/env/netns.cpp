@@ -7,11 +7,31 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <utility>
 
 #include "lumos/common/process.hpp"
 
 namespace lumos::env {
+namespace {
+
+// Runs each command in turn; the first that fails is a kSpawn error naming it and what it needs.
+Result<void> run_all(const std::vector<std::vector<std::string>>& steps, std::string_view doing,
+                     std::string_view needs) {
+  for (const auto& step : steps) {
+    auto r = run_command(step);
+    if (!r || r->exit_code != 0) {
+      std::string cmd;
+      for (const auto& a : step) cmd += (cmd.empty() ? "" : " ") + a;
+      return fail(ErrorCode::kSpawn, "cannot " + std::string(doing) + " the containers' network (" + cmd +
+                                         "): " + (r ? r->out : r.error().message) + " (needs root and " +
+                                         std::string(needs) + ")");
+    }
+  }
+  return {};
+}
+
+}  // namespace
 
 Result<LinkSlot> LinkSlot::claim(const std::filesystem::path& lock_dir, std::uint32_t preferred) {
   std::error_code ec;
@@ -77,15 +97,7 @@ Result<std::unique_ptr<LinkedNetns>> LinkedNetns::create() {
       {"ip", "-n", ns->name_, "link", "set", ns_if, "up"},
       {"ip", "-n", ns->name_, "link", "set", "lo", "up"},
   };
-  for (const auto& step : steps) {
-    auto r = run_command(step);
-    if (!r || r->exit_code != 0) {
-      std::string cmd;
-      for (const auto& a : step) cmd += (cmd.empty() ? "" : " ") + a;
-      return fail(ErrorCode::kSpawn, "cannot set up the containers' network (" + cmd +
-                                         "): " + (r ? r->out : r.error().message) + " (needs root and iproute2)");
-    }
-  }
+  if (auto done = run_all(steps, "set up", "iproute2"); !done) return tl::unexpected(done.error());
   return ns;
 }
 
@@ -100,18 +112,13 @@ Result<void> LinkedNetns::allow_only(int port) {
       {"ip6tables", "-w", "-A", "OUTPUT", "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"},
       {"ip6tables", "-w", "-A", "OUTPUT", "-j", "REJECT"},
   };
+  std::vector<std::vector<std::string>> steps;
+  steps.reserve(rules.size());
   for (const auto& rule : rules) {
-    std::vector<std::string> argv = in_ns;
-    argv.insert(argv.end(), rule.begin(), rule.end());
-    auto r = run_command(argv);
-    if (!r || r->exit_code != 0) {
-      std::string cmd;
-      for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
-      return fail(ErrorCode::kSpawn, "cannot filter the containers' network (" + cmd +
-                                         "): " + (r ? r->out : r.error().message) + " (needs root and iptables)");
-    }
+    steps.push_back(in_ns);
+    steps.back().insert(steps.back().end(), rule.begin(), rule.end());
   }
-  return {};
+  return run_all(steps, "filter", "iptables");
 }
 
 LinkedNetns::~LinkedNetns() {

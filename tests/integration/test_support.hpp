@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../temp_dir.hpp"
 #include "lumos/common/process.hpp"
 #include "lumos/telemetry/jsonl.hpp"
 
@@ -29,16 +30,6 @@ inline bool task_exiting(const std::string& stat) {
 }
 
 inline std::filesystem::path lumos_binary() { return std::filesystem::path(LUMOS_BINARY_DIR) / "lumos"; }
-
-/// A fresh temporary folder, removed by the destructor.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/lumos-it-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 struct RunOutcome {
   int exit_code = -1;

@@ -1,6 +1,5 @@
 // Per-run link slots: two lumos processes never share a /30 or a device name, whatever their
 // PIDs (the slot is locked, the PID is only where the search starts).
-#include <stdlib.h>
 
 #include <filesystem>
 #include <set>
@@ -8,22 +7,15 @@
 
 #include <gtest/gtest.h>
 
+#include "../temp_dir.hpp"
+
 #include "lumos/env/netns.hpp"
 
 namespace lumos::env {
 namespace {
 
-struct LockDir {
-  std::filesystem::path path;
-  LockDir() {
-    char tmpl[] = "/tmp/lumos-slots-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~LockDir() { std::filesystem::remove_all(path); }
-};
-
 TEST(LinkSlot, PidsOneWrapApartGetDifferentAddressesAndNames) {
-  LockDir dir;
+  testing::TempDir dir("lumos-slots");
   const std::uint32_t pid = 4242;
   auto a = LinkSlot::claim(dir.path, pid);
   auto b = LinkSlot::claim(dir.path, pid + LinkSlot::kSlots);  // pid % 16384 collided before
@@ -41,7 +33,7 @@ TEST(LinkSlot, PidsOneWrapApartGetDifferentAddressesAndNames) {
 }
 
 TEST(LinkSlot, AddressesOfASlotAreTheTwoHostsOfItsOwnSlash30) {
-  LockDir dir;
+  testing::TempDir dir("lumos-slots");
   auto s = LinkSlot::claim(dir.path, 16383);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->host_ip(), "10.213.255.253");
@@ -53,7 +45,7 @@ TEST(LinkSlot, AddressesOfASlotAreTheTwoHostsOfItsOwnSlash30) {
 }
 
 TEST(LinkSlot, AReleasedSlotIsFreeAgainAndTheSearchWraps) {
-  LockDir dir;
+  testing::TempDir dir("lumos-slots");
   std::set<std::uint32_t> seen;
   {
     auto a = LinkSlot::claim(dir.path, LinkSlot::kSlots - 1);

@@ -1,6 +1,5 @@
 // read_output_beneath: what a function leaves is read only as a regular file inside its work
 // directory, never through a link, and never more than the cap.
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -9,25 +8,18 @@
 
 #include <gtest/gtest.h>
 
+#include "../temp_dir.hpp"
+
 #include "lumos/common/files.hpp"
 
 namespace lumos {
 namespace {
 namespace fs = std::filesystem;
 
-struct WorkDir {
-  fs::path path;
-  WorkDir() {
-    char tmpl[] = "/tmp/lumos-outputs-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~WorkDir() { fs::remove_all(path); }
-};
-
 std::string why(const Result<std::string>& r) { return r ? std::string("read ") + *r : r.error().message; }
 
 TEST(ReadOutputBeneath, ReadsRegularFilesInsideTheFolder) {
-  WorkDir d;
+  testing::TempDir d("lumos-outputs");
   fs::create_directories(d.path / "sub");
   std::ofstream(d.path / "sub" / "out.txt") << "hello";
   auto r = read_output_beneath(d.path, "sub/out.txt");
@@ -36,7 +28,7 @@ TEST(ReadOutputBeneath, ReadsRegularFilesInsideTheFolder) {
 }
 
 TEST(ReadOutputBeneath, RefusesLinksDevicesFifosFoldersEscapesAndOversizeFiles) {
-  WorkDir d;
+  testing::TempDir d("lumos-outputs");
   std::ofstream(d.path / "big.txt") << std::string(11, 'x');
   fs::create_symlink("/etc/hostname", d.path / "link");
   fs::create_directories(d.path / "dir");
